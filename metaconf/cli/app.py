@@ -1,0 +1,37 @@
+"""The `metaconf` command. Each command lives in its own module and imports heavy libraries lazily."""
+
+from __future__ import annotations
+
+import typer
+
+from metaconf import __version__
+from metaconf.cli.schema import schema
+
+app = typer.Typer(
+    name="metaconf",
+    help="Compile a compute budget and a data description into a checked, explained AutoML configuration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"metaconf {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """metaconf: AutoML configs that run as you meant."""
+
+
+app.command("schema")(schema)
+
+
+def main() -> None:
+    app()

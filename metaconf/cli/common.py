@@ -1,0 +1,59 @@
+"""What every command shares: error handling (one message on stderr, exit 2, no traceback) and options."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from metaconf.errors import MetaconfError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def print_error(message: str, hint: str | None = None) -> None:
+    """Print one error to stderr: `error: message` and an indented hint."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}")
+    if hint:
+        console.print(f"  [dim]hint:[/] {escape(hint)}")
+
+
+def cli_errors(func: F) -> F:
+    """Turn metaconf's own errors (and data / unit errors) into a message and exit code, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from metaconf.config.units import UnitError
+        from metaconf.data.load import DataError
+
+        try:
+            return func(*args, **kwargs)
+        except MetaconfError as error:
+            print_error(error.message, error.hint)
+            raise typer.Exit(error.exit_code) from None
+        except DataError as error:
+            print_error(error.message, error.hint)
+            raise typer.Exit(2) from None
+        except UnitError as error:
+            print_error(str(error))
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            print_error("interrupted")
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+ConfigArgument = Annotated[Path, typer.Argument(help="A metaconf config file (YAML).", show_default=False)]

@@ -1,0 +1,184 @@
+"""Lint one document: load, validate against the model, run the selected rules, apply suppressions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from metaconf.config.loader import Document, JsonPath, LoadError, load_file, load_text
+from metaconf.lint.finding import Edit, Finding, Fix, Severity
+from metaconf.lint.registry import LintContext, Rule, all_rules, select_rules
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One pydantic validation error, translated: where, what kind, and a readable message."""
+
+    kind: str
+    path: JsonPath
+    message: str
+    key: bool = False
+    fix: Fix | None = None
+
+
+def _model_fields_at(path: JsonPath) -> list[str]:
+    """The field names the model allows at ``path`` (for "did you mean")."""
+    from pydantic import BaseModel
+
+    from metaconf.config.model import Config
+
+    model: Any = Config
+    for step in path:
+        if isinstance(step, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(step)
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _describe_input(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def schema_problems(data: Any) -> tuple[Any, list[SchemaProblem]]:
+    """Validate raw YAML data against :class:`Config`. Returns the config (or None) and the problems."""
+    from pydantic import ValidationError
+
+    from metaconf.config.model import Config
+
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "null"
+        return None, [SchemaProblem("type", (), f"a config is a mapping of sections (`task:`, `budget:`, ...); got a {kind}")]
+    try:
+        return Config.model_validate(data), []
+    except ValidationError as error:
+        problems = []
+        for item in error.errors(include_url=False):
+            loc = tuple(item["loc"])
+            # pydantic adds the union member / validator name to the loc; keep only the document path
+            path = tuple(step for step in loc if isinstance(step, int) or not _is_pydantic_tag(step))
+            kind = item["type"]
+            if kind == "extra_forbidden":
+                allowed = _model_fields_at(path[:-1])
+                name = str(path[-1])
+                close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+                if close:
+                    message = f"unknown key `{name}`; did you mean `{close[0]}`?"
+                    value = data
+                    for step in path:
+                        value = value[step] if isinstance(value, dict | list) else None
+                    fix = Fix(
+                        f"Rename `{name}` to `{close[0]}`",
+                        (Edit(path[:-1] + (close[0],), value), Edit(path, delete=True)),
+                        safe=False,
+                    )
+                else:
+                    where = ".".join(str(p) for p in path[:-1]) or "the top level"
+                    message = f"unknown key `{name}` in {where}; allowed: " + ", ".join(f"`{a}`" for a in allowed)
+                    fix = None
+                problems.append(SchemaProblem("unknown", path, message, key=True, fix=fix))
+            elif kind == "missing":
+                problems.append(SchemaProblem("missing", path, f"`{path[-1]}` is required here"))
+            else:
+                field = ".".join(str(p) for p in path) or "config"
+                got = _describe_input(item.get("input"))
+                reason = item["msg"]
+                if kind == "value_error":
+                    reason = reason.removeprefix("Value error, ")
+                    message = f"The `{field}` value is invalid: {reason}."
+                else:
+                    message = f"The `{field}` parameter must be valid: {reason[0].lower() + reason[1:]}. Got {got} instead."
+                problems.append(SchemaProblem("value", path, message))
+        # one problem per place: a union yields one error per member, keep the first
+        unique: dict[tuple[str, JsonPath], SchemaProblem] = {}
+        for p in problems:
+            unique.setdefault((p.kind, p.path), p)
+        return None, list(unique.values())
+
+
+def _is_pydantic_tag(step: Any) -> bool:
+    text = str(step)
+    return "[" in text or text in {"str", "int", "float", "bool", "list", "dict", "none", "function-before", "function-plain"} or text.startswith(("literal", "constrained", "lax-", "json-or"))
+
+
+@dataclass
+class LintOptions:
+    select: Sequence[str] | None = None
+    ignore: Sequence[str] | None = None
+    data: bool = False
+    """Load the config's data to run the data-aware rules."""
+
+
+def _finding_from_load_error(path: str, error: LoadError, rules: dict[str, Rule]) -> Finding:
+    rule = rules[error.code]
+    return Finding(
+        code=error.code,
+        message=error.message,
+        severity=rule.severity,
+        file=path,
+        span=error.span,
+        fix_title=error.fix_title,
+    )
+
+
+def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool = False) -> list[Finding]:
+    """Run ``rules`` over a loaded document."""
+    config, problems = schema_problems(document.data)
+    ctx = LintContext(document=document, config=config)
+    ctx.cache["schema_problems"] = problems
+    if load_data and config is not None:
+        from metaconf.data.facts import DataFacts
+        from metaconf.data.load import DataError, load_dataset
+
+        try:
+            ctx.data = DataFacts.of(load_dataset(config, document.base_dir))
+        except DataError as error:
+            ctx.data_error = str(error)
+    findings: list[Finding] = []
+    for rule in rules:
+        for finding in rule.run(ctx):
+            if not document.is_suppressed(finding.code, finding.span.line):
+                findings.append(finding)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def lint_text(text: str, path: str = "<string>", options: LintOptions | None = None) -> list[Finding]:
+    options = options or LintOptions()
+    rules = select_rules(options.select, options.ignore)
+    try:
+        document = load_text(text, path)
+    except LoadError as error:
+        return _load_error_findings(path, error, rules)
+    return lint_document(document, rules, load_data=options.data)
+
+
+def lint_file(path: str | Path, options: LintOptions | None = None) -> list[Finding]:
+    options = options or LintOptions()
+    rules = select_rules(options.select, options.ignore)
+    try:
+        document = load_file(path)
+    except LoadError as error:
+        return _load_error_findings(str(path), error, rules)
+    return lint_document(document, rules, load_data=options.data)
+
+
+def _load_error_findings(path: str, error: LoadError, rules: list[Rule]) -> list[Finding]:
+    selected = {r.code for r in rules}
+    if error.code not in selected:
+        return []
+    return [_finding_from_load_error(path, error, all_rules())]
+
+
+def has_errors(findings: Iterable[Finding]) -> bool:
+    return any(f.severity == Severity.error for f in findings)
+
