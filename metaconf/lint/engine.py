@@ -90,20 +90,39 @@ def schema_problems(data: Any) -> tuple[Any, list[SchemaProblem]]:
             elif kind == "missing":
                 problems.append(SchemaProblem("missing", path, f"`{path[-1]}` is required here"))
             else:
-                field = ".".join(str(p) for p in path) or "config"
-                got = _describe_input(item.get("input"))
-                reason = item["msg"]
-                if kind == "value_error":
-                    reason = reason.removeprefix("Value error, ")
-                    message = f"The `{field}` value is invalid: {reason}."
-                else:
-                    message = f"The `{field}` parameter must be valid: {reason[0].lower() + reason[1:]}. Got {got} instead."
-                problems.append(SchemaProblem("value", path, message))
+                problems.append(SchemaProblem("value", path, _value_message(path, item)))
         # one problem per place: a union yields one error per member, keep the first
         unique: dict[tuple[str, JsonPath], SchemaProblem] = {}
         for p in problems:
             unique.setdefault((p.kind, p.path), p)
         return None, list(unique.values())
+
+
+def _dotted(path: JsonPath) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out or "config"
+
+
+def _value_message(path: JsonPath, item: Any) -> str:
+    """One message per template: "The `x` parameter must be Z. Got V instead." plus a "did you mean"."""
+    field = _dotted(path)
+    given = item.get("input")
+    got = _describe_input(given)
+    reason: str = item["msg"]
+    kind = item["type"]
+    if kind == "value_error":
+        return f"The `{field}` value is invalid: {reason.removeprefix('Value error, ')}."
+    if kind == "enum":
+        choices = [str(c).strip("'") for c in item.get("ctx", {}).get("expected", "").replace(" or ", ", ").split(", ") if c]
+        message = f"The `{field}` parameter must be one of " + ", ".join(f"`{c}`" for c in choices) + f". Got {got} instead."
+        close = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.6)
+        return message + (f" Did you mean `{close[0]}`?" if close else "")
+    expected = reason.removeprefix("Input should be ").removeprefix("input should be ")
+    if kind in ("model_type", "dict_type"):
+        expected = "a mapping (a section of `key: value` lines)"
+    return f"The `{field}` parameter must be {expected[0].lower() + expected[1:]}. Got {got} instead."
 
 
 def _is_pydantic_tag(step: Any) -> bool:
