@@ -1,0 +1,1 @@
+"""Run results: the run-directory format shared by every target, summary tables and trajectory plots."""
