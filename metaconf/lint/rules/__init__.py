@@ -1,3 +1,6 @@
 """Rule modules, one per family. Importing this package registers every rule."""
 
-from metaconf.lint.rules import yaml_schema  # noqa: F401
+from metaconf.lint.rules import (
+    data_access,  # noqa: F401
+    yaml_schema,  # noqa: F401
+)
