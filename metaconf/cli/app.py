@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from metaconf import __version__
+from metaconf.cli.lint import lint
 from metaconf.cli.schema import schema
 
 app = typer.Typer(
@@ -31,6 +32,7 @@ def _root(
 
 
 app.command("schema")(schema)
+app.command("lint")(lint)
 
 
 def main() -> None:

@@ -99,23 +99,23 @@ def collect_paths(arguments: Sequence[str] | Iterable[str]) -> Collection:
         elif candidate.exists() or candidate.is_symlink():
             add(argument)
         elif has_glob(argument):
-            files = []
+            files: list[str] = []
             for match in sorted(glob.glob(argument, recursive=True)):
-                path = Path(match)
-                if _in_skipped_dir(path, argument):
+                matched = Path(match)
+                if _in_skipped_dir(matched, argument):
                     continue
-                if path.is_dir():
-                    found, others = _walk(path)
+                if matched.is_dir():
+                    found, others = _walk(matched)
                     files.extend(found)
                     out.skipped.extend(others)
-                elif _is_yaml(path) or _names_suffix(argument, path):
+                elif _is_yaml(matched) or _names_suffix(argument, matched):
                     files.append(match)
                 else:
                     out.skipped.append(match)
             if not files:
                 out.unmatched.append(argument)
-            for path in files:
-                add(path)
+            for file in files:
+                add(file)
         else:
             out.unmatched.append(argument)
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metaconf.config.loader import Document, JsonPath, LoadError, load_file, load_text
+from metaconf.config.loader import Document, JsonPath, LoadError, Span, load_file, load_text
 from metaconf.lint.finding import Edit, Finding, Fix, Severity
 from metaconf.lint.registry import LintContext, Rule, all_rules, select_rules
 
@@ -189,6 +189,26 @@ def lint_file(path: str | Path, options: LintOptions | None = None) -> list[Find
     except LoadError as error:
         return _load_error_findings(str(path), error, rules)
     return lint_document(document, rules, load_data=options.data)
+
+
+def lint_bytes(raw: bytes, path: str = "-", options: LintOptions | None = None) -> list[Finding]:
+    """Lint raw bytes (stdin): the same UTF-8 rules as for a file, with the position of a bad byte."""
+    options = options or LintOptions()
+    rules = select_rules(options.select, options.ignore)
+    text = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError as error:
+        prefix = text[: error.start]
+        line = prefix.count(b"\n") + 1
+        col = error.start - (prefix.rfind(b"\n") + 1) + 1
+        problem = LoadError(
+            "MC003",
+            f"the input is not UTF-8 (byte 0x{text[error.start]:02x}); save it as UTF-8",
+            Span(line, col, line, col + 1),
+        )
+        return _load_error_findings(path, problem, rules)
+    return lint_text(decoded, path, options)
 
 
 def _load_error_findings(path: str, error: LoadError, rules: list[Rule]) -> list[Finding]:

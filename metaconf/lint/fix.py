@@ -145,15 +145,17 @@ def _plain(value: Any) -> Any:
 
 def _rename(root: Any, old: JsonPath, new: JsonPath, value: Any) -> None:
     """Replace key ``old[-1]`` by ``new[-1]`` in place: same position, same comment."""
+    from ruamel.yaml.comments import CommentedMap
+
     parent = _container(root, old, create=False)
-    if not isinstance(parent, dict) or old[-1] not in parent:
+    if not isinstance(parent, CommentedMap) or old[-1] not in parent:
         raise FixError(f"`{old[-1]}` is not in the document")
     keys = list(parent)
     position = keys.index(old[-1])
     existing = parent[old[-1]]
     # the same value moves as it is, with the comments and styles inside it
     node = existing if _plain(existing) == value else _to_yaml_value(value)
-    comment = parent.ca.items.pop(old[-1], None) if hasattr(parent, "ca") else None
+    comment = parent.ca.items.pop(old[-1], None)
     del parent[old[-1]]
     if new[-1] in parent:
         parent[new[-1]] = node

@@ -43,7 +43,8 @@ def summary(report: LintReport) -> list[str]:
         if report.fixable:
             line += f"; {report.fixable} fixable with --fix"
         if report.unsafe_fixable:
-            line += f"; {report.unsafe_fixable} more with --fix --unsafe-fixes"
+            more = "more " if report.fixable else ""
+            line += f"; {report.unsafe_fixable} {more}fixable with --fix --unsafe-fixes"
         lines.append(line + ".")
     if report.fixed:
         lines.append(f"Fixed {_plural(report.fixed, 'finding')} ({findings} remaining).")
