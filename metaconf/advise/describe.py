@@ -1,0 +1,990 @@
+"""Read a free-text task description (an OpenML-style dataset description, a user's paragraph) into facts.
+
+The parser is deterministic: regular expressions and a small table reader, no model. It extracts only what
+the text states, and every fact carries the sentence (or table lines) it came from, so the advisor can quote
+its evidence and a user can see why a value was chosen. What it extracts:
+
+* a misclassification **cost matrix**: a plain-text table (the OpenML / UCI German credit layouts: rows such
+  as ``Good  0  1`` / ``Bad  5  0``, or numeric codes with a legend ``(1 = Good, 2 = Bad)``), a markdown
+  table, sentences such as "it is worse to class a customer as good when they are bad (5) than ... bad when
+  they are good (1)", or "false negatives cost 10 times as much as false positives" (needs the classes and
+  the positive class). Rows are the true class and columns the predicted class, as in
+  :class:`metaconf.config.model.CostMatrix`; a table whose header says otherwise is transposed, and the
+  matrix is cross-checked against "as X when they are Y (c)" sentences when both are present;
+* **metric hints** ("recall", "precision", "F1", "AUC", "calibrated probabilities" -> ``log_loss``,
+  "balanced accuracy", "RMSE", ...), each mapped to the closest :class:`~metaconf.config.model.Metric`,
+  marked ``explicit`` (an intent word such as *optimise*, *evaluate by*, *care about* is in the sentence),
+  ``mention``, ``reported`` (a past result such as "85% accuracy": not a wish) or ``negated`` ("accuracy is
+  misleading", "rather than accuracy");
+* the **positive class** and a **target column** mention (checked against ``classes`` / ``columns`` when
+  given);
+* **time limits** ("in 20 minutes", "a 1 hour budget", "each model must train in under 30 s" -> per trial);
+* an **interpretability** wish and **class-imbalance** words (either may be negated).
+
+Nothing here raises on odd text: text that states nothing yields empty :class:`DescriptionFacts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Label = str | int | bool
+
+Strength = Literal["explicit", "mention", "reported", "negated"]
+Scope = Literal["total", "per_trial"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a fact came from: the sentence or table lines, and their character span in the original text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class CostMatrixFact:
+    """Misclassification costs: ``costs[i][j]`` is the cost of predicting ``labels[j]`` when the truth is
+    ``labels[i]`` (the layout of :class:`metaconf.config.model.CostMatrix`)."""
+
+    labels: tuple[Label, ...]
+    costs: tuple[tuple[float, ...], ...]
+    evidence: Evidence
+    layout: Literal["table", "markdown", "sentences", "relative"]
+    """How the matrix was written: a plain-text table, a markdown table, per-error sentences, or a ratio."""
+    notes: tuple[str, ...] = ()
+    """What the parser assumed or corrected (legend used, transposed, labels not matched to the classes)."""
+
+    def as_config(self) -> dict[str, Any]:
+        """The ``task.cost_matrix`` mapping of a config."""
+        return {"labels": list(self.labels), "costs": [list(row) for row in self.costs]}
+
+
+@dataclass(frozen=True)
+class MetricHint:
+    """A metric word in the text and the config metric closest to it."""
+
+    metric: str
+    """A :class:`metaconf.config.model.Metric` value."""
+    word: str
+    """The words as written (e.g. ``recall``, ``calibrated probabilities``)."""
+    strength: Strength
+    evidence: Evidence
+    reason: str = ""
+    """Why ``word`` maps to ``metric`` when it is not the metric's own name."""
+
+
+@dataclass(frozen=True)
+class ValueFact:
+    """A named value (a class, a column) and where the text names it."""
+
+    value: Label
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """A time budget the text states, in seconds."""
+
+    seconds: float
+    text: str
+    scope: Scope
+    """``total`` for the whole search, ``per_trial`` for one model fit / evaluation."""
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A wish or a property stated in the text (interpretability, class imbalance), possibly negated."""
+
+    word: str
+    negated: bool
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class DescriptionFacts:
+    """Everything :func:`parse_description` found. Empty fields mean the text does not say."""
+
+    cost_matrix: CostMatrixFact | None = None
+    metric_hints: tuple[MetricHint, ...] = ()
+    positive_class: ValueFact | None = None
+    target_column: ValueFact | None = None
+    time_limits: tuple[TimeLimit, ...] = ()
+    interpretability: Mention | None = None
+    imbalance: Mention | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    """Things found but not usable (e.g. a positive class that is not one of the classes)."""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when the text states nothing the advisor can use."""
+        return (
+            self.cost_matrix is None
+            and not self.metric_hints
+            and self.positive_class is None
+            and self.target_column is None
+            and not self.time_limits
+            and self.interpretability is None
+            and self.imbalance is None
+        )
+
+    @property
+    def suggested_metric(self) -> MetricHint | None:
+        """The metric the text asks for: ``expected_cost`` when there is a cost matrix, else the first
+        explicit hint, else the first plain mention. Reported results and negated words never count."""
+        if self.cost_matrix is not None:
+            return MetricHint(
+                metric="expected_cost",
+                word="cost matrix",
+                strength="explicit",
+                evidence=self.cost_matrix.evidence,
+                reason="the description gives misclassification costs",
+            )
+        for strength in ("explicit", "mention"):
+            for hint in self.metric_hints:
+                if hint.strength == strength:
+                    return hint
+        return None
+
+    @property
+    def time_limit_s(self) -> float | None:
+        """The total time budget the text states (the first one), in seconds."""
+        totals = [limit.seconds for limit in self.time_limits if limit.scope == "total"]
+        return totals[0] if totals else None
+
+    @property
+    def trial_time_limit_s(self) -> float | None:
+        """A per-trial (one fit / evaluation) time limit the text states, in seconds."""
+        per_trial = [limit.seconds for limit in self.time_limits if limit.scope == "per_trial"]
+        return per_trial[0] if per_trial else None
+
+    @property
+    def wants_interpretability(self) -> bool:
+        return self.interpretability is not None and not self.interpretability.negated
+
+    @property
+    def mentions_imbalance(self) -> bool:
+        return self.imbalance is not None and not self.imbalance.negated
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable dict (for ``--format json`` and the LLM prompt)."""
+        data = asdict(self)
+        hint = self.suggested_metric
+        data["suggested_metric"] = None if hint is None else hint.metric
+        data["time_limit_s"] = self.time_limit_s
+        data["trial_time_limit_s"] = self.trial_time_limit_s
+        return data
+
+
+# --------------------------------------------------------------------------------------------- sentences
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(`*_\[])|\n\s*\n|\n(?=\s*(?:[-*+#|>]|\d+[.)]\s))")
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of sentences (also split at blank lines, list items and table rows)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_BREAK.finditer(text):
+        spans.append((start, match.start() + (len(match.group(0)) - len(match.group(0).lstrip(".!?\"')]")))))
+        start = match.end()
+    spans.append((start, len(text)))
+    trimmed: list[tuple[int, int]] = []
+    for begin, end in spans:
+        while begin < end and text[begin].isspace():
+            begin += 1
+        while end > begin and text[end - 1].isspace():
+            end -= 1
+        if end > begin:
+            trimmed.append((begin, end))
+    return trimmed
+
+
+class _Text:
+    """The description with its sentence spans, to turn a match position into :class:`Evidence`."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.spans = _sentences(text)
+
+    def sentence_span(self, pos: int) -> tuple[int, int]:
+        for begin, end in self.spans:
+            if begin <= pos < end:
+                return begin, end
+        return pos, pos
+
+    def evidence(self, pos: int, end: int | None = None) -> Evidence:
+        begin, stop = self.sentence_span(pos)
+        if end is not None and end > stop:
+            stop = self.sentence_span(max(end - 1, pos))[1]
+        return Evidence(text=" ".join(self.text[begin:stop].split()), start=begin, end=stop)
+
+    def sentences(self) -> Iterable[tuple[int, int, str]]:
+        for begin, end in self.spans:
+            yield begin, end, self.text[begin:end]
+
+
+# ---------------------------------------------------------------------------------------------- negation
+
+_NEGATION_BEFORE = re.compile(
+    r"(?:\b(?:not|no|never|nor|without|avoid|ignore|ignoring|instead of|rather than|other than|beyond|over|"
+    r"unlike|less about)|n't)\s+(?:[\w\-]+\s+){0,3}$",
+    re.IGNORECASE,
+)
+_NEGATION_AFTER = re.compile(
+    r"^[\w\s\-]{0,20}?\b(?:is|are|would be|will be|was|gets?)\s+(?:\w+\s+)?"
+    r"(?:misleading|meaningless|useless|not|a poor|a bad|inappropriate|uninformative|irrelevant|"
+    r"not needed|unnecessary|not required|not important)\b",
+    re.IGNORECASE,
+)
+_NOT_NEEDED_AFTER = re.compile(
+    r"^[\w\s\-]{0,10}?\b(?:is|are)\s+(?:not|n't)\s+(?:needed|required|necessary|important|a concern|an issue)",
+    re.IGNORECASE,
+)
+
+
+def _negated(sentence: str, begin: int, end: int) -> bool:
+    """Whether the words at ``sentence[begin:end]`` are negated in their sentence."""
+    before = sentence[max(0, begin - 40) : begin]
+    after = sentence[end : end + 60]
+    return bool(
+        _NEGATION_BEFORE.search(before) or _NEGATION_AFTER.search(after) or _NOT_NEEDED_AFTER.search(after)
+    )
+
+
+# ------------------------------------------------------------------------------------------------ metrics
+
+# (metric, pattern, reason): longer phrases first so that "balanced accuracy" is not also "accuracy".
+_METRIC_PATTERNS: tuple[tuple[str, str, str], ...] = (
+    (
+        "balanced_accuracy",
+        r"balanced[ _-]accuracy|balanced error rate|macro[- ]averaged recall|mean per[- ]class (?:recall|accuracy)"
+        r"|per[- ]class accuracy|(?:treat|weight|count)s? (?:all|both|each|every) class(?:es)? equally"
+        r"|balanced (?:metric|score|evaluation)",
+        "",
+    ),
+    ("roc_auc", r"\bROC[ _-]?AUC\b|\bAUC(?:[ _-]?ROC)?\b|\bAUROC\b|area under (?:the )?(?:ROC )?curve|\bROC\b", ""),
+    (
+        "log_loss",
+        r"log[ _-]?loss|logarithmic loss|cross[ -]?entropy|(?:well[ -])?calibrated(?: class)? probabilit(?:y|ies)"
+        r"|well[ -]calibrated|probability calibration|brier score|probability estimates|reliable probabilities",
+        "log loss rewards calibrated probabilities (a proper scoring rule)",
+    ),
+    ("f1", r"\bF[ _-]?1(?:[ _-]?score)?\b|\bF[ -]?score\b|\bF[ -]?measure\b", ""),
+    (
+        "f1",
+        r"\brecall\b|\bsensitivity\b|true positive rate|\bTPR\b|detection rate|miss(?:ing)? as few|false negatives?",
+        "the config metrics have no recall; F1 keeps recall in the objective without the predict-all-positive optimum",
+    ),
+    (
+        "f1",
+        r"\bprecision\b|positive predictive value|\bPPV\b|false alarms?|false positives?",
+        "the config metrics have no precision; F1 keeps precision in the objective without the trivial optimum",
+    ),
+    ("expected_cost", r"misclassification costs?|cost[- ]sensitive|expected (?:misclassification )?cost", ""),
+    ("rmse", r"\bRMSE\b|root[ -]mean[ -]squared?[ -]error|\bMSE\b|mean[ -]squared?[ -]error", ""),
+    ("mae", r"\bMAE\b|mean[ -]absolute[ -]error", ""),
+    ("r2", r"\bR\^?2\b|\bR²|R[- ]squared|coefficient of determination|explained variance", ""),
+    ("accuracy", r"\baccuracy\b|\berror rate\b|classification error|correctly classified|\bpercent correct\b", ""),
+)
+_METRIC_RES = tuple((metric, re.compile(pattern, re.IGNORECASE), reason) for metric, pattern, reason in _METRIC_PATTERNS)
+
+_INTENT = re.compile(
+    r"\b(?:optimi[sz]\w*|maximi[sz]\w*|minimi[sz]\w*|evaluat\w*|measured? (?:by|with|in|using)|metric|"
+    r"scored?|judged?|care (?:most )?about|we want|want to|should|must|important|priority|prioriti[sz]\w*|"
+    r"focus(?:ed)? on|goal|objective|aim|target|need|use|using|based on|in terms of|matters?)\b",
+    re.IGNORECASE,
+)
+_REPORTED = re.compile(r"\d+(?:\.\d+)?\s*%|\b0?\.\d+\b|\b\d{2}(?:\.\d+)?\s*percent\b", re.IGNORECASE)
+
+
+def _metric_hints(doc: _Text) -> list[MetricHint]:
+    hints: list[MetricHint] = []
+    for begin, _end, sentence in doc.sentences():
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, MetricHint]] = []
+        for metric, regex, reason in _METRIC_RES:
+            for match in regex.finditer(sentence):
+                if any(match.start() < stop and start < match.end() for start, stop in taken):
+                    continue
+                taken.append((match.start(), match.end()))
+                window = sentence[max(0, match.start() - 25) : match.end() + 25]
+                strength: Strength
+                if _negated(sentence, match.start(), match.end()):
+                    strength = "negated"
+                elif _REPORTED.search(window) and not _INTENT.search(sentence[: match.start()]):
+                    strength = "reported"
+                elif _INTENT.search(sentence):
+                    strength = "explicit"
+                else:
+                    strength = "mention"
+                hint = MetricHint(
+                    metric=metric,
+                    word=" ".join(match.group(0).split()),
+                    strength=strength,
+                    evidence=doc.evidence(begin + match.start()),
+                    reason=reason,
+                )
+                found.append((match.start(), hint))
+        hints.extend(hint for _, hint in sorted(found, key=lambda item: item[0]))
+    return hints
+
+
+# ---------------------------------------------------------------------------------------------- time limits
+
+_NUMBER_WORDS = {
+    "a": 1.0, "an": 1.0, "one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "six": 6.0,
+    "seven": 7.0, "eight": 8.0, "nine": 9.0, "ten": 10.0, "fifteen": 15.0, "twenty": 20.0, "thirty": 30.0,
+    "forty": 40.0, "forty-five": 45.0, "fifty": 50.0, "sixty": 60.0, "ninety": 90.0, "half an": 0.5, "half a": 0.5,
+}  # fmt: skip
+_UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
+                 "hr": 3600.0, "hour": 3600.0, "d": 86400.0, "day": 86400.0}  # fmt: skip
+_DURATION = re.compile(
+    r"(?P<amount>\d+(?:\.\d+)?|half an?|forty-five|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"fifteen|twenty|thirty|forty|fifty|sixty|ninety)"
+    r"(?:\s*|-)(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|[smhd])\b"
+    r"(?:\s*(?:and\s+)?(?P<amount2>\d+(?:\.\d+)?)\s*(?P<unit2>minutes?|mins?|m|seconds?|secs?|s)\b)?",
+    re.IGNORECASE,
+)
+_TIME_CUE_BEFORE = re.compile(
+    r"(?:\b(?:in|within|under|budget|limit|at most|no more than|max(?:imum)?|for|spend|only|about|around|"
+    r"roughly|deadline|walltime|wall-clock|allow(?:ed)?|have|has|got|takes?|less than|up to|of|than|"
+    r"timeout|time ?box(?:ed)?|give it|run it)|~|<=?|≤)\s*$",
+    re.IGNORECASE,
+)
+_TIME_CUE_AFTER = re.compile(
+    r"^\s*(?:-\s*)?(?:of\s+)?(?:\w+\s+)?(?:budget|limit|deadline|time ?box|timeout|search|run|tuning|"
+    r"compute|walltime|wall[- ]?clock|(?:time )?cap|max(?:imum)?)\b",
+    re.IGNORECASE,
+)
+_NOT_A_BUDGET_AFTER = re.compile(
+    r"^\s*(?:-\s*)?(?:intervals?|resolution|windows?|apart|later|earlier|before|after|ago|old|long|each|"
+    r"sampling|granularity|average|of (?:data|recording|measurements?|observations?|footage|audio|video))\b",
+    re.IGNORECASE,
+)
+_NOT_A_BUDGET_BEFORE = re.compile(r"\b(?:every|each|per|last|past|previous|first|over the)\s*$", re.IGNORECASE)
+_PER_TRIAL = re.compile(
+    r"\b(?:per|each|every|one|a single|any)\s+(?:single\s+)?(?:trial|model|fit|evaluation|run|configuration|"
+    r"config|candidate|training run)\b",
+    re.IGNORECASE,
+)
+_PER_TRIAL_AFTER = re.compile(
+    r"^\s*(?:per|for each|for every|for one|for a single)\s+(?:trial|model|fit|evaluation|run|configuration|"
+    r"config|candidate)\b",
+    re.IGNORECASE,
+)
+_MAX_SECONDS = 366 * 86400.0
+
+
+def _unit_seconds(unit: str) -> float:
+    key = unit.lower().rstrip("s") if len(unit) > 1 else unit.lower()
+    if key in ("", "sec"):
+        key = "s" if key == "" else key
+    return _UNIT_SECONDS.get(key, _UNIT_SECONDS.get(unit.lower(), 0.0))
+
+
+def _time_limits(doc: _Text) -> list[TimeLimit]:
+    limits: list[TimeLimit] = []
+    for begin, _end, sentence in doc.sentences():
+        for match in _DURATION.finditer(sentence):
+            amount_text = match.group("amount").lower()
+            unit = match.group("unit")
+            if len(unit) == 1 and (amount_text in _NUMBER_WORDS or " " in sentence[match.start("amount") : match.start("unit")]):
+                continue  # "a m", "5 m" (metres?): a single-letter unit only right after digits, as in `20m`
+            if amount_text in ("a", "an") and match.start() > 0 and sentence[match.start() - 1].isalnum():
+                continue
+            before = sentence[max(0, match.start() - 30) : match.start()]
+            after = sentence[match.end() : match.end() + 40]
+            if _NOT_A_BUDGET_AFTER.search(after) or _NOT_A_BUDGET_BEFORE.search(before):
+                continue
+            if not (_TIME_CUE_BEFORE.search(before) or _TIME_CUE_AFTER.search(after)):
+                continue
+            amount = _NUMBER_WORDS.get(amount_text)
+            seconds = (amount if amount is not None else float(amount_text)) * _unit_seconds(unit)
+            if match.group("amount2"):
+                seconds += float(match.group("amount2")) * _unit_seconds(match.group("unit2"))
+            if not 0 < seconds <= _MAX_SECONDS:
+                continue
+            scope: Scope = "total"
+            if _PER_TRIAL_AFTER.search(after) or _PER_TRIAL.search(sentence[: match.start()]):
+                scope = "per_trial"
+            limits.append(
+                TimeLimit(
+                    seconds=seconds,
+                    text=" ".join(match.group(0).split()),
+                    scope=scope,
+                    evidence=doc.evidence(begin + match.start()),
+                )
+            )
+    return limits
+
+
+# ------------------------------------------------------------------------------- interpretability, imbalance
+
+_INTERPRETABILITY = re.compile(
+    r"\binterpretab\w*|\bexplainab\w*|\bexplain(?:s|ing)?\s+(?:the\s+|its\s+|each\s+|every\s+|individual\s+|"
+    r"their\s+)?(?:decisions?|predictions?|models?|outcomes?|results?)\b|\btransparen(?:t|cy)\b|"
+    r"\bwhite[- ]box\b|\bglass[- ]box\b|\bauditab\w*|\bregulators?\b|\bregulatory\b|right to (?:an )?explanation|"
+    r"\bsimple (?:models?|rules)\b|\bhuman[- ]readable\b|\bunderstandable\b|\bblack[- ]box\b",
+    re.IGNORECASE,
+)
+_IMBALANCE = re.compile(
+    r"\b(?:highly\s+|heavily\s+|very\s+|severely\s+)?(?:im|un)balanced\b|\bclass imbalance\b|\bimbalance\b|"
+    r"\bskewed\b|\brare (?:class|event|positive|case|outcome|label)s?\b|\bminority class(?:es)?\b|"
+    r"\bfew positives?\b|\bonly (?:about |around |roughly |some )?\d+(?:\.\d+)?\s*%|\b1 in \d{2,}\b|"
+    r"\bneedle in a haystack\b",
+    re.IGNORECASE,
+)
+_BLACK_BOX_OK = re.compile(r"black[- ]box (?:is|are|models? (?:is|are)) (?:fine|ok|okay|acceptable)", re.IGNORECASE)
+
+
+def _first_mention(doc: _Text, regex: re.Pattern[str]) -> Mention | None:
+    """The first non-negated mention, else the first negated one."""
+    negated_mention: Mention | None = None
+    for begin, _end, sentence in doc.sentences():
+        for match in regex.finditer(sentence):
+            word = " ".join(match.group(0).split())
+            negated = _negated(sentence, match.start(), match.end())
+            if word.lower().startswith("black"):
+                # "black box" is a wish for interpretability only when the text rejects black boxes.
+                if _BLACK_BOX_OK.search(sentence):
+                    negated = True
+                elif not negated:
+                    continue
+                else:
+                    negated = False
+            mention = Mention(word=word, negated=negated, evidence=doc.evidence(begin + match.start()))
+            if not negated:
+                return mention
+            negated_mention = negated_mention or mention
+    return negated_mention
+
+
+# ------------------------------------------------------------------------------- labels, classes, columns
+
+
+def _plain(value: Any) -> Label:
+    """A numpy scalar or other label as a plain str / int / bool."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return str(value)
+
+
+def _match_label(name: str, classes: Sequence[Any] | None) -> Label | None:
+    """The class (from ``classes``) that ``name`` denotes, case-insensitively; None when none does."""
+    if classes is None:
+        return name
+    wanted = name.strip().strip("'\"`").lower()
+    for cls in classes:
+        if str(_plain(cls)).lower() == wanted:
+            return _plain(cls)
+    return None
+
+
+def _match_column(name: str, columns: Sequence[Any] | None) -> str | None:
+    wanted = name.strip().strip("'\"`").lower()
+    if columns is None:
+        return name.strip().strip("'\"`")
+    for column in columns:
+        if str(column).lower() == wanted:
+            return str(column)
+    return None
+
+
+_QUOTED = r"[`'\"]"
+_NAME = r"[`'\"]?(?P<v>[A-Za-z0-9_][\w.\-]*)[`'\"]?"
+_POSITIVE_PATTERNS = (
+    re.compile(r"\bpositive (?:class|label|outcome|category)\s*(?:is|=|:|being|should be|will be)\s*(?:the\s+)?(?:class\s+|label\s+)?" + _NAME, re.IGNORECASE),
+    re.compile(_NAME + r"\s+(?:is|as|=|should be|will be)\s+(?:the\s+|our\s+)?positive (?:class|label|outcome)", re.IGNORECASE),
+    re.compile(r"\bclass of interest\s*(?:is|=|:)\s*(?:the\s+)?(?:class\s+)?" + _NAME, re.IGNORECASE),
+    re.compile(r"\b(?:treat|consider|use|take)\s+(?:class\s+|label\s+)?" + _NAME + r"\s+as\s+(?:the\s+)?positive\b", re.IGNORECASE),
+)  # fmt: skip
+_DETECT_VERBS = r"(?:detect|identify|catch|flag|find|spot|recogni[sz]e|screen for|predict which|predict who)\w*"
+
+_TARGET_PATTERNS = (
+    re.compile(r"\b(?:target|label|response|outcome|dependent|class)\s+(?:column|variable|attribute|feature|field)\s*(?:is|=|:|called|named)?\s*(?:the\s+)?(?:column\s+)?" + _NAME, re.IGNORECASE),
+    re.compile(r"\bthe target\s*(?:is|=|:)\s*(?:the\s+)?(?:column\s+)?" + _NAME, re.IGNORECASE),
+    re.compile(r"(?:column|variable|attribute)\s+" + _NAME + r"\s+is\s+(?:the\s+)?(?:target|label|class|outcome)\b", re.IGNORECASE),
+    re.compile(_QUOTED + r"(?P<v>[^`'\"\n]{1,60})" + _QUOTED + r"\s+is\s+(?:the\s+)?(?:target|label|class|outcome)\b", re.IGNORECASE),
+)  # fmt: skip
+_PREDICT_COLUMN = re.compile(r"\b(?:predict|predicting|forecast|forecasting|estimate|estimating)\s+(?:the\s+)?(?:value of\s+)?(?:column\s+)?" + _NAME, re.IGNORECASE)
+_STOP_WORDS = frozenset({"the", "a", "an", "whether", "which", "who", "if", "how", "what", "is", "as", "class", "this", "that"})
+
+
+def _positive_class(doc: _Text, classes: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
+    for begin, _end, sentence in doc.sentences():
+        for regex in _POSITIVE_PATTERNS:
+            for match in regex.finditer(sentence):
+                raw = match.group("v")
+                if raw.lower() in _STOP_WORDS:
+                    continue
+                value = _match_label(raw, classes)
+                if value is None:
+                    notes.append(
+                        f"the description names `{raw}` as the positive class, but the target's classes are "
+                        + ", ".join(f"`{c}`" for c in classes or ())
+                    )
+                    continue
+                return ValueFact(value=value, evidence=doc.evidence(begin + match.start()))
+    if classes is None or len(classes) != 2:
+        return None
+    names = [str(_plain(c)) for c in classes]
+    alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    detect = re.compile(
+        rf"\b{_DETECT_VERBS}\s+(?:the\s+|all\s+|any\s+|as many\s+|which\s+|those\s+)?(?:[\w\-]+\s+){{0,3}}?(?P<v>{alternation})\b",
+        re.IGNORECASE,
+    )
+    for begin, _end, sentence in doc.sentences():
+        hits = {m.group(0).lower() for m in re.finditer(rf"\b(?:{alternation})\b", sentence, re.IGNORECASE)}
+        found = detect.search(sentence)
+        if found and len(hits) == 1:
+            value = _match_label(found.group("v"), classes)
+            if value is not None:
+                return ValueFact(value=value, evidence=doc.evidence(begin + found.start()))
+    return None
+
+
+def _target_column(doc: _Text, columns: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
+    for begin, _end, sentence in doc.sentences():
+        for regex in _TARGET_PATTERNS:
+            for match in regex.finditer(sentence):
+                raw = match.group("v").strip()
+                if raw.lower() in _STOP_WORDS:
+                    continue
+                name = _match_column(raw, columns)
+                if name is None:
+                    notes.append(f"the description names `{raw}` as the target, but the data has no such column")
+                    continue
+                return ValueFact(value=name, evidence=doc.evidence(begin + match.start()))
+    if columns is None:
+        return None
+    for begin, _end, sentence in doc.sentences():
+        for match in _PREDICT_COLUMN.finditer(sentence):
+            name = _match_column(match.group("v"), columns)
+            if name is not None and match.group("v").lower() not in _STOP_WORDS:
+                return ValueFact(value=name, evidence=doc.evidence(begin + match.start()))
+    return None
+
+
+# ------------------------------------------------------------------------------------------ cost matrices
+
+_NUMBER = re.compile(r"^\$?-?\d+(?:,\d{3})*(?:\.\d+)?$")
+_AXIS_WORDS = frozenset(
+    {"actual", "true", "truth", "real", "observed", "predicted", "prediction", "pred", "predict", "class",
+     "classes", "label", "labels", "is", "=", "\\", "/", "->", "→", "x", "vs", "vs.", "cost", "costs", ":"}
+)  # fmt: skip
+_ANNOTATION = re.compile(r"\((?:actual|true|truth|predicted|prediction|real|observed|rows?|columns?)[^)]*\)", re.IGNORECASE)
+_SEPARATOR = re.compile(r"^[\s\-=_+|:]*[-=_][\s\-=_+|:]*$")
+_LEGEND_ITEM = re.compile(r"(?<![\w.])(?P<code>\d+)\s*=\s*['\"]?(?P<name>[A-Za-z][\w\-]*)")
+_COST_CONTEXT = re.compile(r"cost|penalt|misclassif|loss matrix|payoff|utility", re.IGNORECASE)
+_COLUMNS_ACTUAL = re.compile(
+    r"\b(?:rows?)\s+(?:represent|are|show|give|correspond to|=|:|is|indicate)\s+(?:the\s+)?(?:predict|prediction|predicted)\w*"
+    r"|\bcolumns?\s+(?:represent|are|show|give|correspond to|=|:|is|indicate)\s+(?:the\s+)?(?:actual|true|real|observed)",
+    re.IGNORECASE,
+)
+
+
+def _number(cell: str) -> float | None:
+    cell = cell.strip()
+    if not _NUMBER.match(cell):
+        return None
+    return float(cell.lstrip("$").replace(",", ""))
+
+
+def _strip_axis(tokens: list[str]) -> list[str]:
+    """Drop axis words ("actual", "predicted", "\\") from label tokens, unless nothing else is left."""
+    kept = []
+    for token in tokens:
+        parts = [p for p in re.split(r"[\\/]", token) if p]
+        if parts and all(p.lower().strip(":") in _AXIS_WORDS for p in parts):
+            continue
+        if token.lower().strip(":") in _AXIS_WORDS:
+            continue
+        kept.append(token)
+    return kept or tokens
+
+
+@dataclass
+class _Row:
+    line: int
+    label: str | None
+    numbers: list[float]
+
+
+def _cells(line: str) -> tuple[list[str], bool]:
+    cleaned = _ANNOTATION.sub(" ", line)
+    if "|" in cleaned:
+        return [c.strip() for c in cleaned.strip().strip("|").split("|")], True
+    return cleaned.split(), False
+
+
+def _parse_row(line_no: int, line: str) -> _Row | None:
+    cells, _markdown = _cells(line)
+    cells = [c for c in cells if c]
+    numbers: list[float] = []
+    while cells and (value := _number(cells[-1])) is not None:
+        numbers.insert(0, value)
+        cells.pop()
+    if len(numbers) < 2:
+        return None
+    label_tokens = _strip_axis(" ".join(cells).replace(":", " ").split()) if cells else []
+    label = " ".join(label_tokens).strip("'\"`*") or None
+    if label is not None and (len(label) > 30 or len(label_tokens) > 3 or (_number(label) is not None and "." in label)):
+        return None
+    return _Row(line=line_no, label=label, numbers=numbers)
+
+
+def _header_labels(line: str, k: int) -> list[str] | None:
+    cells, markdown = _cells(line)
+    tokens = [c for c in cells if c] if markdown else cells
+    candidates = [tokens, _strip_axis(tokens), tokens[1:]]
+    for candidate in candidates:
+        labels = [c.strip("'\"`*") for c in candidate if c.strip("'\"`*")]
+        labels = [" ".join(_strip_axis(label.split())) for label in labels]
+        if len(labels) == k and all(len(label) <= 30 for label in labels):
+            return labels
+    return None
+
+
+def _legend(lines: list[str], first: int, last: int) -> dict[str, str]:
+    """Code -> name from a legend such as ``(1 = Good, 2 = Bad)`` near lines ``first..last``."""
+    for index in [*range(last + 1, min(len(lines), last + 8)), *range(first - 1, max(-1, first - 8), -1)]:
+        items = _LEGEND_ITEM.findall(lines[index])
+        if len(items) >= 2:
+            return {code: name for code, name in items}
+    return {}
+
+
+def _pairs_from_sentences(doc: _Text) -> list[tuple[str, str, float, int, int]]:
+    """(predicted, true, cost, start, end) from "class X as P when they are T (c)"-style sentences."""
+    patterns = (
+        re.compile(
+            r"(?:class(?:ify|ified|ifies|ifying)?|predict(?:s|ed|ing)?|label(?:s|led|ling|ed|ing)?|rat(?:e|es|ed|ing)|"
+            r"call(?:s|ed|ing)?|treat(?:s|ed|ing)?)\s+(?:(?:a|an|the)\s+)?(?:[\w\-]+\s+)?as\s+(?:being\s+)?['\"]?(?P<pred>[\w\-]+)['\"]?\s+"
+            r"(?:when|if|while|whereas|but|although)\s+(?:(?:they|it|he|she|the\s+[\w\-]+|[\w\-]+)\s+)?(?:are|is|was|were|actually is|really is)\s+"
+            r"(?:actually\s+|really\s+|in fact\s+|truly\s+)?['\"]?(?P<true>[\w\-]+)['\"]?\s*"
+            r"(?:\(\s*(?:cost\s*(?:=|:)?\s*)?\$?(?P<c1>\d+(?:\.\d+)?)\s*\)|,?\s*(?:which\s+)?(?:costs?|at a cost of)\s+\$?(?P<c2>\d+(?:\.\d+)?))",
+            re.IGNORECASE,
+        ),
+        re.compile(
+            r"predict(?:s|ed|ing)?\s+['\"]?(?P<pred>[\w\-]+)['\"]?\s+for\s+(?:an?\s+|the\s+)?(?:actual(?:ly)?\s+|true\s+|truly\s+)?"
+            r"['\"]?(?P<true>[\w\-]+)['\"]?\s+(?:[\w\-]+\s+)?(?:costs?|has a cost of)\s+\$?(?P<c1>\d+(?:\.\d+)?)",
+            re.IGNORECASE,
+        ),
+    )
+    pairs = []
+    for begin, _end, sentence in doc.sentences():
+        for regex in patterns:
+            for match in regex.finditer(sentence):
+                cost = match.group("c1") or (match.groupdict().get("c2"))
+                if cost is None:
+                    continue
+                pairs.append((match.group("pred"), match.group("true"), float(cost), begin + match.start(), begin + match.end()))
+    return pairs
+
+
+def _consistent(labels: Sequence[str], costs: list[list[float]], pairs: Sequence[tuple[str, str, float, int, int]]) -> bool | None:
+    """Whether the "as P when T (c)" sentences agree with the matrix; None when they name other labels."""
+    index = {str(label).lower(): i for i, label in enumerate(labels)}
+    checked = False
+    for pred, true, cost, _, _ in pairs:
+        if pred.lower() not in index or true.lower() not in index:
+            continue
+        checked = True
+        if costs[index[true.lower()]][index[pred.lower()]] != cost:
+            return False
+    return True if checked else None
+
+
+def _transpose(costs: list[list[float]]) -> list[list[float]]:
+    return [list(column) for column in zip(*costs, strict=True)]
+
+
+def _table_matrices(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> list[CostMatrixFact]:
+    text = doc.text
+    lines = text.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    rows: list[_Row | None] = [_parse_row(i, line) for i, line in enumerate(lines)]
+    separator = [bool(_SEPARATOR.match(line)) and bool(line.strip()) for line in lines]
+
+    found: list[CostMatrixFact] = []
+    i = 0
+    while i < len(lines):
+        row = rows[i]
+        if row is None:
+            i += 1
+            continue
+        block = [row]
+        j = i + 1
+        while j < len(lines):
+            if separator[j]:
+                j += 1
+                continue
+            nxt = rows[j]
+            if nxt is None or len(nxt.numbers) != len(row.numbers) or (nxt.label is None) != (row.label is None):
+                break
+            block.append(nxt)
+            j += 1
+        i = max(j, i + 1)
+        fact = _block_matrix(doc, lines, offsets, rows, separator, block, pairs)
+        if fact is not None:
+            found.append(fact)
+    return found
+
+
+def _block_matrix(
+    doc: _Text,
+    lines: list[str],
+    offsets: list[int],
+    rows: list[_Row | None],
+    separator: list[bool],
+    block: list[_Row],
+    pairs: Sequence[tuple[str, str, float, int, int]],
+) -> CostMatrixFact | None:
+    k = len(block)
+    m = len(block[0].numbers)
+    notes: list[str] = []
+    markdown = "|" in lines[block[0].line]
+    if k < 2:
+        return None
+    if block[0].label is not None:
+        if m != k:
+            return None
+        labels: list[str] | None = [r.label or "" for r in block]
+        costs = [list(r.numbers) for r in block]
+    elif m == k + 1:
+        labels = [_format_code(r.numbers[0]) for r in block]
+        costs = [list(r.numbers[1:]) for r in block]
+    elif m == k:
+        labels = None
+        costs = [list(r.numbers) for r in block]
+    else:
+        return None
+
+    first, last = block[0].line, block[-1].line
+    header_index = first - 1
+    while header_index >= 0 and separator[header_index]:
+        header_index -= 1
+    header: list[str] | None = None
+    header_line = ""
+    if header_index >= 0 and lines[header_index].strip():
+        header_line = lines[header_index]
+        header_row = rows[header_index]
+        if header_row is not None and header_row.label is None and len(header_row.numbers) == k:
+            header = [_format_code(n) for n in header_row.numbers]
+        elif header_row is None:
+            header = _header_labels(header_line, k)
+        if header is not None:
+            first = header_index
+
+    window = "".join(lines[max(0, first - 10) : min(len(lines), last + 4)])
+    if not _COST_CONTEXT.search(window):
+        return None
+    if any(c < 0 for row in costs for c in row) or not any(c > 0 for row in costs for c in row):
+        return None
+
+    if labels is None:
+        if header is None:
+            legend = _legend(lines, first, last)
+            if len(legend) != k:
+                return None
+            labels = list(legend.values())
+            notes.append("labels taken from the legend " + ", ".join(f"{c} = {n}" for c, n in legend.items()))
+        else:
+            labels = list(header)
+    elif header is not None:
+        lowered = [h.lower() for h in header]
+        if sorted(lowered) == sorted(label.lower() for label in labels) and lowered != [label.lower() for label in labels]:
+            order = [lowered.index(label.lower()) for label in labels]
+            costs = [[row[o] for o in order] for row in costs]
+            notes.append("columns reordered to the row order of the labels")
+
+    legend = _legend(lines, first, last)
+    if legend and all(label in legend for label in labels):
+        notes.append("codes mapped with the legend " + ", ".join(f"{c} = {n}" for c, n in legend.items()))
+        labels = [legend[label] for label in labels]
+
+    start, end = offsets[first], offsets[last + 1]
+    paragraph = doc.text[max(0, start - 400) : min(len(doc.text), end + 600)]
+    header_says_actual = bool(re.search(r"\b(?:actual|true|truth)\b", _cells(header_line)[0][-1] if header_line.split() else "", re.IGNORECASE)) or bool(
+        re.search(r"\((?:actual|true|truth)[^)]*\)", header_line, re.IGNORECASE)
+    )
+    corner = header_line.strip().strip("|").split("|")[0] if markdown else ""
+    corner_says_rows_predicted = bool(re.search(r"predict\w*\s*[\\/]\s*(?:actual|true)", corner, re.IGNORECASE))
+    if header_says_actual or corner_says_rows_predicted or _COLUMNS_ACTUAL.search(paragraph):
+        costs = _transpose(costs)
+        notes.append("transposed: the text puts the predicted class in the rows")
+
+    agreement = _consistent(labels, costs, pairs)
+    if agreement is False and _consistent(labels, _transpose(costs), pairs):
+        costs = _transpose(costs)
+        notes.append("transposed to agree with the sentence that names each error's cost")
+    elif agreement is False:
+        notes.append("the sentences that name each error's cost disagree with the table; the table is used")
+
+    evidence_end = end
+    for _, _, _, _pair_start, pair_end in pairs:
+        if end <= _pair_start <= end + 800:
+            evidence_end = max(evidence_end, doc.sentence_span(pair_end - 1)[1])
+    evidence = Evidence(text=doc.text[start:evidence_end].strip("\n"), start=start, end=evidence_end)
+    return CostMatrixFact(
+        labels=tuple(labels),
+        costs=tuple(tuple(float(c) for c in row) for row in costs),
+        evidence=evidence,
+        layout="markdown" if markdown else "table",
+        notes=tuple(notes),
+    )
+
+
+def _format_code(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _sentence_matrix(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> CostMatrixFact | None:
+    """A 2x2 matrix from two "as P when T (c)" sentences that name both errors."""
+    costs: dict[tuple[str, str], float] = {}
+    names: dict[str, str] = {}
+    start, end = len(doc.text), 0
+    for pred, true, cost, s, e in pairs:
+        costs[(true.lower(), pred.lower())] = cost
+        names.setdefault(true.lower(), true)
+        names.setdefault(pred.lower(), pred)
+        start, end = min(start, s), max(end, e)
+    labels = list(names)
+    if len(labels) != 2 or len(costs) != 2 or any(t == p for t, p in costs):
+        return None
+    a, b = labels
+    matrix = [[0.0, costs.get((a, b), 0.0)], [costs.get((b, a), 0.0), 0.0]]
+    begin, _ = doc.sentence_span(start)
+    _, stop = doc.sentence_span(end - 1)
+    return CostMatrixFact(
+        labels=(names[a], names[b]),
+        costs=tuple(tuple(row) for row in matrix),
+        evidence=Evidence(text=" ".join(doc.text[begin:stop].split()), start=begin, end=stop),
+        layout="sentences",
+        notes=("correct predictions cost 0 (the text names only the two errors)",),
+    )
+
+
+_TIMES = {"twice": 2.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0, "hundred": 100.0}
+_RELATIVE = re.compile(
+    r"\b(?P<first>false negatives?|false positives?|missed \w+|false alarms?)\s+(?:are|is|cost|costs|is considered|are considered)?\s*"
+    r"(?:about\s+|roughly\s+|around\s+)?(?P<k>\d+(?:\.\d+)?|twice|two|three|four|five|ten|a hundred)\s*(?:times|x|×)?\s*"
+    r"(?:as\s+(?:costly|expensive|bad|harmful|serious)\s+as|more\s+(?:costly|expensive|harmful|serious)\s+than|worse\s+than)\s+"
+    r"(?:an?\s+)?(?P<second>false negatives?|false positives?|false alarms?)",
+    re.IGNORECASE,
+)
+
+
+def _relative_matrix(
+    doc: _Text, classes: Sequence[Any] | None, positive: Label | None, notes: list[str]
+) -> CostMatrixFact | None:
+    """A 2x2 matrix from "false negatives cost 10 times as much as false positives" (needs the classes)."""
+    for begin, _end, sentence in doc.sentences():
+        match = _RELATIVE.search(sentence)
+        if not match:
+            continue
+        first = "fn" if "negative" in match.group("first").lower() or "missed" in match.group("first").lower() else "fp"
+        second = "fn" if "negative" in match.group("second").lower() else "fp"
+        if first == second:
+            continue
+        raw = match.group("k").lower().replace("a hundred", "hundred")
+        ratio = _TIMES.get(raw) or float(raw)
+        if classes is None or len(classes) != 2 or positive is None:
+            notes.append(
+                f"the text says {match.group('first')} cost {match.group('k')} times {match.group('second')}; "
+                "a cost matrix needs the two classes and the positive class"
+            )
+            return None
+        negative = next(_plain(c) for c in classes if _plain(c) != positive)
+        fn_cost, fp_cost = (ratio, 1.0) if first == "fn" else (1.0, ratio)
+        return CostMatrixFact(
+            labels=(negative, positive),
+            costs=((0.0, fp_cost), (fn_cost, 0.0)),
+            evidence=doc.evidence(begin + match.start()),
+            layout="relative",
+            notes=(f"positive class `{positive}`; correct predictions cost 0; the cheaper error costs 1",),
+        )
+    return None
+
+
+def _map_to_classes(fact: CostMatrixFact, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact:
+    """Use the data's own class values (and spelling) for the matrix labels when they match."""
+    if classes is None:
+        return fact
+    mapped = [_match_label(str(label), classes) for label in fact.labels]
+    if all(m is not None for m in mapped) and len(set(map(str, mapped))) == len(mapped):
+        return CostMatrixFact(
+            labels=tuple(m for m in mapped if m is not None),
+            costs=fact.costs,
+            evidence=fact.evidence,
+            layout=fact.layout,
+            notes=fact.notes,
+        )
+    notes.append(
+        "the cost matrix labels "
+        + ", ".join(f"`{label}`" for label in fact.labels)
+        + " do not match the target's classes "
+        + ", ".join(f"`{_plain(c)}`" for c in classes)
+    )
+    return CostMatrixFact(
+        labels=fact.labels,
+        costs=fact.costs,
+        evidence=fact.evidence,
+        layout=fact.layout,
+        notes=(*fact.notes, "labels do not match the target's classes"),
+    )
+
+
+# ----------------------------------------------------------------------------------------------- the API
+
+
+def parse_description(
+    text: str, *, columns: Sequence[Any] | None = None, classes: Sequence[Any] | None = None
+) -> DescriptionFacts:
+    """Extract what a free-text description states about the task.
+
+    ``columns`` (the data's column names) and ``classes`` (the target's classes) make the parser stricter and
+    more useful: a target or positive class must be one of them, cost-matrix labels are matched to the class
+    values, and "detect fraud"-style phrases can name the positive class.
+    """
+    doc = _Text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    notes: list[str] = []
+
+    positive = _positive_class(doc, classes, notes)
+    pairs = _pairs_from_sentences(doc)
+    matrices = _table_matrices(doc, pairs)
+    cost_matrix: CostMatrixFact | None = matrices[0] if matrices else None
+    if cost_matrix is None and pairs:
+        cost_matrix = _sentence_matrix(doc, pairs)
+    if cost_matrix is None:
+        cost_matrix = _relative_matrix(doc, classes, positive.value if positive else None, notes)
+    if cost_matrix is not None:
+        cost_matrix = _map_to_classes(cost_matrix, classes, notes)
+        if classes is not None and len(cost_matrix.labels) != len(classes):
+            notes.append(
+                f"the cost matrix is {len(cost_matrix.labels)}x{len(cost_matrix.labels)} but the target has "
+                f"{len(classes)} classes"
+            )
+
+    return DescriptionFacts(
+        cost_matrix=cost_matrix,
+        metric_hints=tuple(_metric_hints(doc)),
+        positive_class=positive,
+        target_column=_target_column(doc, columns, notes),
+        time_limits=tuple(_time_limits(doc)),
+        interpretability=_first_mention(doc, _INTERPRETABILITY),
+        imbalance=_first_mention(doc, _IMBALANCE),
+        notes=tuple(dict.fromkeys(notes)),
+    )
