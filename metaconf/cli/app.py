@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from metaconf import __version__
+from metaconf.cli.init import init
 from metaconf.cli.lint import lint
 from metaconf.cli.schema import schema
 
@@ -33,6 +34,7 @@ def _root(
 
 app.command("schema")(schema)
 app.command("lint")(lint)
+app.command("init")(init)
 
 
 def main() -> None:
