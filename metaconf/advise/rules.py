@@ -1,0 +1,1079 @@
+"""The built-in rule advisor: budget + data facts + measured trial cost + description -> a complete config.
+
+It works in two steps, so that the LLM advisor (a later issue) can reuse the first one unchanged:
+
+1. :func:`envelope` computes what is *feasible* for this user: the walltime left for the search after start-up,
+   probe, final refit and a safety margin; the cost of one evaluation per model family and resampling
+   strategy; the range of n_trials that budget allows; which model families fit the data and the budget;
+   which fidelity types carry information for this data; which metrics and optimizers are allowed.
+2. :func:`advise` picks one value inside the envelope for every setting, and records for each a
+   :class:`~metaconf.config.model.ValueProvenance` with ``origin="rule"`` and a one-line reason that shows the
+   numbers behind it.
+
+Every rule (R1 ... R14) is documented, with its sources, in ``docs/advisor.md``; the rule ids appear in the
+reasons, so a reader of a generated config can look them up. The advisor is pure: no I/O, no clock, no
+randomness. The same inputs give the same config, byte for byte once rendered.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from metaconf import __version__
+from metaconf.config.model import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    AutoSklearnSettings,
+    Budget,
+    Config,
+    CostMatrix,
+    Data,
+    Execution,
+    Fidelity,
+    FidelityType,
+    InitialDesign,
+    InitialDesignKind,
+    Metric,
+    ModelFamily,
+    Optimizer,
+    OptimizerKind,
+    Origin,
+    Provenance,
+    Resampling,
+    ResamplingStrategy,
+    SearchSpace,
+    Stopping,
+    Task,
+    TaskType,
+    Tool,
+    ValueProvenance,
+)
+from metaconf.config.units import format_duration, format_memory
+from metaconf.errors import MetaconfError
+
+# ---------------------------------------------------------------------------------------------------------------
+# Constants, each with where it comes from (see docs/advisor.md for the full story)
+# ---------------------------------------------------------------------------------------------------------------
+
+SMAC_OVERHEAD_S: Mapping[OptimizerKind, float] = {
+    OptimizerKind.bo: 0.25,
+    OptimizerKind.hyperband: 0.25,
+    OptimizerKind.successive_halving: 0.25,
+    OptimizerKind.bo_gp: 0.35,
+    OptimizerKind.random: 0.12,
+}
+"""SMAC's own time per trial on 2 cores with the surrogate's n_jobs=1 (SMAC-FACTS: 150 no-op trials in 28 s;
+measured again here: 0.22 s/trial for 40 trials, 0.25 s with a pynisher per-trial limit)."""
+
+STARTUP_S = 6.0
+"""`metaconf run` start-up: importing smac (~2 s) and ConfigSpace (~1 s), building the space, the Dask-free runner."""
+
+SAFETY_FRACTION = 0.05
+"""Share of the walltime kept back: SMAC checks its walltime only after a trial ends (overshoot up to one trial)."""
+
+MIN_TRIALS_FOR_BO = 15
+"""Below this, BO's initial design eats most of the budget and its surrogate never gets enough points: random
+search is as good (Bergstra & Bengio 2012) and has the least overhead."""
+
+MAX_TRIALS_GP = 200
+"""A GP surrogate refits in O(n^3) per trial; SMAC's black-box facade is meant for a few hundred trials at most."""
+
+MAX_TRIALS_RF = 3000
+"""Past a few thousand trials, the random-forest surrogate's refit dominates cheap trials."""
+
+MIN_EVALS_PER_FAMILY = 10
+"""A model family whose single evaluation takes more than 1/10 of the search walltime cannot be tuned in it."""
+
+AUTOSKLEARN_MIN_WALLTIME_S = 30.0
+"""auto-sklearn refuses `time_left_for_this_task < 30` (AUTOSKLEARN-FACTS)."""
+
+AUTOSKLEARN_DEFAULT_MEMORY_MB = 3072.0
+"""auto-sklearn's default `memory_limit` per job (AUTOSKLEARN-FACTS); below 1 GB its dummy model fails."""
+
+IMBALANCE_RATIO = 5.0
+"""Majority / minority count at or above which accuracy is misleading (He & Garcia 2009)."""
+
+SMALL_DATA_ROWS = 1000
+"""Below this many training rows a single holdout split is too noisy to select models on (Kohavi 1995)."""
+
+LARGE_DATA_ROWS = 5000
+"""From this many training rows on, a holdout split of >= 1/3 has enough validation rows for a stable estimate."""
+
+SVM_MAX_ROWS = 20_000
+"""Kernel SVMs fit in between O(n^2) and O(n^3): impractical past a few tens of thousands of rows (sklearn docs)."""
+
+KNN_MAX_ROWS = 50_000
+"""k-NN predicts in O(n_train * n_val * d): on large data the validation pass alone is expensive."""
+
+EVAL_TIME_LIMIT_FACTOR = 5.0
+"""Per-trial walltime = 5x the slowest family's estimated evaluation (hyperparameters such as many trees or deep
+nets cost several times the default configuration the probe measured)."""
+
+PORTFOLIO_SMALL = (
+    ModelFamily.random_forest,
+    ModelFamily.svm,
+    ModelFamily.linear,
+    ModelFamily.hist_gradient_boosting,
+    ModelFamily.extra_trees,
+    ModelFamily.k_nearest_neighbors,
+    ModelFamily.mlp,
+    ModelFamily.decision_tree,
+)
+"""Order in which families join the search on small data (< 2,000 training rows): kernel and linear models do
+well there, boosted trees need more rows (Fernandez-Delgado et al. 2014; Grinsztajn et al. 2022)."""
+
+PORTFOLIO_LARGE = (
+    ModelFamily.hist_gradient_boosting,
+    ModelFamily.random_forest,
+    ModelFamily.linear,
+    ModelFamily.extra_trees,
+    ModelFamily.svm,
+    ModelFamily.k_nearest_neighbors,
+    ModelFamily.mlp,
+    ModelFamily.decision_tree,
+)
+"""Order on larger data: tree ensembles lead on medium-sized tabular data (Grinsztajn et al. 2022)."""
+
+INTERPRETABLE = (ModelFamily.linear, ModelFamily.decision_tree)
+
+
+class BudgetTooSmallError(MetaconfError):
+    """The budget does not allow even one evaluation after start-up."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """The data facts the rules use (from :class:`metaconf.data.facts.DataFacts` or the full profile)."""
+
+    n_rows: int
+    n_features: int
+    task_type: str
+    class_counts: Mapping[str, int] = field(default_factory=dict)
+    n_numeric: int = 0
+    n_categorical: int = 0
+    missing_ratio: float = 0.0
+    memory_mb: float | None = None
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_counts)
+
+    @property
+    def imbalance(self) -> float:
+        """Majority / minority class count (1.0 for balanced or regression data)."""
+        if len(self.class_counts) < 2:
+            return 1.0
+        counts = sorted(self.class_counts.values())
+        return counts[-1] / max(1, counts[0])
+
+    @property
+    def minority(self) -> str | None:
+        if len(self.class_counts) < 2:
+            return None
+        return min(sorted(self.class_counts), key=lambda label: self.class_counts[label])
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """What one fit costs: seconds to fit and score a family's default configuration on ``rows`` rows, and how
+    that scales (time ~ rows^exponent). From the probe (measured) or the documented cost model (``--no-probe``)."""
+
+    fit_seconds: Mapping[str, float]
+    rows: int
+    exponent: Mapping[str, float] = field(default_factory=dict)
+    source: str = "cost model"
+    probe_seconds: float = 0.0
+    """Walltime the probe itself took; it counts against the budget."""
+
+    def seconds(self, family: ModelFamily | str, rows: float) -> float:
+        name = family.value if isinstance(family, ModelFamily) else family
+        base = self.fit_seconds.get(name)
+        if base is None:
+            base = max(self.fit_seconds.values()) if self.fit_seconds else 1.0
+        b = self.exponent.get(name, 1.0)
+        return float(base) * (max(rows, 1.0) / max(self.rows, 1)) ** b
+
+
+@dataclass(frozen=True)
+class DescriptionHints:
+    """What the free-text description said, reduced to what the rules use (see ``metaconf.advise.describe``)."""
+
+    cost_matrix: CostMatrix | None = None
+    cost_matrix_evidence: str | None = None
+    metric: Metric | None = None
+    metric_evidence: str | None = None
+    positive_label: str | None = None
+    interpretable: bool = False
+    interpretable_evidence: str | None = None
+    time_limit_s: float | None = None
+
+
+@dataclass(frozen=True)
+class UserChoices:
+    """What the user fixed on the command line: never overridden by a rule (origin ``user``)."""
+
+    walltime_s: float
+    cores: int = 1
+    memory_mb: float | None = None
+    tool: Tool = Tool.smac
+    seed: int | None = None
+    data_path: str | None = None
+    demo: str | None = None
+    target: str | None = None
+    metric: Metric | None = None
+    positive_label: str | None = None
+    cost_matrix: CostMatrix | None = None
+    models: Sequence[ModelFamily] | None = None
+    test_size: float = 0.2
+
+
+@dataclass(frozen=True)
+class AdvisorInputs:
+    user: UserChoices
+    data: DataSummary
+    costs: CostModel
+    description: DescriptionHints = field(default_factory=DescriptionHints)
+    space_shape: Mapping[ModelFamily, tuple[int, int]] = field(default_factory=dict)
+    """Per family: (hyperparameters, categorical hyperparameters) of its built-in space."""
+    families: Sequence[ModelFamily] | None = None
+    """The families valid for the task (``metaconf.space.builtin.families_for``); None means all."""
+    extra_inputs: Mapping[str, Any] = field(default_factory=dict)
+    """Recorded in ``provenance.inputs`` as they are (data fingerprint, probe details, description digest)."""
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The envelope
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """The feasible region for this user; :func:`advise` (or an LLM) picks inside it."""
+
+    total_walltime_s: float
+    reserve_s: float
+    reserve_parts: Mapping[str, float]
+    search_walltime_s: float
+    n_train: int
+    """Rows the search sees (after the test split)."""
+    workers: int
+    eval_seconds: Mapping[ModelFamily, Mapping[str, float]]
+    """Per family, per resampling ("holdout", "cv3", "cv5", "cv10"): seconds for one full-fidelity evaluation."""
+    families: tuple[ModelFamily, ...]
+    excluded_families: Mapping[ModelFamily, str]
+    fidelity_types: Mapping[FidelityType, str]
+    """Allowed fidelity types, each with why it is informative here."""
+    metrics: tuple[Metric, ...]
+    optimizers: tuple[OptimizerKind, ...]
+    max_folds: int
+    n_trials_min: int
+    n_trials_max: int
+    """Trials the search walltime allows with the cheapest allowed family on holdout."""
+
+    def n_trials_for(self, eval_s: float, optimizer: OptimizerKind) -> int:
+        """How many trials of ``eval_s`` seconds fit into the search walltime, SMAC's overhead included."""
+        per_trial = eval_s + SMAC_OVERHEAD_S[optimizer]
+        return max(0, int(self.search_walltime_s * self.workers / per_trial))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "search_walltime_s": round(self.search_walltime_s, 1),
+            "reserve_s": {k: round(v, 1) for k, v in self.reserve_parts.items()},
+            "n_train": self.n_train,
+            "workers": self.workers,
+            "families": [f.value for f in self.families],
+            "excluded_families": {f.value: why for f, why in self.excluded_families.items()},
+            "fidelity_types": {f.value: why for f, why in self.fidelity_types.items()},
+            "metrics": [m.value for m in self.metrics],
+            "optimizers": [o.value for o in self.optimizers],
+            "max_folds": self.max_folds,
+            "n_trials_range": [self.n_trials_min, self.n_trials_max],
+            "eval_seconds": {
+                f.value: {k: _round_s(v) for k, v in per.items()} for f, per in self.eval_seconds.items()
+            },
+        }
+
+
+def _round_s(seconds: float) -> float:
+    return float(f"{seconds:.3g}")
+
+
+def _fmt_s(seconds: float) -> str:
+    if seconds < 10:
+        return f"{seconds:.2g} s"
+    return f"{seconds:.0f} s"
+
+
+def _resampling_fits(key: str) -> tuple[int, float]:
+    """(fits per evaluation, fraction of the search rows each fit sees) for a resampling key."""
+    if key == "holdout":
+        return 1, 1.0 - Resampling.model_fields["holdout_fraction"].default
+    k = int(key.removeprefix("cv"))
+    return k, (k - 1) / k
+
+
+def envelope(inputs: AdvisorInputs) -> Envelope:
+    """The feasible ranges for this budget, data and tool (rules R1-R5 of docs/advisor.md)."""
+    user, data, costs = inputs.user, inputs.data, inputs.costs
+    n_train = max(1, round(data.n_rows * (1.0 - user.test_size)))
+    workers = 1 if user.cores <= 2 else user.cores - 1
+
+    # R2: evaluation cost per family and resampling, from the measured / modelled fit cost.
+    candidates = list(inputs.families) if inputs.families is not None else list(ModelFamily)
+    eval_seconds: dict[ModelFamily, dict[str, float]] = {}
+    for family in candidates:
+        per: dict[str, float] = {}
+        for key in ("holdout", "cv3", "cv5", "cv10"):
+            fits, fraction = _resampling_fits(key)
+            per[key] = fits * costs.seconds(family, n_train * fraction)
+        eval_seconds[family] = per
+
+    # R1: walltime reserve: start-up, loading, the final refit of the incumbent, probe, safety margin.
+    slowest_fit = max((costs.seconds(f, n_train) for f in candidates), default=0.0)
+    load_s = 0.5 + (data.memory_mb or data.n_rows * data.n_features * 8 / 1e6) / 50.0
+    reserve_parts = {
+        "start-up": STARTUP_S,
+        "data loading": round(load_s, 1),
+        "final refit": round(slowest_fit, 2),
+        "probe": round(costs.probe_seconds, 2),
+        "safety margin": max(2.0, SAFETY_FRACTION * user.walltime_s),
+    }
+    reserve = sum(reserve_parts.values())
+    search = user.walltime_s - reserve
+
+    cheapest = min((eval_seconds[f]["holdout"] for f in candidates), default=0.0)
+    minimum_total = (
+        reserve - reserve_parts["safety margin"] - reserve_parts["final refit"] + cheapest * 2 + 1.0
+    )
+    minimum_total += SMAC_OVERHEAD_S[OptimizerKind.random]
+    if search <= cheapest + SMAC_OVERHEAD_S[OptimizerKind.random]:
+        raise BudgetTooSmallError(
+            f"a budget of {format_duration(user.walltime_s)} is too small: start-up, data loading, the probe and "
+            f"a safety margin take {reserve:.0f} s, and one evaluation of the cheapest model takes "
+            f"{_fmt_s(cheapest)} ({costs.source})",
+            f"give at least {format_duration(math.ceil(max(minimum_total * 1.2, 20.0)))} "
+            "(`--budget 1m` is a sensible minimum for a real search)",
+        )
+    if user.tool == Tool.auto_sklearn and search < AUTOSKLEARN_MIN_WALLTIME_S:
+        raise BudgetTooSmallError(
+            f"auto-sklearn needs at least {AUTOSKLEARN_MIN_WALLTIME_S:.0f} s of search, and a budget of "
+            f"{format_duration(user.walltime_s)} leaves {search:.0f} s after {reserve:.0f} s of start-up and margin",
+            f"give at least {format_duration(math.ceil(AUTOSKLEARN_MIN_WALLTIME_S + reserve + 1))}",
+        )
+
+    # R3: which families fit the data size and the budget.
+    excluded: dict[ModelFamily, str] = {}
+    allowed: list[ModelFamily] = []
+    for family in candidates:
+        holdout = eval_seconds[family]["holdout"]
+        if family == ModelFamily.svm and n_train > SVM_MAX_ROWS:
+            excluded[family] = (
+                f"R3: {n_train:,} training rows > {SVM_MAX_ROWS:,}; kernel SVM fits scale as n^2-n^3"
+            )
+        elif family == ModelFamily.k_nearest_neighbors and n_train > KNN_MAX_ROWS:
+            excluded[family] = (
+                f"R3: {n_train:,} training rows > {KNN_MAX_ROWS:,}; k-NN validation costs n_train x n_val"
+            )
+        elif holdout * MIN_EVALS_PER_FAMILY > search:
+            excluded[family] = (
+                f"R3: one evaluation takes {_fmt_s(holdout)}, more than 1/{MIN_EVALS_PER_FAMILY} of the "
+                f"{_fmt_s(search)} search"
+            )
+        else:
+            allowed.append(family)
+    if not allowed:
+        fastest = min(candidates, key=lambda f: eval_seconds[f]["holdout"])
+        allowed = [fastest]
+        excluded.pop(fastest, None)
+
+    # R4: fidelity types that carry information for this data and these families.
+    fidelity_types: dict[FidelityType, str] = {FidelityType.none: "always allowed"}
+    min_rows = _subsample_min_rows(data)
+    if n_train * 0.67 >= 9 * min_rows:
+        fidelity_types[FidelityType.subsample] = (
+            f"{int(n_train * 0.67):,} fitting rows allow fractions down to {min_rows:,} rows "
+            f"(>= 30 per class) over at least 3 halving rungs"
+        )
+    tree_families = {ModelFamily.random_forest, ModelFamily.extra_trees}
+    if any(f in tree_families for f in allowed):
+        fidelity_types[FidelityType.n_estimators] = (
+            "random forests / extra trees grow more trees at higher budgets"
+        )
+    iter_families = {ModelFamily.hist_gradient_boosting, ModelFamily.mlp}
+    if any(f in iter_families for f in allowed):
+        fidelity_types[FidelityType.max_iter] = "boosting rounds / epochs grow at higher budgets"
+    max_folds = 10
+    if data.class_counts:
+        max_folds = max(2, min(10, int(min(data.class_counts.values()) * (1.0 - user.test_size))))
+    if max_folds >= 3:
+        fidelity_types[FidelityType.cv_folds] = f"up to {max_folds} folds fit the smallest class"
+    if user.tool == Tool.auto_sklearn:
+        fidelity_types = {FidelityType.none: "auto-sklearn runs its own search at full fidelity"}
+
+    metrics = tuple(
+        m
+        for m in Metric
+        if (
+            m in CLASSIFICATION_METRICS
+            if data.task_type == TaskType.classification.value
+            else m in REGRESSION_METRICS
+        )
+    )
+    if user.tool == Tool.auto_sklearn:
+        optimizers: tuple[OptimizerKind, ...] = (OptimizerKind.bo,)
+    else:
+        optimizers = tuple(OptimizerKind)
+
+    per_trial_min = min(eval_seconds[f]["holdout"] for f in allowed) + SMAC_OVERHEAD_S[OptimizerKind.random]
+    n_trials_max = max(1, int(search * workers / per_trial_min))
+    return Envelope(
+        total_walltime_s=user.walltime_s,
+        reserve_s=reserve,
+        reserve_parts=reserve_parts,
+        search_walltime_s=search,
+        n_train=n_train,
+        workers=workers,
+        eval_seconds=eval_seconds,
+        families=tuple(allowed),
+        excluded_families=excluded,
+        fidelity_types=fidelity_types,
+        metrics=metrics,
+        optimizers=optimizers,
+        max_folds=max_folds,
+        n_trials_min=1,
+        n_trials_max=n_trials_max,
+    )
+
+
+def _subsample_min_rows(data: DataSummary) -> int:
+    """The smallest subsample that still says something: 30 rows per class and at least 300 rows."""
+    return max(300, 30 * max(2, data.n_classes))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Picking values
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Advice:
+    """The advisor's result: the config (provenance included), and the envelope it was picked from."""
+
+    config: Config
+    envelope: Envelope
+    expected_trials: int
+    summary: list[tuple[str, str]]
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.values: dict[str, ValueProvenance] = {}
+
+    def rule(self, path: str, reason: str) -> None:
+        self.values[path] = ValueProvenance(origin=Origin.rule, reason=reason)
+
+    def user(self, path: str, reason: str) -> None:
+        self.values[path] = ValueProvenance(origin=Origin.user, reason=reason)
+
+
+def _hyperband_mean_fraction(min_fraction: float, eta: float) -> tuple[float, int]:
+    """Mean budget (as a fraction of the maximum) of a Hyperband trial, and the number of rungs.
+
+    Follows Hyperband's bracket schedule (Li et al. 2018, Alg. 1) as SMAC3 implements it: s_max =
+    floor(log_eta(max/min)); bracket s starts ceil((s_max+1)/(s+1) * eta^s) configs at max*eta^-s.
+    """
+    s_max = max(0, math.floor(math.log(1.0 / min_fraction, eta) + 1e-9))
+    trials = 0.0
+    cost = 0.0
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
+        for i in range(s + 1):
+            n_i = math.floor(n * eta ** (-i))
+            r_i = eta ** (i - s)
+            trials += n_i
+            cost += n_i * r_i
+    return cost / trials, s_max + 1
+
+
+def _pick_metric(inputs: AdvisorInputs, rec: _Recorder) -> tuple[Metric, CostMatrix | None, str | None]:
+    """R6: the metric, from the user, the description, or the class balance."""
+    user, data, desc = inputs.user, inputs.data, inputs.description
+    classification = data.task_type == TaskType.classification.value
+    classes = {str(c).lower(): str(c) for c in data.class_counts}
+
+    if user.metric is not None:
+        rec.user("task.metric", f"you chose `{user.metric.value}`")
+        matrix = user.cost_matrix
+        if matrix is not None:
+            rec.user("task.cost_matrix", "you gave the cost of each kind of error")
+        return user.metric, matrix, None
+    if user.cost_matrix is not None and classification:
+        rec.user(
+            "task.metric", "R6: you gave a cost matrix, so the run minimises the expected cost per prediction"
+        )
+        rec.user("task.cost_matrix", "you gave the cost of each kind of error")
+        return Metric.expected_cost, user.cost_matrix, None
+    if classification and desc.cost_matrix is not None:
+        matched = _match_labels(desc.cost_matrix, classes)
+        if matched is not None:
+            evidence = (
+                f" (\u201c{_clip(desc.cost_matrix_evidence)}\u201d)" if desc.cost_matrix_evidence else ""
+            )
+            costs = matched.costs
+            worst = max((c for row in costs for c in row), default=0)
+            rec.rule(
+                "task.metric",
+                f"R6: the description gives a cost matrix{evidence}; minimising the expected cost per prediction "
+                f"weighs errors as it says (worst error costs {worst:g})",
+            )
+            rec.rule(
+                "task.cost_matrix",
+                "R6: from the description; rows are the true class, columns the predicted class",
+            )
+            return Metric.expected_cost, matched, None
+    if (
+        desc.metric is not None
+        and (desc.metric in CLASSIFICATION_METRICS if classification else desc.metric in REGRESSION_METRICS)
+        and desc.metric != Metric.expected_cost
+    ):
+        evidence = f" (\u201c{_clip(desc.metric_evidence)}\u201d)" if desc.metric_evidence else ""
+        rec.rule("task.metric", f"R6: the description asks for it{evidence}")
+        positive = None
+        if desc.metric in (Metric.f1, Metric.roc_auc) and data.n_classes == 2:
+            positive = _positive_label(inputs, rec)
+        return desc.metric, None, positive
+    if classification and data.n_classes >= 2 and data.imbalance >= IMBALANCE_RATIO:
+        counts = sorted(data.class_counts.values())
+        if data.n_classes == 2:
+            rec.rule(
+                "task.metric",
+                f"R6: classes are imbalanced {counts[-1]}:{counts[0]} (ratio {data.imbalance:.1f} >= "
+                f"{IMBALANCE_RATIO:g}); ROC AUC ranks the minority class without rewarding always-majority",
+            )
+            return Metric.roc_auc, None, None
+        rec.rule(
+            "task.metric",
+            f"R6: classes are imbalanced (largest / smallest {counts[-1]}:{counts[0]}, ratio "
+            f"{data.imbalance:.1f} >= {IMBALANCE_RATIO:g}); balanced accuracy weighs every class equally",
+        )
+        return Metric.balanced_accuracy, None, None
+    if classification:
+        ratio = f"{data.imbalance:.1f}" if data.n_classes >= 2 else "n/a"
+        rec.rule(
+            "task.metric",
+            f"R6: no metric in the description and classes are balanced enough (largest / smallest = {ratio} "
+            f"< {IMBALANCE_RATIO:g}): accuracy",
+        )
+        return Metric.accuracy, None, None
+    rec.rule(
+        "task.metric", "R6: regression with no metric in the description: RMSE, in the target's own unit"
+    )
+    return Metric.rmse, None, None
+
+
+def _positive_label(inputs: AdvisorInputs, rec: _Recorder) -> str | None:
+    user, data, desc = inputs.user, inputs.data, inputs.description
+    if user.positive_label is not None:
+        rec.user("task.positive_label", f"you chose `{user.positive_label}`")
+        return user.positive_label
+    classes = {str(c).lower(): str(c) for c in data.class_counts}
+    if desc.positive_label is not None and desc.positive_label.lower() in classes:
+        rec.rule("task.positive_label", "R6: the description names it as the class of interest")
+        return classes[desc.positive_label.lower()]
+    minority = data.minority
+    if minority is not None:
+        rec.rule(
+            "task.positive_label",
+            f"R6: the minority class ({data.class_counts[minority]} rows) is the one to find",
+        )
+    return minority
+
+
+def _match_labels(matrix: CostMatrix, classes: Mapping[str, str]) -> CostMatrix | None:
+    """The matrix with its labels spelt as the data spells them, or None when they are not the data's classes."""
+    if not classes:
+        return None
+    labels: list[str | int | bool] = []
+    for label in matrix.labels:
+        key = str(label).lower()
+        if key not in classes:
+            return None
+        labels.append(classes[key])
+    if len(set(labels)) != len(labels) or len(labels) != len(classes):
+        return None
+    return CostMatrix(labels=labels, costs=[list(row) for row in matrix.costs])
+
+
+def _clip(text: str | None, width: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def _pick_resampling(
+    inputs: AdvisorInputs, env: Envelope, families: Sequence[ModelFamily], rec: _Recorder
+) -> tuple[ResamplingStrategy, int, str]:
+    """R7: k-fold CV on small data when the budget allows it, holdout otherwise (Kohavi 1995)."""
+    n_train = env.n_train
+
+    def trials_with(key: str) -> int:
+        mean = sum(env.eval_seconds[f][key] for f in families) / len(families)
+        return env.n_trials_for(mean, OptimizerKind.bo)
+
+    if n_train < SMALL_DATA_ROWS and env.max_folds >= 3:
+        for folds in (5, 3):
+            if folds > env.max_folds:
+                continue
+            trials = trials_with(f"cv{folds}")
+            if trials >= 50:
+                rec.rule(
+                    "resampling.strategy",
+                    f"R7: {n_train} training rows are too few for a stable single holdout (Kohavi 1995); "
+                    f"{folds}-fold CV still leaves ~{trials} trials",
+                )
+                rec.rule(
+                    "resampling.folds",
+                    f"R7: {folds} folds; the smallest class allows up to {env.max_folds}; more folds would cut the "
+                    "number of trials",
+                )
+                return ResamplingStrategy.cv, folds, f"cv{folds}"
+    if LARGE_DATA_ROWS > n_train >= SMALL_DATA_ROWS and env.max_folds >= 3:
+        trials = trials_with("cv3")
+        if trials >= 100:
+            rec.rule(
+                "resampling.strategy",
+                f"R7: {n_train:,} training rows and cheap trials: 3-fold CV (~{trials} trials) gives a steadier "
+                "estimate than one holdout at little cost",
+            )
+            rec.rule("resampling.folds", f"R7: 3 folds keep ~{trials} trials in the budget")
+            return ResamplingStrategy.cv, 3, "cv3"
+    trials = trials_with("holdout")
+    if n_train >= LARGE_DATA_ROWS:
+        why = f"R7: {n_train:,} training rows give a large enough validation split; CV would cost k fits per trial"
+    else:
+        why = (
+            f"R7: with {n_train:,} training rows CV would leave too few trials in the budget; holdout keeps "
+            f"~{trials}"
+        )
+    rec.rule("resampling.strategy", why)
+    return ResamplingStrategy.holdout, 5, "holdout"
+
+
+def _pick_families(inputs: AdvisorInputs, env: Envelope, rec: _Recorder) -> list[ModelFamily]:
+    """R5: the model families: the user's, the interpretable ones, or a portfolio sized to the budget."""
+    user, desc = inputs.user, inputs.description
+    if user.models:
+        chosen = [f for f in user.models]
+        rec.user("search_space.models", "you chose these model families")
+        return chosen
+    allowed = list(env.families)
+    excluded = "; ".join(
+        f"{f.value}: {why.removeprefix('R3: ')}" for f, why in sorted(env.excluded_families.items())
+    )
+    excluded_note = f" Left out: {excluded}." if excluded else ""
+    if desc.interpretable:
+        chosen = [f for f in INTERPRETABLE if f in allowed] or allowed[:1]
+        evidence = (
+            f" (\u201c{_clip(desc.interpretable_evidence)}\u201d)" if desc.interpretable_evidence else ""
+        )
+        rec.rule(
+            "search_space.models",
+            f"R5: the description asks for an interpretable model{evidence}: linear models and decision trees only."
+            + excluded_note,
+        )
+        return chosen
+    order = PORTFOLIO_SMALL if env.n_train < 2000 else PORTFOLIO_LARGE
+    ranked = [f for f in order if f in allowed]
+    mean_holdout = sum(env.eval_seconds[f]["holdout"] for f in ranked) / len(ranked)
+    trials = env.n_trials_for(mean_holdout, OptimizerKind.bo)
+    if trials < 30:
+        size, tier = (
+            3,
+            f"~{trials} holdout evaluations fit the budget: the 3 strongest families keep the space small",
+        )
+    elif trials < 100:
+        size, tier = 5, f"~{trials} holdout evaluations fit the budget: 5 families"
+    else:
+        size, tier = (
+            6,
+            (
+                f"~{trials} holdout evaluations fit the budget: 6 families (decision trees are dominated by the ensembles)"
+            ),
+        )
+    chosen = ranked[:size]
+    data_kind = "small data (< 2,000 training rows)" if env.n_train < 2000 else "larger data"
+    rec.rule(
+        "search_space.models",
+        f"R5: {tier}, in the order that does best on {data_kind}." + excluded_note,
+    )
+    return chosen
+
+
+def _space_size(inputs: AdvisorInputs, families: Sequence[ModelFamily]) -> tuple[int, int]:
+    """(hyperparameters, categorical hyperparameters) of the combined space, counting the `model` choice."""
+    n_hps = 1 if len(families) > 1 else 0
+    n_cat = 1 if len(families) > 1 else 0
+    for family in families:
+        hps, cats = inputs.space_shape.get(family, (5, 1))
+        n_hps += hps
+        n_cat += cats
+    return n_hps, n_cat
+
+
+def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
+    """Pick every value of the config inside the envelope, each with a reason (rules R1-R14, docs/advisor.md)."""
+    env = env if env is not None else envelope(inputs)
+    user, data = inputs.user, inputs.data
+    rec = _Recorder()
+    classification = data.task_type == TaskType.classification.value
+
+    # --- what the user gave
+    rec.user("budget.walltime", f"you gave --budget {format_duration(user.walltime_s)} for the whole job")
+    rec.user("budget.cores", f"{user.cores} core(s)")
+    if user.memory_mb is not None:
+        rec.user("budget.memory", f"you gave --memory {format_memory(user.memory_mb)}")
+    rec.user("tool", f"`{user.tool.value}` runs the search")
+    if user.data_path is not None:
+        rec.user("data.path", "the data file you gave (relative to this config)")
+    if user.demo is not None:
+        rec.user("data.demo", "the bundled demo dataset you chose")
+    if user.target is not None:
+        rec.user("task.target", "the target column you named")
+    rec.rule(
+        "task.type",
+        f"R6: {'classification' if classification else 'regression'} from the target: "
+        + (f"{data.n_classes} classes" if classification else "a numeric target with many values"),
+    )
+
+    metric, matrix, positive = _pick_metric(inputs, rec)
+    families = _pick_families(inputs, env, rec)
+    strategy, folds, res_key = _pick_resampling(inputs, env, families, rec)
+
+    mean_eval = sum(env.eval_seconds[f][res_key] for f in families) / len(families)
+    slowest_eval = max(env.eval_seconds[f][res_key] for f in families)
+    n_hps, n_cat = _space_size(inputs, families)
+
+    # --- R8: optimizer and fidelity
+    fidelity = Fidelity()
+    optimizer_kind = OptimizerKind.bo
+    trials_full = env.n_trials_for(mean_eval, OptimizerKind.bo)
+    mean_fraction = 1.0
+    if user.tool == Tool.auto_sklearn:
+        rec.rule("optimizer.kind", "R8: auto-sklearn runs its own SMAC (random-forest BO) with meta-learning")
+    elif trials_full < MIN_TRIALS_FOR_BO:
+        optimizer_kind = OptimizerKind.random
+        rec.rule(
+            "optimizer.kind",
+            f"R8: only ~{trials_full} evaluations of {_fmt_s(mean_eval)} fit the {_fmt_s(env.search_walltime_s)} "
+            f"search (< {MIN_TRIALS_FOR_BO}): too few for a surrogate model; random search "
+            "(Bergstra & Bengio 2012)",
+        )
+    elif FidelityType.subsample in env.fidelity_types and mean_eval >= 1.0 and trials_full < 200:
+        min_rows = _subsample_min_rows(data)
+        fit_rows = env.n_train * _resampling_fits(res_key)[1]
+        min_fraction = round(min_rows / fit_rows, 4)
+        eta = 3.0
+        mean_fraction, rungs = _hyperband_mean_fraction(min_fraction, eta)
+        optimizer_kind = OptimizerKind.hyperband
+        fidelity = Fidelity(type=FidelityType.subsample, min=min_fraction, max=1.0, eta=eta)
+        rec.rule(
+            "optimizer.kind",
+            f"R8: a full evaluation costs {_fmt_s(mean_eval)} and only ~{trials_full} fit the budget; Hyperband "
+            f"evaluates most candidates on subsamples first ({rungs} rungs, Li et al. 2018; BOHB-style proposals, "
+            "Falkner et al. 2018)",
+        )
+        rec.rule("fidelity.type", f"R8: subsample: {env.fidelity_types[FidelityType.subsample]}")
+        rec.rule(
+            "fidelity.min",
+            f"R8: {min_rows:,} of {int(fit_rows):,} fitting rows (>= 300 rows and 30 per class): below that the "
+            "ranking of configurations is noise",
+        )
+        rec.rule("fidelity.max", "R8: the full training rows")
+        rec.rule(
+            "fidelity.eta", "R8: eta = 3, the Hyperband / BOHB default: keep the best third at every rung"
+        )
+    elif len(families) == 1 and n_hps <= 8 and n_cat <= 1:
+        optimizer_kind = OptimizerKind.bo_gp
+        rec.rule(
+            "optimizer.kind",
+            f"R8: one model family with {n_hps} mostly continuous hyperparameters: a Gaussian-process surrogate "
+            "models small continuous spaces best (SMAC's black-box facade)",
+        )
+    else:
+        rec.rule(
+            "optimizer.kind",
+            f"R8: ~{trials_full} trials fit the budget over a conditional space of {n_hps} hyperparameters "
+            f"({len(families)} families): random-forest BO handles conditional, mixed spaces (SMAC3 HPO facade)",
+        )
+
+    # --- R9: n_trials
+    overhead = SMAC_OVERHEAD_S[optimizer_kind]
+    per_trial = mean_eval * mean_fraction + overhead
+    expected = max(1, int(env.search_walltime_s * env.workers / per_trial))
+    cap = MAX_TRIALS_GP if optimizer_kind == OptimizerKind.bo_gp else MAX_TRIALS_RF
+    n_trials = min(cap, max(expected + 1, math.ceil(expected * 1.5)))
+    fidelity_note = (
+        f" at a mean budget of {mean_fraction:.2f} of full fidelity"
+        if optimizer_kind in (OptimizerKind.hyperband,)
+        else ""
+    )
+    n_trials_reason = (
+        f"R9: {_fmt_s(env.search_walltime_s)} of search x {env.workers} worker(s) / ({_fmt_s(mean_eval)} per "
+        f"evaluation{fidelity_note} + {overhead:g} s SMAC overhead) = ~{expected} trials; the cap is 1.5x that "
+        f"because costs differ by family, so the walltime is what stops the run"
+    )
+    if n_trials == cap:
+        n_trials_reason += f" (capped at {cap})"
+    cost_note = f"evaluation costs: {inputs.costs.source}"
+
+    # --- R10: initial design and warm start
+    initial = InitialDesign()
+    warm_families = [f for f in families][: max(0, n_trials // 4)]
+    warm_start = [{"model": f.value} for f in warm_families] if len(families) > 1 else []
+    if user.tool == Tool.auto_sklearn:
+        initial = InitialDesign()
+    elif optimizer_kind == OptimizerKind.random:
+        initial = InitialDesign(kind=InitialDesignKind.default, warm_start=warm_start)
+        rec.rule("initial_design.kind", "R10: random search starts from the default configuration")
+        if warm_start:
+            rec.rule(
+                "initial_design.warm_start",
+                "R10: each family's default configuration first, so every family is seen at its known-good setting",
+            )
+    else:
+        per_hp = 8 if optimizer_kind == OptimizerKind.bo_gp else 10
+        smac_default = per_hp * max(1, n_hps)
+        size = max(min(5, n_trials // 4), min(round(0.1 * expected), n_trials // 4 - len(warm_start)))
+        size = max(1 if not warm_start else 0, size)
+        kind = (
+            InitialDesignKind.random if optimizer_kind == OptimizerKind.hyperband else InitialDesignKind.sobol
+        )
+        initial = InitialDesign(kind=kind, size=size, warm_start=warm_start)
+        if kind == InitialDesignKind.random:
+            rec.rule("initial_design.kind", "R10: random, as SMAC's multi-fidelity facade does")
+        else:
+            rec.rule(
+                "initial_design.kind", "R10: Sobol points cover the space evenly (SMAC3 HPO facade default)"
+            )
+        rec.rule(
+            "initial_design.size",
+            f"R10: ~10% of the ~{expected} expected trials; SMAC's default ({per_hp} per hyperparameter x {n_hps} = "
+            f"{smac_default}, capped at 25% of n_trials) would spend the budget on space-filling points",
+        )
+        if warm_start:
+            rec.rule(
+                "initial_design.warm_start",
+                f"R10: the default configuration of each of the {len(warm_start)} families first: a strong, cheap "
+                "baseline per family that the surrogate learns from",
+            )
+
+    # --- R11: stopping
+    stopping_walltime = math.floor(env.search_walltime_s)
+    parts = ", ".join(f"{k} {v:g} s" for k, v in env.reserve_parts.items() if v)
+    rec.rule(
+        "stopping.walltime",
+        f"R1: {format_duration(user.walltime_s)} minus {parts} = {format_duration(stopping_walltime)} for the search",
+    )
+    rec.rule("stopping.n_trials", n_trials_reason + f"; {cost_note}")
+    trial_walltime = math.ceil(
+        min(
+            max(EVAL_TIME_LIMIT_FACTOR * slowest_eval, 10.0),
+            max(env.search_walltime_s / 4, 2.0 * slowest_eval),
+        )
+    )
+    trial_walltime = max(1, min(trial_walltime, stopping_walltime))
+    rec.rule(
+        "stopping.trial_walltime",
+        f"R11: {EVAL_TIME_LIMIT_FACTOR:g}x the slowest family's default evaluation ({_fmt_s(slowest_eval)}), at "
+        f"least 10 s and at most 1/4 of the search; a runaway configuration becomes a TIMEOUT, not a lost budget",
+    )
+    plateau: int | None = None
+    initial_count = (initial.size or 0) + len(initial.warm_start)
+    if expected >= 60 and optimizer_kind != OptimizerKind.random and user.tool == Tool.smac:
+        plateau = max(30, round(0.3 * (expected - initial_count)))
+        if plateau >= n_trials - initial_count:
+            plateau = None
+        else:
+            rec.rule(
+                "stopping.plateau_patience",
+                f"R11: stop after {plateau} trials (30% of the ~{expected - initial_count} trials after the initial "
+                "design) without improvement: the search has converged and the rest of the budget is better saved",
+            )
+    trial_memory: float | None = None
+    if user.tool == Tool.auto_sklearn:
+        if user.memory_mb is not None:
+            trial_memory = max(1024.0, math.floor(user.memory_mb * 0.85 / env.workers))
+            rec.rule(
+                "stopping.trial_memory",
+                f"R11: 85% of {format_memory(user.memory_mb)} over {env.workers} job(s), at least 1GB "
+                "(auto-sklearn's dummy model fails with MEMOUT below that)",
+            )
+        else:
+            trial_memory = AUTOSKLEARN_DEFAULT_MEMORY_MB
+            rec.rule(
+                "stopping.trial_memory", "R11: auto-sklearn's own default of 3GB per job (no --memory given)"
+            )
+    elif user.memory_mb is not None:
+        trial_memory = max(256.0, math.floor((user.memory_mb * 0.85 - 512) / env.workers))
+        rec.rule(
+            "stopping.trial_memory",
+            f"R11: (85% of {format_memory(user.memory_mb)} - 512MB for SMAC's own process) / {env.workers} worker(s); "
+            "an over-limit trial is recorded as CRASHED instead of taking the machine down",
+        )
+    stopping = Stopping(
+        walltime=float(stopping_walltime),
+        n_trials=n_trials if user.tool == Tool.smac else None,
+        plateau_patience=plateau,
+        trial_walltime=float(trial_walltime),
+        trial_memory=trial_memory,
+    )
+    if user.tool == Tool.auto_sklearn:
+        rec.values.pop("stopping.n_trials", None)
+
+    # --- R12: execution
+    rec.rule(
+        "execution.workers",
+        f"R12: {env.workers} worker(s) for {user.cores} core(s)"
+        + (
+            ": on 2 cores SMAC's own process competes with a second worker, so Dask brings no speed-up (SMAC-FACTS)"
+            if user.cores <= 2
+            else "; one core stays with SMAC's own process and the Dask scheduler"
+        ),
+    )
+    seed = user.seed if user.seed is not None else 0
+    if user.seed is not None:
+        rec.user("execution.seed", f"you gave --seed {user.seed}")
+    else:
+        rec.rule(
+            "execution.seed",
+            "R12: a fixed seed makes the run repeatable (`metaconf run` also fixes PYTHONHASHSEED)",
+        )
+    execution = Execution(workers=env.workers, seed=seed)
+
+    resampling = (
+        Resampling(strategy=strategy, folds=folds)
+        if strategy == ResamplingStrategy.cv
+        else Resampling(strategy=strategy)
+    )
+    if strategy == ResamplingStrategy.holdout and env.n_train >= 30_000:
+        fraction = round(max(0.1, 10_000 / env.n_train), 2)
+        resampling = Resampling(strategy=strategy, holdout_fraction=fraction)
+        rec.rule(
+            "resampling.holdout_fraction",
+            f"R7: ~10,000 validation rows are enough for a stable estimate; the rest of the {env.n_train:,} rows "
+            "train the model",
+        )
+
+    auto_sklearn: AutoSklearnSettings | None = None
+    if user.tool == Tool.auto_sklearn:
+        if metric == Metric.expected_cost:
+            auto_sklearn = AutoSklearnSettings(metalearning_configs=0)
+            rec.rule(
+                "auto_sklearn.metalearning_configs",
+                "R13: a custom metric disables auto-sklearn's meta-learning anyway (AUTOSKLEARN-FACTS)",
+            )
+        else:
+            auto_sklearn = AutoSklearnSettings()
+
+    task = Task(
+        type=TaskType.classification if classification else TaskType.regression,
+        target=user.target,
+        metric=metric,
+        cost_matrix=matrix,
+        positive_label=positive,
+    )
+    data_section = Data(path=user.data_path, demo=user.demo, test_size=user.test_size)
+    if user.test_size != Data.model_fields["test_size"].default:
+        rec.user("data.test_size", f"you chose a test fraction of {user.test_size:g}")
+    budget = Budget(walltime=user.walltime_s, cores=user.cores, memory=user.memory_mb)
+
+    inputs_record: dict[str, Any] = {
+        "budget": {
+            "walltime": format_duration(user.walltime_s),
+            "cores": user.cores,
+            **({"memory": format_memory(user.memory_mb)} if user.memory_mb is not None else {}),
+        },
+        "data": {
+            "rows": data.n_rows,
+            "features": data.n_features,
+            "numeric": data.n_numeric,
+            "categorical": data.n_categorical,
+            "task_type": data.task_type,
+            **({"class_counts": dict(sorted(data.class_counts.items()))} if data.class_counts else {}),
+            "missing_ratio": round(data.missing_ratio, 4),
+        },
+        "trial_cost": {
+            "source": inputs.costs.source,
+            "rows": inputs.costs.rows,
+            "fit_seconds": {k: _round_s(v) for k, v in sorted(inputs.costs.fit_seconds.items())},
+            "probe_seconds": round(inputs.costs.probe_seconds, 2),
+        },
+        "envelope": {k: v for k, v in env.to_dict().items() if k != "eval_seconds"},
+        "expected_trials": expected,
+        **dict(inputs.extra_inputs),
+    }
+    config = Config(
+        tool=user.tool,
+        task=task,
+        data=data_section,
+        budget=budget,
+        search_space=SearchSpace(models=list(families)),
+        optimizer=Optimizer(kind=optimizer_kind),
+        fidelity=fidelity,
+        initial_design=initial,
+        stopping=stopping,
+        resampling=resampling,
+        execution=execution,
+        auto_sklearn=auto_sklearn,
+    )
+    provenance = Provenance(
+        advisor="rules",
+        metaconf_version=__version__,
+        values=dict(sorted(rec.values.items(), key=lambda item: _field_order(item[0]))),
+        inputs=inputs_record,
+        versions=_versions(),
+    )
+    config = config.model_copy(update={"provenance": provenance})
+    summary = [
+        ("metric", metric.value),
+        ("models", ", ".join(f.value for f in families)),
+        (
+            "optimizer",
+            optimizer_kind.value
+            + (f" ({fidelity.type.value} fidelity)" if fidelity.type != FidelityType.none else ""),
+        ),
+        ("resampling", f"{folds}-fold cv" if strategy == ResamplingStrategy.cv else "holdout"),
+        ("search walltime", format_duration(stopping_walltime)),
+        ("expected trials", f"~{expected}" + (f" (cap {n_trials})" if user.tool == Tool.smac else "")),
+        ("per-trial limit", format_duration(trial_walltime)),
+        ("trial cost", f"{_fmt_s(mean_eval)} mean, {_fmt_s(slowest_eval)} slowest ({inputs.costs.source})"),
+    ]
+    return Advice(config=config, envelope=env, expected_trials=expected, summary=summary)
+
+
+_SECTION_ORDER = list(Config.model_fields)
+
+
+def _field_order(path: str) -> tuple[int, str]:
+    head = path.split(".", 1)[0]
+    return (_SECTION_ORDER.index(head) if head in _SECTION_ORDER else len(_SECTION_ORDER), path)
+
+
+def _versions() -> dict[str, str]:
+    """Versions of the libraries the config was made for (read from metadata: no heavy imports)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"metaconf": __version__}
+    for name in ("smac", "ConfigSpace", "scikit-learn"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
