@@ -1,6 +1,7 @@
 """Rule modules, one per family. Importing this package registers every rule."""
 
 from metaconf.lint.rules import (
+    budget,  # noqa: F401
     data_access,  # noqa: F401
     yaml_schema,  # noqa: F401
 )
