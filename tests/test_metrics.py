@@ -37,14 +37,18 @@ def test_accuracy_and_balanced_accuracy_match_sklearn():
     acc = metric_for(make_config("accuracy"), BINARY)
     bal = metric_for(make_config("balanced_accuracy"), MULTI)
     assert acc.cost(Y_BIN, PRED_BIN) == pytest.approx(1 - skm.accuracy_score(Y_BIN, PRED_BIN))
-    assert bal.cost(Y_MULTI, PRED_MULTI) == pytest.approx(1 - skm.balanced_accuracy_score(Y_MULTI, PRED_MULTI))
+    assert bal.cost(Y_MULTI, PRED_MULTI) == pytest.approx(
+        1 - skm.balanced_accuracy_score(Y_MULTI, PRED_MULTI)
+    )
     assert acc.greater_is_better and not acc.needs_proba
 
 
 def test_roc_auc_binary_and_multiclass_ovr_macro_match_sklearn():
     binary = metric_for(make_config("roc_auc"), BINARY)
     assert binary.needs_proba
-    assert binary.cost(Y_BIN, y_proba=PROBA_BIN) == pytest.approx(1 - skm.roc_auc_score(Y_BIN == "good", P_BIN))
+    assert binary.cost(Y_BIN, y_proba=PROBA_BIN) == pytest.approx(
+        1 - skm.roc_auc_score(Y_BIN == "good", P_BIN)
+    )
     multi = metric_for(make_config("roc_auc"), MULTI)
     expected = skm.roc_auc_score(Y_MULTI, PROBA_MULTI, multi_class="ovr", average="macro", labels=list(MULTI))
     assert multi.cost(Y_MULTI, y_proba=PROBA_MULTI) == pytest.approx(1 - expected)
@@ -60,13 +64,17 @@ def test_roc_auc_multiclass_is_defined_when_a_class_is_missing_from_the_rows():
     spec = metric_for(make_config("roc_auc"), MULTI)
     keep = Y_MULTI != "c"
     cost = spec.cost(Y_MULTI[keep], y_proba=PROBA_MULTI[keep])
-    expected = np.mean([skm.roc_auc_score(Y_MULTI[keep] == c, PROBA_MULTI[keep][:, i]) for i, c in enumerate("ab")])
+    expected = np.mean(
+        [skm.roc_auc_score(Y_MULTI[keep] == c, PROBA_MULTI[keep][:, i]) for i, c in enumerate("ab")]
+    )
     assert cost == pytest.approx(1 - expected)
 
 
 def test_log_loss_matches_sklearn_and_is_capped():
     spec = metric_for(make_config("log_loss"), MULTI)
-    assert spec.cost(Y_MULTI, y_proba=PROBA_MULTI) == pytest.approx(skm.log_loss(Y_MULTI, PROBA_MULTI, labels=list(MULTI)))
+    assert spec.cost(Y_MULTI, y_proba=PROBA_MULTI) == pytest.approx(
+        skm.log_loss(Y_MULTI, PROBA_MULTI, labels=list(MULTI))
+    )
     assert spec.worst_cost == pytest.approx(3 * math.log(3))
     confident_wrong = np.zeros_like(PROBA_MULTI)
     confident_wrong[np.arange(90), (np.searchsorted(MULTI, Y_MULTI) + 1) % 3] = 1.0
@@ -77,7 +85,9 @@ def test_log_loss_matches_sklearn_and_is_capped():
 def test_f1_binary_uses_the_positive_label_and_minority_by_default():
     explicit = metric_for(make_config("f1", positive_label="good"), BINARY)
     assert explicit.positive_label == "good"
-    assert explicit.cost(Y_BIN, PRED_BIN) == pytest.approx(1 - skm.f1_score(Y_BIN, PRED_BIN, pos_label="good"))
+    assert explicit.cost(Y_BIN, PRED_BIN) == pytest.approx(
+        1 - skm.f1_score(Y_BIN, PRED_BIN, pos_label="good")
+    )
     default = metric_for(make_config("f1"), BINARY, pd.Series(Y_BIN))
     assert default.positive_label == "bad"  # the minority class (30 %)
     assert default.cost(Y_BIN, PRED_BIN) == pytest.approx(1 - skm.f1_score(Y_BIN, PRED_BIN, pos_label="bad"))
@@ -85,7 +95,9 @@ def test_f1_binary_uses_the_positive_label_and_minority_by_default():
 
 def test_f1_multiclass_is_macro():
     spec = metric_for(make_config("f1"), MULTI)
-    assert spec.cost(Y_MULTI, PRED_MULTI) == pytest.approx(1 - skm.f1_score(Y_MULTI, PRED_MULTI, average="macro"))
+    assert spec.cost(Y_MULTI, PRED_MULTI) == pytest.approx(
+        1 - skm.f1_score(Y_MULTI, PRED_MULTI, average="macro")
+    )
 
 
 @pytest.mark.parametrize(
@@ -124,7 +136,9 @@ def test_expected_cost_bayes_decision_from_probabilities():
     proba = np.array([[0.2, 0.8], [0.1, 0.9]])
     assert list(spec.decide(proba)) == ["bad", "good"]
     y_true = np.array(["good", "good"], dtype=object)
-    assert spec.cost(y_true, y_proba=proba) == pytest.approx(0.5)  # one good customer refused: cost 1 / 2 rows
+    assert spec.cost(y_true, y_proba=proba) == pytest.approx(
+        0.5
+    )  # one good customer refused: cost 1 / 2 rows
 
 
 def test_cost_matrix_labels_match_data_classes_as_strings():

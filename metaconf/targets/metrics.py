@@ -185,7 +185,9 @@ class MetricSpec:
                 return float(np.mean(np.abs(true - pred)))
             return float(1.0 - skm.r2_score(true, pred))
         if self.classes is None:
-            raise ValueError(f"the metric `{name}` needs the classes; build it with metric_for(config, classes)")
+            raise ValueError(
+                f"the metric `{name}` needs the classes; build it with metric_for(config, classes)"
+            )
         labels = list(self.classes)
         if name == "expected_cost":
             decisions = self.decide(y_proba) if y_proba is not None else y_pred
@@ -197,7 +199,9 @@ class MetricSpec:
                 raise ValueError(f"the metric `{name}` needs probabilities (y_proba)")
             proba = np.asarray(y_proba, dtype=float)
             if proba.ndim != 2 or proba.shape[1] != len(labels):
-                raise ValueError(f"y_proba must have one column per class ({len(labels)}); got shape {proba.shape}")
+                raise ValueError(
+                    f"y_proba must have one column per class ({len(labels)}); got shape {proba.shape}"
+                )
             if name == "log_loss":
                 return float(skm.log_loss(y_true, proba, labels=labels))
             return 1.0 - self._roc_auc(y_true, proba)
@@ -212,7 +216,9 @@ class MetricSpec:
             return float(1.0 - _balanced_accuracy(y_true, pred))
         if name == "f1":
             if self.positive_label is not None:
-                f1 = skm.f1_score(y_true, pred, labels=[self.positive_label], average="macro", zero_division=0.0)
+                f1 = skm.f1_score(
+                    y_true, pred, labels=[self.positive_label], average="macro", zero_division=0.0
+                )
             else:
                 f1 = skm.f1_score(y_true, pred, labels=labels, average="macro", zero_division=0.0)
             return float(1.0 - f1)
@@ -225,7 +231,9 @@ class MetricSpec:
             rows = np.fromiter((index[v] for v in y_true.tolist()), dtype=int, count=len(y_true))
             cols = np.fromiter((index[v] for v in y_pred.tolist()), dtype=int, count=len(y_pred))
         except KeyError as error:
-            raise ValueError(f"label {error.args[0]!r} is not one of the classes {list(self.classes)}") from None
+            raise ValueError(
+                f"label {error.args[0]!r} is not one of the classes {list(self.classes)}"
+            ) from None
         return float(np.asarray(self.cost_matrix, dtype=float)[rows, cols].mean())
 
     def _roc_auc(self, y_true: np.ndarray, proba: np.ndarray) -> float:

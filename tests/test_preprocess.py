@@ -1,0 +1,164 @@
+"""Preprocessing from column types: NaN, categoricals, bool, datetime, ids, text, unseen categories."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaconf.errors import UsageError
+from metaconf.targets.preprocess import (
+    build_preprocessor,
+    describe_preprocessor,
+    plan_columns,
+)
+
+
+def mixed_frame(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + n),
+            "age": rng.normal(40, 10, n).round(),
+            "income": np.where(rng.random(n) < 0.2, np.nan, rng.normal(5e4, 1e4, n)),
+            "color": rng.choice(np.array(["red", "green", None], dtype=object), n),
+            "member": rng.random(n) < 0.5,
+            "signup": pd.date_range("2020-01-01", periods=n, freq="7D"),
+            "last_seen": [f"2021-0{1 + i % 9}-1{i % 9}" for i in range(n)],
+            "comment": [
+                f"customer number {i} wrote a rather long comment about the service" for i in range(n)
+            ],
+            "code": [f"C{i:05d}" for i in range(n)],
+            "country": "DE",
+            "score_text": [str(i % 7) if i % 10 else "?" for i in range(n)],
+            "city": rng.choice(np.array([f"city{i}" for i in range(15)], dtype=object), n),
+        }
+    )
+
+
+def test_plan_decides_each_column_and_says_why():
+    plan = plan_columns(mixed_frame())
+    kinds = {c.name: c.kind for c in plan.columns}
+    assert kinds == {
+        "customer_id": "dropped",
+        "age": "numeric",
+        "income": "numeric",
+        "color": "categorical",
+        "member": "categorical",
+        "signup": "datetime",
+        "last_seen": "datetime",
+        "comment": "dropped",
+        "code": "dropped",
+        "country": "dropped",
+        "score_text": "numeric",
+        "city": "high_cardinality",
+    }
+    assert "id-like" in plan.dropped["customer_id"]
+    assert "id-like" in plan.dropped["code"]
+    assert "free text" in plan.dropped["comment"]
+    assert "constant" in plan.dropped["country"]
+    lines = describe_preprocessor(mixed_frame())
+    assert lines[0].startswith("customer_id: dropped (id-like")
+    assert len(lines) == 12
+
+
+def test_fit_transform_is_dense_finite_and_named():
+    X = mixed_frame()
+    pre = build_preprocessor(X, scale=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no pandas / sklearn warnings on ordinary data
+        Z = pre.fit_transform(X)
+    assert isinstance(Z, np.ndarray) and Z.dtype == float
+    assert np.isfinite(Z).all()
+    names = list(pre.get_feature_names_out())
+    assert len(names) == Z.shape[1]
+    assert "numeric__missingindicator_income" in names  # the gaps stay visible to the model
+    assert {"datetime__signup_year", "datetime__signup_dayofweek"} <= set(names)
+    assert not any("customer_id" in n or "comment" in n or "code" in n for n in names)
+
+
+def test_unseen_categories_and_new_gaps_at_test_time():
+    X = mixed_frame()
+    pre = build_preprocessor(X, scale=False).fit(X)
+    test = X.head(3).copy()
+    test["color"] = ["purple", None, "red"]
+    test["city"] = ["atlantis", "atlantis", "city1"]
+    test["age"] = [np.nan, 30.0, np.inf]
+    test["member"] = [True, False, True]
+    Z = pre.transform(test)
+    names = list(pre.get_feature_names_out())
+    assert np.isfinite(Z).all()
+    color = [i for i, n in enumerate(names) if n.startswith("categorical__color_")]
+    assert Z[0, color].tolist() == [0.0] * len(color)  # unseen low-cardinality category: all zeros
+    infrequent = names.index("high_cardinality__city_infrequent_sklearn")
+    assert Z[0, infrequent] == 1.0  # unseen high-cardinality category: the infrequent column
+    age = names.index("numeric__age")
+    assert Z[0, age] == Z[2, age] == np.nanmedian(X["age"])  # NaN and inf imputed with the training median
+
+
+def test_scaling_only_when_asked():
+    X = mixed_frame()
+    names_scaled = build_preprocessor(X, scale=True).fit(X)
+    Z = names_scaled.transform(X)
+    age = list(names_scaled.get_feature_names_out()).index("numeric__age")
+    assert Z[:, age].mean() == pytest.approx(0.0, abs=1e-9) and Z[:, age].std() == pytest.approx(1.0)
+    raw = build_preprocessor(X, scale=False).fit(X)
+    assert raw.transform(X)[:, age].tolist() == X["age"].tolist()
+
+
+def test_datetime_parts_are_correct():
+    X = pd.DataFrame({"when": pd.to_datetime(["2024-02-29", "2023-12-31", None]), "x": [1.0, 2.0, 3.0]})
+    pre = build_preprocessor(X, scale=False).fit(X)
+    names = list(pre.get_feature_names_out())
+    Z = pre.transform(X)
+    row = {n.split("__")[1]: Z[0, i] for i, n in enumerate(names)}
+    assert (row["when_year"], row["when_month"], row["when_day"], row["when_dayofweek"]) == (2024, 2, 29, 3)
+
+
+def test_nullable_and_categorical_dtypes():
+    X = pd.DataFrame(
+        {
+            "count": pd.array([1, None, 3, 4, 2, 2], dtype="Int64"),
+            "grade": pd.Categorical(["a", "b", None, "a", "b", "a"]),
+            "mixed": [1, "one", 2.0, None, "two", 1],
+        }
+    )
+    plan = plan_columns(X)
+    assert [c.kind for c in plan.columns] == ["numeric", "categorical", "categorical"]
+    Z = build_preprocessor(X, scale=True, plan=plan).fit_transform(X)
+    assert np.isfinite(Z).all()
+
+
+def test_no_usable_column_is_a_clear_error():
+    X = pd.DataFrame({"id": [f"row{i}" for i in range(20)], "constant": 1})
+    with pytest.raises(UsageError, match="no feature column is usable") as error:
+        build_preprocessor(X, scale=False)
+    assert "`id` id-like" in error.value.message and "`constant` constant" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame(np.zeros((3, 2))), "string names"),
+        (pd.DataFrame([[1, 2]], columns=["a", "a"]), "duplicate column names: `a`"),
+    ],
+)
+def test_column_names_are_checked(frame, message):
+    with pytest.raises(UsageError, match=message):
+        plan_columns(frame)
+
+
+def test_fitted_preprocessor_pickles():
+    X = mixed_frame()
+    pre = build_preprocessor(X, scale=True).fit(X)
+    again = pickle.loads(pickle.dumps(pre))
+    np.testing.assert_array_equal(again.transform(X), pre.transform(X))
+
+
+def test_integer_columns_that_are_features_are_kept():
+    X = pd.DataFrame({"rooms": np.random.default_rng(1).permutation(30), "size": np.arange(30.0)})
+    kinds = {c.name: c.kind for c in plan_columns(X).columns}
+    assert kinds == {"rooms": "numeric", "size": "numeric"}  # distinct but unsorted ints; a sorted float
