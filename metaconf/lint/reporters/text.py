@@ -17,6 +17,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _one_line(message: str) -> str:
+    """One finding, one line: a message with line breaks would break ``file:line:col:`` parsers."""
+    return " ".join(message.split("\n"))
+
+
 def _fix_note(finding: Finding, report: LintReport) -> str | None:
     title = finding.title_of_fix
     if title is None:
@@ -60,7 +65,7 @@ def render(report: LintReport, *, color: bool = False) -> str:
     out: list[str] = []
     for finding in report.findings:
         span = finding.span
-        out.append(f"{display_path(finding.file)}:{span.line}:{span.col}: {finding.code} {finding.message}")
+        out.append(f"{display_path(finding.file)}:{span.line}:{span.col}: {finding.code} {_one_line(finding.message)}")
         note = _fix_note(finding, report)
         if note:
             out.append(f"  help: {note}")
@@ -83,7 +88,7 @@ def _render_color(report: LintReport) -> str:
         style = _STYLE[finding.severity]
         console.print(
             f"[bold]{escape(display_path(finding.file))}[/]:{span.line}:{span.col}: "
-            f"[{style}]{finding.code}[/] {escape(finding.message)}"
+            f"[{style}]{finding.code}[/] {escape(_one_line(finding.message))}"
         )
         note = _fix_note(finding, report)
         if note:
