@@ -1,0 +1,926 @@
+"""Built-in model search spaces, and turning one configuration of a space into a scikit-learn estimator.
+
+Each :class:`~metaconf.config.model.ModelFamily` has a moderate space (1-6 hyperparameters) per task, with the
+ranges the field uses (auto-sklearn's components, HEBO's sklearn spaces, the scikit-learn docs): log scale for
+``C``, ``gamma``, ``alpha`` and learning rates, integers for depths, leaves and neighbours. The spaces are kept
+as plain data (:data:`FAMILY_SPECS`) so that ranges can be shown, narrowed by ``search_space.overrides`` and
+exported without importing ConfigSpace; :func:`build_space` turns them into one conditional
+``ConfigurationSpace``:
+
+- a categorical ``model`` (a ``Constant`` when only one family is searched): algorithm selection;
+- hyperparameters named ``<family>:<param>``, active only when ``model == <family>``. ``param`` is the
+  estimator's constructor argument, with one exception: the MLP's ``n_layers`` and ``n_units`` together make
+  ``hidden_layer_sizes`` (a tuple is not a hyperparameter).
+
+Every configuration of every built-in space fits without an exception on small data (``tests/
+test_space_builtin.py`` samples and fits them); iterative learners may warn that they did not converge, which
+is expected at low fidelity.
+
+A user's own space (``search_space.file`` / ``search_space.inline``) is loaded by :mod:`metaconf.space.user`;
+:func:`build_space` and :func:`make_estimator` handle both kinds.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from metaconf.config.model import Config, HyperparameterOverride, ModelFamily, TaskType
+from metaconf.space.errors import SpaceError, SpaceProblem
+
+if TYPE_CHECKING:
+    from ConfigSpace import Configuration, ConfigurationSpace
+    from ConfigSpace.hyperparameters import Hyperparameter
+    from sklearn.base import BaseEstimator
+
+MODEL = "model"
+"""Name of the categorical hyperparameter that selects the model family."""
+SEPARATOR = ":"
+
+Scalar = str | int | float | bool
+Kind = Literal["float", "int", "categorical", "constant"]
+
+
+@dataclass(frozen=True)
+class HyperparameterSpec:
+    """One hyperparameter of a family, as data. ``active_if`` = (sibling parameter, values that activate it)."""
+
+    name: str
+    kind: Kind
+    default: Scalar
+    lower: float | None = None
+    upper: float | None = None
+    log: bool = False
+    choices: tuple[Scalar, ...] = ()
+    active_if: tuple[str, tuple[Scalar, ...]] | None = None
+
+    def legal_values(self) -> tuple[Scalar, ...] | None:
+        """The finite set of values this hyperparameter can take, or None for a numeric range."""
+        if self.kind == "categorical":
+            return self.choices
+        if self.kind == "constant":
+            return (self.default,)
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready data (for schema narrowing and ``metaconf`` explanations)."""
+        out: dict[str, Any] = {"type": self.kind, "default": self.default}
+        if self.kind in ("float", "int"):
+            out.update(lower=self.lower, upper=self.upper, log=self.log)
+        if self.kind == "categorical":
+            out["choices"] = list(self.choices)
+        if self.active_if is not None:
+            out["active_if"] = {self.active_if[0]: list(self.active_if[1])}
+        return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A family's space for one task: the estimator class, its hyperparameters and the arguments it is fixed at."""
+
+    estimator: str
+    """``module:Class``."""
+    hyperparameters: tuple[HyperparameterSpec, ...]
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    """Constructor arguments that are not searched (``max_iter`` / ``n_estimators`` unless they are the fidelity)."""
+
+
+def _f(
+    name: str, lower: float, upper: float, default: float, *, log: bool = False, **kw: Any
+) -> HyperparameterSpec:
+    return HyperparameterSpec(name, "float", default, lower, upper, log, **kw)
+
+
+def _i(
+    name: str, lower: int, upper: int, default: int, *, log: bool = False, **kw: Any
+) -> HyperparameterSpec:
+    return HyperparameterSpec(name, "int", default, lower, upper, log, **kw)
+
+
+def _c(name: str, choices: Sequence[Scalar], default: Scalar, **kw: Any) -> HyperparameterSpec:
+    return HyperparameterSpec(name, "categorical", default, choices=tuple(choices), **kw)
+
+
+_CLS, _REG = TaskType.classification.value, TaskType.regression.value
+
+_FOREST_CLS = (
+    _c("criterion", ["gini", "entropy"], "gini"),
+    _f("max_features", 0.05, 1.0, 0.5),
+    _i("min_samples_split", 2, 20, 2),
+    _i("min_samples_leaf", 1, 20, 1),
+    _c("bootstrap", [True, False], True),
+)
+# Regression keeps scikit-learn's squared_error criterion: friedman_mse is deprecated in 1.9 (an alias), and
+# absolute_error is orders of magnitude slower.
+_FOREST_REG = (
+    _f("max_features", 0.05, 1.0, 1.0),
+    _i("min_samples_split", 2, 20, 2),
+    _i("min_samples_leaf", 1, 20, 1),
+    _c("bootstrap", [True, False], True),
+)
+_HGB = (
+    _f("learning_rate", 0.01, 1.0, 0.1, log=True),
+    _i("max_leaf_nodes", 3, 2047, 31, log=True),
+    _i("min_samples_leaf", 1, 200, 20, log=True),
+    _f("l2_regularization", 1e-10, 1.0, 1e-10, log=True),
+    _f("max_features", 0.1, 1.0, 1.0),
+)
+_KNN = (
+    _i("n_neighbors", 1, 100, 5, log=True),
+    _c("weights", ["uniform", "distance"], "uniform"),
+    _c("p", [1, 2], 2),
+)
+_MLP = (
+    _i("n_layers", 1, 3, 1),
+    _i("n_units", 16, 256, 64, log=True),
+    _c("activation", ["relu", "tanh"], "relu"),
+    _f("alpha", 1e-7, 1e-1, 1e-4, log=True),
+    _f("learning_rate_init", 1e-4, 1e-1, 1e-3, log=True),
+)
+_TREE_CLS = (
+    _c("criterion", ["gini", "entropy"], "gini"),
+    _i("max_depth", 1, 30, 10),
+    _i("min_samples_split", 2, 20, 2),
+    _i("min_samples_leaf", 1, 20, 1),
+    _f("max_features", 0.1, 1.0, 1.0),
+)
+_TREE_REG = _TREE_CLS[1:]
+_SVM_CLS = (
+    _f("C", 0.01, 1000.0, 1.0, log=True),
+    _c("kernel", ["rbf", "linear"], "rbf"),
+    _f("gamma", 1e-4, 8.0, 0.1, log=True, active_if=("kernel", ("rbf",))),
+)
+
+FAMILY_SPECS: dict[ModelFamily, dict[str, ModelSpec]] = {
+    ModelFamily.linear: {
+        # penalty= is deprecated in scikit-learn 1.8+: l1_ratio 0 is L2, 1 is L1, in between elastic net; saga
+        # is the one solver that takes all of them.
+        _CLS: ModelSpec(
+            "sklearn.linear_model:LogisticRegression",
+            (_f("C", 1e-3, 1e3, 1.0, log=True), _f("l1_ratio", 0.0, 1.0, 0.0)),
+            {"solver": "saga", "max_iter": 200},
+        ),
+        _REG: ModelSpec("sklearn.linear_model:Ridge", (_f("alpha", 1e-4, 1e3, 1.0, log=True),)),
+    },
+    ModelFamily.svm: {
+        _CLS: ModelSpec("sklearn.svm:SVC", _SVM_CLS, {"cache_size": 500}),
+        _REG: ModelSpec(
+            "sklearn.svm:SVR", (*_SVM_CLS, _f("epsilon", 1e-3, 1.0, 0.1, log=True)), {"cache_size": 500}
+        ),
+    },
+    ModelFamily.random_forest: {
+        _CLS: ModelSpec("sklearn.ensemble:RandomForestClassifier", _FOREST_CLS, {"n_estimators": 100}),
+        _REG: ModelSpec("sklearn.ensemble:RandomForestRegressor", _FOREST_REG, {"n_estimators": 100}),
+    },
+    ModelFamily.extra_trees: {
+        _CLS: ModelSpec(
+            "sklearn.ensemble:ExtraTreesClassifier",
+            tuple(replace(h, default=False) if h.name == "bootstrap" else h for h in _FOREST_CLS),
+            {"n_estimators": 100},
+        ),
+        _REG: ModelSpec(
+            "sklearn.ensemble:ExtraTreesRegressor",
+            tuple(replace(h, default=False) if h.name == "bootstrap" else h for h in _FOREST_REG),
+            {"n_estimators": 100},
+        ),
+    },
+    ModelFamily.hist_gradient_boosting: {
+        # early_stopping off: with it, max_iter (the fidelity) would not be the number of iterations run.
+        _CLS: ModelSpec(
+            "sklearn.ensemble:HistGradientBoostingClassifier",
+            _HGB,
+            {"max_iter": 100, "early_stopping": False},
+        ),
+        _REG: ModelSpec(
+            "sklearn.ensemble:HistGradientBoostingRegressor", _HGB, {"max_iter": 100, "early_stopping": False}
+        ),
+    },
+    ModelFamily.k_nearest_neighbors: {
+        _CLS: ModelSpec("sklearn.neighbors:KNeighborsClassifier", _KNN),
+        _REG: ModelSpec("sklearn.neighbors:KNeighborsRegressor", _KNN),
+    },
+    ModelFamily.mlp: {
+        _CLS: ModelSpec("sklearn.neural_network:MLPClassifier", _MLP, {"max_iter": 200, "solver": "adam"}),
+        _REG: ModelSpec("sklearn.neural_network:MLPRegressor", _MLP, {"max_iter": 200, "solver": "adam"}),
+    },
+    ModelFamily.decision_tree: {
+        _CLS: ModelSpec("sklearn.tree:DecisionTreeClassifier", _TREE_CLS),
+        _REG: ModelSpec("sklearn.tree:DecisionTreeRegressor", _TREE_REG),
+    },
+}
+"""Per family and task type (``classification`` / ``regression``): the estimator and its space."""
+
+_SCALING = frozenset({ModelFamily.linear, ModelFamily.svm, ModelFamily.k_nearest_neighbors, ModelFamily.mlp})
+_FIDELITY_FAMILIES: dict[str, dict[str, frozenset[ModelFamily]]] = {
+    "n_estimators": {
+        _CLS: frozenset({ModelFamily.random_forest, ModelFamily.extra_trees}),
+        _REG: frozenset({ModelFamily.random_forest, ModelFamily.extra_trees}),
+    },
+    # Ridge has max_iter but its default solver ignores it, so linear counts for classification only.
+    "max_iter": {
+        _CLS: frozenset({ModelFamily.hist_gradient_boosting, ModelFamily.mlp, ModelFamily.linear}),
+        _REG: frozenset({ModelFamily.hist_gradient_boosting, ModelFamily.mlp}),
+    },
+}
+_FIDELITY_RANGES: dict[str, tuple[float, float]] = {
+    # 10 trees already rank forests usefully; 300 is past where more trees stop paying on most tabular data.
+    "n_estimators": (10.0, 300.0),
+    # 10 epochs/boosting rounds separate good from bad learning rates; 300 lets slow learners converge.
+    "max_iter": (10.0, 300.0),
+}
+
+
+def _task(task_type: str | TaskType) -> str:
+    value = task_type.value if isinstance(task_type, TaskType) else str(task_type)
+    if value not in (_CLS, _REG):
+        raise SpaceError(
+            f"Unknown task type `{value}`.",
+            "Use `classification` or `regression`.",
+            kind=SpaceProblem.bad_models,
+            path=("task", "type"),
+        )
+    return value
+
+
+def families_for(task_type: str | TaskType) -> list[ModelFamily]:
+    """All built-in families that have a space for ``task_type``, in :class:`ModelFamily` order."""
+    task = _task(task_type)
+    return [family for family in ModelFamily if task in FAMILY_SPECS.get(family, {})]
+
+
+def model_spec(family: ModelFamily | str, task_type: str | TaskType) -> ModelSpec:
+    """The estimator and space of ``family`` for ``task_type``; :class:`SpaceError` if there is none."""
+    task = _task(task_type)
+    try:
+        return FAMILY_SPECS[ModelFamily(family)][task]
+    except (ValueError, KeyError):
+        raise SpaceError(
+            f"`{getattr(family, 'value', family)}` is not a built-in model family for {task}.",
+            f"Use one of: {', '.join(f.value for f in families_for(task))}.",
+            kind=SpaceProblem.bad_models,
+        ) from None
+
+
+def needs_scaling(values: Mapping[str, Any]) -> bool:
+    """Whether the configured model needs standardised features (linear, SVM, k-NN, MLP: distances and
+    gradient steps depend on feature scale; trees do not). False for a user space without ``model``."""
+    model = _plain(values.get(MODEL))
+    try:
+        return ModelFamily(model) in _SCALING
+    except ValueError:
+        return False
+
+
+def fidelity_families(fidelity: str, task_type: str | TaskType | None = None) -> set[ModelFamily]:
+    """Families whose constructor argument ``fidelity`` (``n_estimators`` / ``max_iter``) is a budget.
+
+    Without ``task_type``, the families for which it is a budget in any task.
+    """
+    per_task = _FIDELITY_FAMILIES.get(fidelity, {})
+    if task_type is None:
+        return set().union(*per_task.values()) if per_task else set()
+    return set(per_task.get(_task(task_type), frozenset()))
+
+
+def fidelity_range(fidelity: str) -> tuple[float, float]:
+    """A sensible (min, max) budget for an estimator-argument fidelity (``n_estimators``, ``max_iter``)."""
+    try:
+        return _FIDELITY_RANGES[fidelity]
+    except KeyError:
+        raise SpaceError(
+            f"`{fidelity}` is not an estimator-argument fidelity.",
+            f"Use one of: {', '.join(_FIDELITY_RANGES)}.",
+            kind=SpaceProblem.bad_override,
+            path=("fidelity", "type"),
+        ) from None
+
+
+def hp_name(family: ModelFamily | str, param: str) -> str:
+    """The space name of ``family``'s ``param``: ``svm:C``."""
+    return f"{ModelFamily(family).value}{SEPARATOR}{param}"
+
+
+def is_user_space(config: Config) -> bool:
+    """True when the config brings its own ConfigSpace space instead of built-in families."""
+    return config.search_space.file is not None or config.search_space.inline is not None
+
+
+def selected_families(config: Config, task_type: str | TaskType | None = None) -> list[ModelFamily]:
+    """The families a built-in space searches: ``search_space.models`` or all that fit the task."""
+    task = _task(task_type if task_type is not None else config.task.type)
+    models = config.search_space.models
+    if models is None:
+        return families_for(task)
+    if not models:
+        raise SpaceError(
+            "`search_space.models` is empty: there is nothing to search.",
+            "List at least one model family, or remove `models` to search all that fit the task.",
+            kind=SpaceProblem.bad_models,
+            path=("search_space", "models"),
+        )
+    valid = families_for(task)
+    out: list[ModelFamily] = []
+    for index, family in enumerate(models):
+        if family not in valid:
+            raise SpaceError(
+                f"Model family `{family.value}` has no {task} space.",
+                f"Use one of: {', '.join(f.value for f in valid)}.",
+                kind=SpaceProblem.bad_models,
+                path=("search_space", "models", index),
+            )
+        if family not in out:
+            out.append(family)
+    return out
+
+
+def family_hyperparameters(
+    config: Config, task_type: str | TaskType | None = None
+) -> dict[ModelFamily, list[HyperparameterSpec]]:
+    """Per selected family, its hyperparameters with ``search_space.overrides`` applied (as data)."""
+    task = _task(task_type if task_type is not None else config.task.type)
+    families = selected_families(config, task)
+    overrides = config.search_space.overrides
+    for family_key in overrides:
+        try:
+            family = ModelFamily(family_key)
+        except ValueError:
+            raise SpaceError(
+                f"`search_space.overrides` names `{family_key}`, which is not a model family.",
+                f"Use one of: {', '.join(f.value for f in families)}.",
+                kind=SpaceProblem.bad_override,
+                path=("search_space", "overrides", family_key),
+            ) from None
+        if family not in families:
+            raise SpaceError(
+                f"`search_space.overrides.{family_key}` overrides a family that is not searched.",
+                f"Add `{family_key}` to `search_space.models`, or remove the override.",
+                kind=SpaceProblem.bad_override,
+                path=("search_space", "overrides", family_key),
+            )
+    out: dict[ModelFamily, list[HyperparameterSpec]] = {}
+    for family in families:
+        specs = {spec.name: spec for spec in model_spec(family, task).hyperparameters}
+        for param_key, override in overrides.get(family.value, {}).items():
+            param = (
+                param_key.split(SEPARATOR, 1)[1]
+                if param_key.startswith(family.value + SEPARATOR)
+                else param_key
+            )
+            path = ("search_space", "overrides", family.value, param_key)
+            if param not in specs:
+                raise SpaceError(
+                    f"`{family.value}` has no hyperparameter `{param}` to override.",
+                    f"Use one of: {', '.join(specs)}.",
+                    kind=SpaceProblem.bad_override,
+                    path=path,
+                )
+            specs[param] = apply_override(specs[param], override, path)
+        out[family] = list(specs.values())
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def apply_override(
+    spec: HyperparameterSpec, override: HyperparameterOverride, path: tuple[str, ...]
+) -> HyperparameterSpec:
+    """``spec`` narrowed, re-scaled, re-defaulted or fixed as ``override`` says; :class:`SpaceError` naming the
+    field at fault when the result is not a usable hyperparameter."""
+    name = f"{path[2]}:{spec.name}"
+
+    def fail(
+        message: str, hint: str, field_name: str, kind: SpaceProblem = SpaceProblem.bad_override
+    ) -> SpaceError:
+        return SpaceError(message, hint, kind=kind, path=(*path, field_name))
+
+    if override.value is not None:
+        if spec.kind in ("float", "int") and not _is_number(override.value):
+            raise fail(
+                f"`{name}` is numeric; `value: {override.value!r}` is not a number.",
+                "Give a number.",
+                "value",
+            )
+        value: Scalar = override.value
+        if spec.kind == "int" and isinstance(value, float):
+            if not value.is_integer():
+                raise fail(f"`{name}` is an integer; got `value: {value}`.", "Give a whole number.", "value")
+            value = int(value)
+        return replace(spec, kind="constant", default=value, lower=None, upper=None, log=False, choices=())
+
+    default: Scalar
+    if override.choices is not None:
+        if not override.choices:
+            raise fail(
+                f"`{name}` override has an empty `choices` list.", "Give at least one choice.", "choices"
+            )
+        if spec.kind == "int" and not all(_is_number(c) and float(c).is_integer() for c in override.choices):
+            raise fail(
+                f"`{name}` is an integer; `choices` must be whole numbers.", "Give whole numbers.", "choices"
+            )
+        if spec.kind == "float" and not all(_is_number(c) for c in override.choices):
+            raise fail(f"`{name}` is numeric; `choices` must be numbers.", "Give numbers.", "choices")
+        choices = tuple(dict.fromkeys(int(c) if spec.kind == "int" else c for c in override.choices))
+        if override.default is not None:
+            default = override.default
+            if default not in choices:
+                raise fail(
+                    f"Default `{default}` of `{name}` is not one of its choices {list(choices)}.",
+                    "Pick a default from `choices`.",
+                    "default",
+                    SpaceProblem.default_out_of_range,
+                )
+        else:
+            default = spec.default if spec.default in choices else choices[0]
+        return replace(
+            spec, kind="categorical", choices=choices, default=default, lower=None, upper=None, log=False
+        )
+
+    if spec.kind == "categorical":
+        for attr in ("lower", "upper", "log"):
+            if getattr(override, attr) is not None:
+                raise fail(
+                    f"`{name}` is categorical; `{attr}` applies to numeric hyperparameters only.",
+                    f"Use `choices` (from {list(spec.choices)}) or `value`.",
+                    attr,
+                )
+        if override.default is not None:
+            if override.default not in spec.choices:
+                raise fail(
+                    f"Default `{override.default}` of `{name}` is not one of {list(spec.choices)}.",
+                    "Pick a default from the choices.",
+                    "default",
+                    SpaceProblem.default_out_of_range,
+                )
+            return replace(spec, default=override.default)
+        return spec
+
+    assert spec.lower is not None and spec.upper is not None
+    lower = spec.lower if override.lower is None else override.lower
+    upper = spec.upper if override.upper is None else override.upper
+    log = spec.log if override.log is None else override.log
+    if spec.kind == "int":
+        for attr, bound in (("lower", override.lower), ("upper", override.upper)):
+            if bound is not None and not float(bound).is_integer():
+                raise fail(
+                    f"`{name}` is an integer; `{attr}: {bound}` is not a whole number.",
+                    "Give a whole number.",
+                    attr,
+                )
+        lower, upper = int(lower), int(upper)
+    if lower >= upper:
+        raise fail(
+            f"`{name}` override has lower {lower} >= upper {upper}.",
+            "Make `lower` smaller than `upper`, or use `value` to fix the hyperparameter.",
+            "lower" if override.lower is not None else "upper",
+            SpaceProblem.override_bounds,
+        )
+    if log and lower <= 0:
+        raise fail(
+            f"`{name}` is on a log scale, so its lower bound must be > 0; got {lower}.",
+            "Raise `lower` above 0, or set `log: false`.",
+            "lower" if override.lower is not None else "log",
+            SpaceProblem.override_bounds,
+        )
+    if override.default is not None:
+        default = override.default
+        if not _is_number(default) or not lower <= float(default) <= upper:
+            raise fail(
+                f"Default `{default}` of `{name}` is outside its range [{lower}, {upper}].",
+                f"Pick a default between {lower} and {upper}.",
+                "default",
+                SpaceProblem.default_out_of_range,
+            )
+        if spec.kind == "int":
+            if not float(default).is_integer():
+                raise fail(
+                    f"`{name}` is an integer; `default: {default}` is not.", "Give a whole number.", "default"
+                )
+            default = int(default)
+    else:
+        default = _clip_default(float(spec.default), lower, upper, log)
+        if spec.kind == "int":
+            default = round(default)
+    return replace(spec, lower=lower, upper=upper, log=log, default=default)
+
+
+def _clip_default(default: float, lower: float, upper: float, log: bool) -> float:
+    """Keep the built-in default when it is still in range, else the range's (geometric) middle."""
+    if lower <= default <= upper:
+        return default
+    return math.sqrt(lower * upper) if log else (lower + upper) / 2
+
+
+def _to_hyperparameter(name: str, spec: HyperparameterSpec) -> Hyperparameter:
+    from ConfigSpace import Categorical, Constant, Float, Integer
+
+    if spec.kind == "float":
+        assert spec.lower is not None and spec.upper is not None
+        return Float(name, (float(spec.lower), float(spec.upper)), default=float(spec.default), log=spec.log)
+    if spec.kind == "int":
+        assert spec.lower is not None and spec.upper is not None
+        return Integer(name, (int(spec.lower), int(spec.upper)), default=int(spec.default), log=spec.log)
+    if spec.kind == "categorical":
+        return Categorical(name, list(spec.choices), default=spec.default)
+    return Constant(name, spec.default)
+
+
+def _default_model(families: Sequence[ModelFamily]) -> ModelFamily:
+    """The family of the default configuration: a robust, tuning-insensitive learner when one is searched."""
+    for preferred in (ModelFamily.random_forest, ModelFamily.hist_gradient_boosting, ModelFamily.extra_trees):
+        if preferred in families:
+            return preferred
+    return families[0]
+
+
+def build_space(
+    config: Config, base_dir: Path = Path("."), *, task_type: str | TaskType | None = None
+) -> ConfigurationSpace:
+    """The ConfigSpace space the config searches, seeded with ``execution.seed`` (or 0).
+
+    Built-in: a ``model`` choice over the selected families and their ``<family>:<param>`` hyperparameters,
+    each conditional on its family, with overrides applied. User space: ``search_space.file`` (relative to
+    ``base_dir``) or ``search_space.inline``, names as they are. Raises :class:`SpaceError` (a
+    :class:`~metaconf.errors.UsageError`) with a hint and the config path at fault.
+    """
+    seed = config.execution.seed or 0
+    if is_user_space(config):
+        from metaconf.space.user import load_user_space
+
+        return load_user_space(config, base_dir, seed=seed)
+
+    from ConfigSpace import Categorical, ConfigurationSpace, Constant, EqualsCondition, InCondition
+
+    per_family = family_hyperparameters(config, task_type)
+    families = list(per_family)
+    space = ConfigurationSpace(seed=seed)
+    model: Hyperparameter
+    if len(families) == 1:
+        model = Constant(MODEL, families[0].value)
+    else:
+        model = Categorical(MODEL, [f.value for f in families], default=_default_model(families).value)
+    space.add(model)
+    for family, specs in per_family.items():
+        by_name = {spec.name: spec for spec in specs}
+        added: dict[str, Hyperparameter] = {}
+        conditions: list[Any] = []
+        for spec in specs:
+            parent_condition = None
+            if spec.active_if is not None:
+                parent_name, activating = spec.active_if
+                legal = by_name[parent_name].legal_values()
+                kept = tuple(v for v in activating if legal is None or v in legal)
+                if not kept:
+                    continue  # the parent was narrowed so that this hyperparameter can never be active
+                if legal is None or set(legal) - set(kept):
+                    parent_condition = (parent_name, kept)
+            hyperparameter = _to_hyperparameter(hp_name(family, spec.name), spec)
+            added[spec.name] = hyperparameter
+            if parent_condition is not None:
+                parent = added[parent_condition[0]]
+                values = parent_condition[1]
+                conditions.append(
+                    EqualsCondition(hyperparameter, parent, values[0])
+                    if len(values) == 1
+                    else InCondition(hyperparameter, parent, list(values))
+                )
+            elif len(families) > 1:
+                conditions.append(EqualsCondition(hyperparameter, model, family.value))
+        space.add(*added.values())
+        space.add(*conditions)
+    return space
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds (SMAC hands back ``np.str_``, ``np.False_``)."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A configuration's values as plain Python scalars (YAML/JSON-safe)."""
+    return {str(key): _plain(value) for key, value in dict(values).items()}
+
+
+def import_estimator(path: str, *, field_path: tuple[str, ...] = ("search_space", "estimator")) -> type:
+    """The class named by ``module:Class`` (``module.Class`` is accepted too)."""
+    module_name, sep, class_name = path.partition(":")
+    if not sep:
+        module_name, _, class_name = path.rpartition(".")
+    if not module_name or not class_name:
+        raise SpaceError(
+            f"`{path}` is not a `module:Class` estimator path.",
+            "Write it as e.g. `sklearn.ensemble:RandomForestClassifier`.",
+            kind=SpaceProblem.bad_estimator,
+            path=field_path,
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SpaceError(
+            f"Cannot import module `{module_name}` for estimator `{path}`: {exc}.",
+            "Check the spelling, or install the package that provides it.",
+            kind=SpaceProblem.bad_estimator,
+            path=field_path,
+        ) from None
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise SpaceError(
+            f"Module `{module_name}` has no class `{class_name}`.",
+            "Check the class name (it is case-sensitive).",
+            kind=SpaceProblem.bad_estimator,
+            path=field_path,
+        )
+    return cls
+
+
+def _constructor_args(cls: type) -> set[str]:
+    try:
+        parameters = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        return set()
+    return {name for name, p in parameters.items() if name != "self" and p.kind is not p.VAR_KEYWORD}
+
+
+def make_estimator(
+    values: Mapping[str, Any],
+    task_type: str | TaskType,
+    *,
+    seed: int,
+    config: Config | None = None,
+    fidelity: str | None = None,
+    fidelity_value: float | None = None,
+    needs_proba: bool = False,
+    n_samples: int | None = None,
+) -> BaseEstimator:
+    """The unfitted estimator one configuration describes (no preprocessing).
+
+    Built-in spaces: ``values["model"]`` picks the family, its ``<family>:<param>`` values become constructor
+    arguments. User spaces (``config`` with ``search_space.file``/``inline``): ``search_space.estimator`` is
+    instantiated with the values as keyword arguments. ``fidelity`` ``n_estimators`` / ``max_iter`` with
+    ``fidelity_value`` sets that argument (as an int) where the estimator has it as a budget.
+    ``needs_proba`` wraps the SVC in ``CalibratedClassifierCV(..., ensemble=False)`` so that it has
+    ``predict_proba`` (about 4x the fit cost, so only when the metric needs probabilities). ``n_samples`` (training rows, when known) caps ``n_neighbors`` so that k-NN never asks for
+    more neighbours than there are rows. Always ``n_jobs=1`` and ``random_state=seed`` where they exist.
+    """
+    task = _task(task_type)
+    params = plain_values(values)
+    if config is not None and is_user_space(config):
+        return _make_user_estimator(
+            params, config, seed=seed, fidelity=fidelity, fidelity_value=fidelity_value
+        )
+    if MODEL not in params:
+        raise SpaceError(
+            "The configuration has no `model` value, so its built-in model family is unknown.",
+            "Pass a configuration of a built-in space, or the config of a user space (with `search_space.estimator`).",
+            kind=SpaceProblem.bad_warm_start,
+        )
+    family = ModelFamily(params.pop(MODEL))
+    spec = model_spec(family, task)
+    prefix = family.value + SEPARATOR
+    kwargs: dict[str, Any] = dict(spec.fixed)
+    kwargs.update({key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)})
+    if family == ModelFamily.mlp:
+        n_layers = int(kwargs.pop("n_layers", 1))
+        n_units = int(kwargs.pop("n_units", 64))
+        kwargs["hidden_layer_sizes"] = (n_units,) * n_layers
+    if family == ModelFamily.k_nearest_neighbors and n_samples is not None and "n_neighbors" in kwargs:
+        kwargs["n_neighbors"] = max(1, min(int(kwargs["n_neighbors"]), n_samples))
+    if fidelity is not None and fidelity_value is not None and family in fidelity_families(fidelity, task):
+        kwargs[fidelity] = max(1, round(fidelity_value))
+    estimator = _finish(import_estimator(spec.estimator), kwargs, seed)
+    if family == ModelFamily.svm and task == _CLS and needs_proba:
+        # SVC(probability=True) is deprecated since scikit-learn 1.9; this is its documented replacement (Platt
+        # scaling fitted on out-of-fold decisions, one final SVC). 3 folds instead of libsvm's 5 to save time.
+        from sklearn.calibration import CalibratedClassifierCV
+
+        estimator = CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False, n_jobs=1)
+    return estimator
+
+
+def _finish(cls: type, kwargs: dict[str, Any], seed: int) -> BaseEstimator:
+    args = _constructor_args(cls)
+    # LogisticRegression ignores n_jobs since scikit-learn 1.8 and warns when it is passed.
+    if "n_jobs" in args and not cls.__module__.startswith("sklearn.linear_model._logistic"):
+        kwargs["n_jobs"] = 1
+    if "random_state" in args:
+        kwargs.setdefault("random_state", seed)
+    estimator: BaseEstimator = cls(**kwargs)
+    return estimator
+
+
+def _make_user_estimator(
+    params: dict[str, Any], config: Config, *, seed: int, fidelity: str | None, fidelity_value: float | None
+) -> BaseEstimator:
+    path = config.search_space.estimator
+    if not path:
+        raise SpaceError(
+            "A user search space needs `search_space.estimator`: the class its hyperparameters configure.",
+            "Add e.g. `estimator: sklearn.ensemble:RandomForestClassifier`.",
+            kind=SpaceProblem.bad_estimator,
+            path=("search_space",),
+        )
+    cls = import_estimator(path)
+    args = _constructor_args(cls)
+    unknown = sorted(set(params) - args) if args else []
+    if unknown:
+        raise SpaceError(
+            f"Estimator `{path}` has no constructor argument{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(f'`{u}`' for u in unknown)}.",
+            "Name the space's hyperparameters after the estimator's constructor arguments.",
+            kind=SpaceProblem.bad_estimator,
+            path=("search_space", "estimator"),
+        )
+    if fidelity in ("n_estimators", "max_iter") and fidelity_value is not None and fidelity in args:
+        params[fidelity] = max(1, round(fidelity_value))
+    return _finish(cls, params, seed)
+
+
+def to_configuration(space: ConfigurationSpace, values: Mapping[str, Any]) -> Configuration:
+    """A validated :class:`Configuration` of ``space``; :class:`SpaceError` naming the bad key or value."""
+    from ConfigSpace import Configuration
+
+    clean = plain_values(values)
+    for key in clean:
+        if key not in space:
+            raise SpaceError(
+                f"`{key}` is not a hyperparameter of the search space.",
+                _did_you_mean(key, list(space.keys())),
+                kind=SpaceProblem.bad_warm_start,
+            )
+    try:
+        configuration = Configuration(space, values=clean)
+        configuration.check_valid_configuration()
+    except Exception as exc:  # ConfigSpace raises several unrelated types: see explain_configspace_error
+        raise SpaceError(
+            explain_configspace_error(exc, clean),
+            "Use values inside the space.",
+            kind=SpaceProblem.bad_warm_start,
+        ) from None
+    return configuration
+
+
+def explain_configspace_error(exc: BaseException, values: Mapping[str, Any] | None = None) -> str:
+    """One line for a ConfigSpace exception (they print whole spaces or bare keys otherwise)."""
+    from ConfigSpace.exceptions import (
+        ActiveHyperparameterNotSetError,
+        ForbiddenValueError,
+        IllegalValueError,
+        InactiveHyperparameterSetError,
+    )
+
+    if isinstance(exc, IllegalValueError):
+        hp = exc.hyperparameter
+        return f"`{hp.name}` cannot be {exc.value!r}: {_describe_range(hp)}."
+    if isinstance(exc, InactiveHyperparameterSetError):
+        return f"`{exc.hyperparameter.name}` is set but inactive here (its condition is not met), so it has no effect."
+    if isinstance(exc, ActiveHyperparameterNotSetError):
+        return f"`{exc.hyperparameter.name}` is active here but has no value."
+    if isinstance(exc, ForbiddenValueError):
+        return f"The combination is forbidden in the space: {str(exc).splitlines()[0]}."
+    if isinstance(exc, KeyError):
+        return f"`{exc.args[0] if exc.args else exc}` is not a hyperparameter of the space."
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _describe_range(hp: Any) -> str:
+    if hasattr(hp, "choices"):
+        return f"choices are {list(hp.choices)}"
+    if hasattr(hp, "sequence"):
+        return f"choices are {list(hp.sequence)}"
+    if hasattr(hp, "lower"):
+        kind = "integer" if "Integer" in type(hp).__name__ else "number"
+        return f"expected a{'n' if kind == 'integer' else ''} {kind} in [{hp.lower}, {hp.upper}]"
+    if hasattr(hp, "value"):
+        return f"it is fixed at {hp.value!r}"
+    return "not a legal value"
+
+
+def _did_you_mean(name: str, candidates: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if close:
+        return f"Did you mean {', '.join(f'`{c}`' for c in close)}?"
+    return f"Known names: {', '.join(f'`{c}`' for c in candidates[:12])}{' ...' if len(candidates) > 12 else ''}."
+
+
+def normalize_warm_start(space: ConfigurationSpace, values: Mapping[str, Any]) -> dict[str, Any]:
+    """A full, valid configuration from a warm-start entry, as plain values.
+
+    Accepts the shorthand ``{model: random_forest, max_depth: 5}``: an unprefixed name means the chosen
+    model's ``<model>:<name>``; without ``model`` the family is inferred from prefixed names (or is the only
+    one). Missing active hyperparameters get their defaults. Raises :class:`SpaceError` naming the bad key or
+    value (unknown name, out of range, inactive under the chosen model).
+    """
+    given = plain_values(values)
+    model = _warm_start_model(space, given)
+    full_names: dict[str, Any] = {}
+    for key, value in given.items():
+        if key in space:
+            name = key
+        elif model is not None and f"{model}{SEPARATOR}{key}" in space:
+            name = f"{model}{SEPARATOR}{key}"
+        else:
+            candidates = [n for n in space if n.endswith(SEPARATOR + key)]
+            hint = (
+                f"Under `model: {model}` it is not a hyperparameter; {candidates[0]!r} belongs to another family."
+                if candidates
+                else _did_you_mean(key, list(space.keys()))
+            )
+            raise SpaceError(
+                f"`{key}` is not a hyperparameter of the search space.",
+                hint,
+                kind=SpaceProblem.bad_warm_start,
+            )
+        if name in full_names:
+            raise SpaceError(
+                f"`{key}` is given twice (as `{name}`).",
+                "Give each hyperparameter once.",
+                kind=SpaceProblem.bad_warm_start,
+            )
+        full_names[name] = value
+    if model is not None and MODEL in space:
+        full_names[MODEL] = model
+    for name, value in full_names.items():
+        _check_legal(space, name, value)
+
+    from ConfigSpace.util import deactivate_inactive_hyperparameters
+
+    filled = {name: _plain(hp.default_value) for name, hp in space.items()}
+    filled.update(full_names)
+    try:
+        configuration = deactivate_inactive_hyperparameters(filled, space)
+    except Exception as exc:
+        raise SpaceError(
+            explain_configspace_error(exc, filled),
+            "Use values inside the space.",
+            kind=SpaceProblem.bad_warm_start,
+        ) from None
+    active = plain_values(dict(configuration))
+    for name in full_names:
+        if name not in active:
+            raise SpaceError(
+                f"`{name}` is inactive in this configuration ({_why_inactive(space, name, active)}), so it has no effect.",
+                "Remove it, or choose the model/parent value that activates it.",
+                kind=SpaceProblem.bad_warm_start,
+            )
+    return plain_values(dict(to_configuration(space, active)))
+
+
+def _warm_start_model(space: ConfigurationSpace, given: Mapping[str, Any]) -> str | None:
+    if MODEL not in space:
+        return None
+    hp = space[MODEL]
+    legal = [_plain(v) for v in getattr(hp, "choices", None) or [getattr(hp, "value", None)]]
+    if MODEL in given:
+        model = given[MODEL]
+        if model not in legal:
+            raise SpaceError(
+                f"`model: {model}` is not searched by this space.",
+                f"Use one of: {', '.join(str(v) for v in legal)}.",
+                kind=SpaceProblem.bad_warm_start,
+            )
+        return str(model)
+    if len(legal) == 1:
+        return str(legal[0])
+    prefixes = {key.split(SEPARATOR, 1)[0] for key in given if SEPARATOR in key}
+    if len(prefixes) == 1 and next(iter(prefixes)) in legal:
+        return next(iter(prefixes))
+    raise SpaceError(
+        "A warm-start configuration must say which `model` it is for.",
+        f"Add `model:` with one of: {', '.join(str(v) for v in legal)}.",
+        kind=SpaceProblem.bad_warm_start,
+    )
+
+
+def _check_legal(space: ConfigurationSpace, name: str, value: Any) -> None:
+    hp = space[name]
+    try:
+        legal = hp.legal_value(value)
+    except Exception:
+        legal = False
+    if not legal:
+        raise SpaceError(
+            f"`{name}` cannot be {value!r}: {_describe_range(hp)}.",
+            "Use a value inside the space.",
+            kind=SpaceProblem.bad_warm_start,
+        )
+
+
+def _why_inactive(space: ConfigurationSpace, name: str, active: Mapping[str, Any]) -> str:
+    conditions = space.parent_conditions_of.get(name, [])
+    if not conditions:
+        return "its condition is not met"
+    condition = conditions[0]
+    parent = getattr(condition, "parent", None)
+    if parent is None:
+        return f"it needs {condition}"
+    return f"it needs {condition}; `{parent.name}` is {active.get(parent.name, 'inactive')!r}"
