@@ -214,6 +214,8 @@ class DescriptionHints:
     interpretable: bool = False
     interpretable_evidence: str | None = None
     time_limit_s: float | None = None
+    imbalance: bool = False
+    """The description says the classes are imbalanced."""
 
 
 @dataclass(frozen=True)
@@ -550,19 +552,21 @@ def _pick_metric(inputs: AdvisorInputs, rec: _Recorder) -> tuple[Metric, CostMat
         if desc.metric in (Metric.f1, Metric.roc_auc) and data.n_classes == 2:
             positive = _positive_label(inputs, rec)
         return desc.metric, None, positive
-    if classification and data.n_classes >= 2 and data.imbalance >= IMBALANCE_RATIO:
+    threshold = 2.0 if desc.imbalance else IMBALANCE_RATIO
+    if classification and data.n_classes >= 2 and data.imbalance >= threshold:
         counts = sorted(data.class_counts.values())
+        said = ", and the description says so" if desc.imbalance else ""
         if data.n_classes == 2:
             rec.rule(
                 "task.metric",
                 f"R6: classes are imbalanced {counts[-1]}:{counts[0]} (ratio {data.imbalance:.1f} >= "
-                f"{IMBALANCE_RATIO:g}); ROC AUC ranks the minority class without rewarding always-majority",
+                f"{threshold:g}{said}); ROC AUC ranks the minority class without rewarding always-majority",
             )
             return Metric.roc_auc, None, None
         rec.rule(
             "task.metric",
             f"R6: classes are imbalanced (largest / smallest {counts[-1]}:{counts[0]}, ratio "
-            f"{data.imbalance:.1f} >= {IMBALANCE_RATIO:g}); balanced accuracy weighs every class equally",
+            f"{data.imbalance:.1f} >= {threshold:g}{said}); balanced accuracy weighs every class equally",
         )
         return Metric.balanced_accuracy, None, None
     if classification:
@@ -1077,3 +1081,92 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Adapters from the other modules' results to the advisor's inputs
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def description_hints(facts: Any) -> DescriptionHints:
+    """Reduce :class:`metaconf.advise.describe.DescriptionFacts` to what the rules use."""
+    matrix: CostMatrix | None = None
+    matrix_evidence: str | None = None
+    if facts.cost_matrix is not None:
+        cm = facts.cost_matrix
+        matrix = CostMatrix(labels=list(cm.labels), costs=[list(row) for row in cm.costs])
+        matrix_evidence = _quote(cm.evidence.text)
+    metric: Metric | None = None
+    metric_evidence: str | None = None
+    for strength in ("explicit", "mention"):
+        hint = next((h for h in facts.metric_hints if h.strength == strength), None)
+        if hint is not None and metric is None:
+            try:
+                metric = Metric(hint.metric)
+            except ValueError:
+                continue
+            metric_evidence = _quote(hint.evidence.text)
+    positive = None if facts.positive_class is None else str(facts.positive_class.value)
+    interpretable = bool(facts.wants_interpretability)
+    return DescriptionHints(
+        cost_matrix=matrix,
+        cost_matrix_evidence=matrix_evidence,
+        metric=metric,
+        metric_evidence=metric_evidence,
+        positive_label=positive,
+        interpretable=interpretable,
+        interpretable_evidence=_quote(facts.interpretability.evidence.text) if interpretable else None,
+        time_limit_s=facts.time_limit_s,
+        imbalance=bool(facts.mentions_imbalance),
+    )
+
+
+def _quote(text: str) -> str:
+    """The most sentence-like part of an evidence block (a cost table's explanation rather than its digits)."""
+    lines = [line.strip() for line in text.splitlines() if sum(c.isalpha() for c in line) >= 12]
+    return _clip(" ".join(lines) if lines else text, 80)
+
+
+def space_shape(families: Sequence[ModelFamily], task_type: str) -> dict[ModelFamily, tuple[int, int]]:
+    """(hyperparameters, categorical ones) per built-in family, from the space specs (no ConfigSpace import)."""
+    from metaconf.space.builtin import model_spec
+
+    out: dict[ModelFamily, tuple[int, int]] = {}
+    for family in families:
+        hps = model_spec(family, task_type).hyperparameters
+        searched = [h for h in hps if h.kind != "constant"]
+        out[family] = (len(searched), sum(h.kind == "categorical" for h in searched))
+    return out
+
+
+def cost_model_from_probe(result: Any, *, n_rows: int, measured: bool) -> CostModel:
+    """A :class:`CostModel` from :class:`metaconf.profile.probe.ProbeResult` (measured or modelled).
+
+    The probe reports seconds per full evaluation per family at ``resampling_folds=1`` (one fit on all rows
+    and its scoring) and, when it fitted a power law, the exponent; the advisor scales those to the rows and
+    folds of each resampling strategy itself.
+    """
+    per_family = getattr(result, "families", None) or getattr(result, "per_family", None) or {}
+    seconds: dict[str, float] = {}
+    exponents: dict[str, float] = {}
+    for name, item in dict(per_family).items():
+        key = getattr(name, "value", name)
+        value = item if isinstance(item, (int, float)) else getattr(item, "seconds", None)
+        if value is None:
+            value = getattr(item, "full_seconds", None)
+        if value is None:
+            continue
+        seconds[str(key)] = max(float(value), 1e-4)
+        exponent = getattr(item, "exponent", None)
+        if isinstance(exponent, (int, float)) and 0.3 <= exponent <= 3.0:
+            exponents[str(key)] = float(exponent)
+    rows = int(getattr(result, "rows", 0) or getattr(result, "n_rows", 0) or n_rows)
+    probe_seconds = float(getattr(result, "walltime_s", 0.0) or getattr(result, "seconds", 0.0) or 0.0)
+    method = str(getattr(result, "method", "") or ("probe" if measured else "cost model"))
+    return CostModel(
+        fit_seconds=seconds,
+        rows=rows,
+        exponent=exponents,
+        source=method,
+        probe_seconds=probe_seconds if measured else 0.0,
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import typer
 
 from metaconf import __version__
+from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
 from metaconf.cli.schema import schema
+from metaconf.cli.suggest import suggest
 
 app = typer.Typer(
     name="metaconf",
@@ -35,6 +37,8 @@ def _root(
 app.command("schema")(schema)
 app.command("lint")(lint)
 app.command("init")(init)
+app.command("suggest")(suggest)
+app.command("explain")(explain)
 
 
 def main() -> None:

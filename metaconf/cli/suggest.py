@@ -1,0 +1,575 @@
+"""`metaconf suggest`: budget + data + description -> a checked, commented config.
+
+The pipeline (each step can fail with a clear message and exit 2, and nothing is written unless every step
+succeeds):
+
+1. read the budget (``20m``, ``1h30m``; a typo such as ``20 minuets`` lists the accepted forms) and refuse an
+   existing output file without ``--force`` *before* spending time on the data;
+2. load the data (file or bundled demo; target column checked, empty / single-class data refused) and take its
+   facts (``metaconf.data.facts`` / the full profile when available);
+3. read the description (a file or the text itself) with the deterministic parser;
+4. measure what one evaluation costs (the probe, bounded to a few percent of the budget because it counts
+   against it) or, with ``--no-probe``, estimate it from the documented cost model;
+5. let the rule advisor (:mod:`metaconf.advise.rules`) pick every value with a reason;
+6. render the commented YAML, lint it with every stable rule and the data, and refuse to write a config that
+   lint rejects (that would be an advisor bug, and the message says so);
+7. write it atomically, and print a short summary to stderr.
+
+:func:`make_suggestion` is the same pipeline as a Python API (the quality benchmark uses it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from metaconf.cli.common import ForceOption, cli_errors
+
+if TYPE_CHECKING:
+    from metaconf.advise.rules import Advice, CostModel
+    from metaconf.data.load import Dataset
+    from metaconf.lint.finding import Finding
+
+PROBE_SHARE = 0.03
+"""The probe may use at most this share of the budget (it counts against it) ..."""
+PROBE_MAX_S = 30.0
+"""... and never more than this."""
+PROBE_MIN_S = 1.0
+
+
+class ToolChoice(str, Enum):
+    smac = "smac"
+    auto_sklearn = "auto-sklearn"
+
+
+class AdvisorChoice(str, Enum):
+    rules = "rules"
+
+
+@dataclass
+class SuggestRequest:
+    """Everything `metaconf suggest` is told."""
+
+    output: Path
+    budget: str | None = None
+    data: Path | None = None
+    demo: str | None = None
+    target: str | None = None
+    cores: int = 1
+    memory: str | None = None
+    describe: str | None = None
+    tool: str = "smac"
+    seed: int | None = None
+    probe: bool = True
+    metric: str | None = None
+    cost_matrix: Any = None
+    models: list[str] | None = None
+    test_size: float = 0.2
+
+
+@dataclass
+class Suggestion:
+    text: str
+    advice: Advice
+    findings: list[Finding]
+    probe_note: str
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def _read_description(value: str | None) -> tuple[str | None, str | None]:
+    """(text, source) of ``--describe``: a file when such a file exists, else the text itself."""
+    from metaconf.errors import UsageError
+
+    if value is None:
+        return None, None
+    candidate = Path(value).expanduser()
+    looks_like_path = (
+        "\n" not in value and len(value) < 4096 and " " not in value.strip() and candidate.suffix != ""
+    )
+    try:
+        is_file = candidate.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        try:
+            return candidate.read_text(encoding="utf-8", errors="replace"), str(candidate)
+        except OSError as error:
+            raise UsageError(
+                f"cannot read the description file `{candidate}`: {error.strerror or error}"
+            ) from None
+    if looks_like_path:
+        raise UsageError(
+            f"the description file `{value}` does not exist",
+            "give an existing text file, or the description itself in quotes",
+        )
+    return value, "text"
+
+
+def _data_path_for(config_path: Path, data: Path) -> str:
+    """``data`` as the config should name it: relative to the config file's directory when possible."""
+    data_abs = data.expanduser().resolve()
+    base = config_path.expanduser().resolve().parent
+    try:
+        return os.path.relpath(data_abs, base)
+    except ValueError:  # another drive on Windows
+        return str(data_abs)
+
+
+def _fingerprint(dataset: Dataset, data: Path | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": dataset.name, "source": "demo" if data is None else "file"}
+    if data is not None:
+        try:
+            size = data.stat().st_size
+            out["bytes"] = size
+            if size <= 200 * 1024 * 1024:
+                out["sha256"] = hashlib.sha256(data.read_bytes()).hexdigest()[:16]
+        except OSError:
+            pass
+    return out
+
+
+def _costs(
+    dataset: Dataset, task_type: str, families: list[Any], *, probe: bool, walltime_s: float, seed: int
+) -> tuple[CostModel, str, dict[str, Any]]:
+    """The cost of one fit per family: measured by the probe (bounded) or from the documented cost model."""
+    from metaconf.advise.rules import cost_model_from_probe
+
+    names = [f.value for f in families]
+    if probe:
+        from metaconf.profile.probe import probe_trial_cost
+
+        limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
+        result = probe_trial_cost(
+            dataset, task_type=task_type, families=names, resampling_folds=1, time_limit_s=limit, seed=seed
+        )
+        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True)
+        note = (
+            f"probe: {model.probe_seconds:.1f} s of at most {limit:.0f} s ({PROBE_SHARE:.0%} of the budget)"
+        )
+    else:
+        from metaconf.profile.probe import estimate_trial_cost
+        from metaconf.profile.profile import profile_dataset
+
+        result = estimate_trial_cost(profile_dataset(dataset), names, 1)
+        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=False)
+        note = "--no-probe: trial cost from the documented cost model"
+    details = {
+        "method": model.source,
+        "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
+    }
+    return model, note, details
+
+
+def make_suggestion(request: SuggestRequest) -> Suggestion:
+    """Run the whole suggest pipeline and return the rendered, lint-checked config (nothing is written)."""
+    from metaconf.advise.rules import (
+        AdvisorInputs,
+        DataSummary,
+        DescriptionHints,
+        UserChoices,
+        advise,
+        description_hints,
+        space_shape,
+    )
+    from metaconf.config.model import Config, CostMatrix, Data, Metric, ModelFamily, Task, Tool
+    from metaconf.config.units import parse_duration, parse_memory
+    from metaconf.config.writer import render_config
+    from metaconf.data.facts import DataFacts
+    from metaconf.data.load import load_dataset
+    from metaconf.errors import MetaconfError, UsageError
+    from metaconf.lint.engine import LintOptions, has_errors, lint_text
+    from metaconf.lint.finding import Severity
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if (request.data is None) == (request.demo is None):
+        raise UsageError(
+            "give the data with --data FILE or a bundled dataset with --demo NAME (one of the two)",
+            "e.g. `metaconf suggest --demo breast_cancer --budget 2m -o demo.yaml`",
+        )
+    description, description_source = _read_description(request.describe)
+    memory_mb = parse_memory(request.memory) if request.memory is not None else None
+    if request.cores < 1:
+        raise UsageError(f"--cores must be at least 1; got {request.cores}")
+    try:
+        tool = Tool(request.tool)
+    except ValueError:
+        raise UsageError(f"unknown tool `{request.tool}`", "use `smac` or `auto-sklearn`") from None
+    metric = None
+    if request.metric is not None:
+        try:
+            metric = Metric(request.metric)
+        except ValueError:
+            raise UsageError(
+                f"unknown metric `{request.metric}`", "use one of: " + ", ".join(m.value for m in Metric)
+            ) from None
+
+    # 2. data
+    data_path = request.data
+    if data_path is not None and request.target is None:
+        from metaconf.data.load import _read_table
+
+        if not data_path.exists():
+            raise UsageError(f"the data file `{data_path}` does not exist", "check the path given to --data")
+        columns = [str(c) for c in _read_table(data_path).columns]
+        raise UsageError(
+            "--target is required with --data: name the column to predict",
+            "columns: " + ", ".join(f"`{c}`" for c in columns[:50]),
+        )
+    base = Config(
+        task=Task(target=request.target),
+        data=Data(path=str(data_path.expanduser().resolve()) if data_path else None, demo=request.demo),
+    )
+    t0 = time.perf_counter()
+    dataset = load_dataset(base, Path.cwd())
+    facts = DataFacts.of(dataset)
+    timings["load"] = time.perf_counter() - t0
+    task_type = dataset.task_type
+    classes = sorted(facts.class_counts) if task_type == "classification" else None
+
+    # 3. description
+    hints = DescriptionHints()
+    description_record: dict[str, Any] = {}
+    if description is not None:
+        from metaconf.advise.describe import parse_description
+
+        parsed = parse_description(description, columns=list(facts.columns), classes=classes)
+        hints = description_hints(parsed)
+        description_record = {
+            "source": description_source if description_source != "text" else "text",
+            "sha256": hashlib.sha256(description.encode("utf-8")).hexdigest()[:16],
+            "found": sorted(
+                name
+                for name, present in (
+                    ("cost_matrix", hints.cost_matrix is not None),
+                    ("metric", hints.metric is not None),
+                    ("positive_class", hints.positive_label is not None),
+                    ("interpretability", hints.interpretable),
+                    ("time_limit", hints.time_limit_s is not None),
+                    ("imbalance", hints.imbalance),
+                )
+                if present
+            ),
+        }
+
+    # 1. budget (from --budget, else from the description)
+    if request.budget is not None:
+        walltime_s = parse_duration(request.budget)
+    elif hints.time_limit_s is not None:
+        walltime_s = float(hints.time_limit_s)
+    else:
+        raise UsageError(
+            "--budget is required: how long may the whole job take?", "e.g. --budget 20m or --budget 1h30m"
+        )
+    if walltime_s <= 0:
+        raise UsageError(f"--budget must be positive; got {request.budget!r}")
+
+    # 4. trial cost
+    from metaconf.space.builtin import families_for
+
+    families = families_for(task_type)
+    if request.models:
+        try:
+            models = [ModelFamily(m) for m in request.models]
+        except ValueError as error:
+            raise UsageError(str(error), "use: " + ", ".join(f.value for f in families)) from None
+    else:
+        models = None
+    t0 = time.perf_counter()
+    seed = request.seed if request.seed is not None else 0
+    costs, probe_note, cost_details = _costs(
+        dataset, task_type, models or families, probe=request.probe, walltime_s=walltime_s, seed=seed
+    )
+    timings["probe"] = time.perf_counter() - t0
+
+    # 5. advise
+    summary = DataSummary(
+        n_rows=facts.n_rows,
+        n_features=facts.n_features,
+        task_type=task_type,
+        class_counts=facts.class_counts,
+        n_numeric=facts.n_numeric,
+        n_categorical=facts.n_categorical,
+        missing_ratio=facts.missing_ratio,
+        memory_mb=float(dataset.X.memory_usage(deep=True).sum()) / 1e6,
+    )
+    user = UserChoices(
+        walltime_s=walltime_s,
+        cores=request.cores,
+        memory_mb=memory_mb,
+        tool=tool,
+        seed=request.seed,
+        data_path=_data_path_for(request.output, data_path) if data_path else None,
+        demo=request.demo,
+        target=request.target,
+        metric=metric,
+        cost_matrix=CostMatrix.model_validate(request.cost_matrix)
+        if request.cost_matrix is not None
+        else None,
+        models=models,
+        test_size=request.test_size,
+    )
+    inputs = AdvisorInputs(
+        user=user,
+        data=summary,
+        costs=costs,
+        description=hints,
+        space_shape=space_shape(models or families, task_type),
+        families=models or families,
+        extra_inputs={
+            "dataset": _fingerprint(dataset, data_path),
+            "probe": cost_details,
+            **({"description": description_record} if description_record else {}),
+        },
+    )
+    advice = advise(inputs)
+
+    # 6. render and lint
+    text = render_config(advice.config)
+    t0 = time.perf_counter()
+    findings = lint_text(text, str(request.output), LintOptions(data=True))
+    timings["lint"] = time.perf_counter() - t0
+    if has_errors(findings):
+        errors = [f for f in findings if f.severity == Severity.error]
+        listing = "; ".join(f"{f.code} at {f.pointer}: {f.message}" for f in errors[:5])
+        raise MetaconfError(
+            f"the rule advisor produced a config that `metaconf lint` rejects ({len(errors)} error(s)): {listing}",
+            "this is a bug in metaconf's advisor, not in your input: please report it with this message; "
+            "nothing was written",
+        )
+    timings["total"] = time.perf_counter() - started
+    return Suggestion(text=text, advice=advice, findings=findings, probe_note=probe_note, timings=timings)
+
+
+def _print_summary(suggestion: Suggestion, output: Path) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(stderr=True, highlight=False)
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in suggestion.advice.summary:
+        table.add_row(name, value)
+    table.add_row("trial cost from", suggestion.probe_note)
+    console.print(table)
+    warnings = [f for f in suggestion.findings if f.severity.value == "warning"]
+    for finding in warnings:
+        console.print(f"[yellow]lint {finding.code}[/] {finding.pointer}: {finding.message}")
+    console.print(
+        f"wrote [bold]{output}[/] (lint: no errors). `metaconf explain {output}` shows every reason;"
+    )
+    console.print(f"run it with `metaconf run {output}`")
+
+
+def _interactive(request: SuggestRequest) -> SuggestRequest:
+    """Ask for what is missing, with sensible defaults shown; everything else stays as given."""
+    from metaconf.config.model import Metric
+    from metaconf.config.units import UnitError, parse_duration
+    from metaconf.data.load import DEMOS, _read_table
+
+    if request.data is None and request.demo is None:
+        answer = typer.prompt(
+            "Data: a CSV / Parquet / ARFF file, or a bundled demo (" + ", ".join(DEMOS) + ")",
+            default="breast_cancer",
+        ).strip()
+        if answer in DEMOS:
+            request.demo = answer
+        else:
+            request.data = Path(answer)
+    if request.data is not None and request.target is None and request.data.is_file():
+        try:
+            columns = [str(c) for c in _read_table(request.data).columns]
+        except Exception:  # the real load below reports the problem with its own message
+            columns = []
+        if columns:
+            typer.echo("Columns: " + ", ".join(columns[:50]), err=True)
+            while True:
+                answer = typer.prompt("Target column (what to predict)", default=columns[-1]).strip()
+                if answer in columns:
+                    request.target = answer
+                    break
+                typer.echo(f"`{answer}` is not a column; choose one of the columns above", err=True)
+    if request.budget is None:
+        while True:
+            answer = typer.prompt("Budget for the whole job (e.g. 90s, 20m, 1h30m)", default="5m").strip()
+            try:
+                parse_duration(answer)
+            except UnitError as error:
+                typer.echo(str(error), err=True)
+                continue
+            request.budget = answer
+            break
+    if request.metric is None:
+        choices = ["auto", *(m.value for m in Metric)]
+        while True:
+            answer = typer.prompt(
+                "Metric (auto: the advisor picks from the data and description; "
+                + ", ".join(choices[1:])
+                + ")",
+                default="auto",
+            ).strip()
+            if answer in choices:
+                request.metric = None if answer == "auto" else answer
+                break
+            typer.echo(f"`{answer}` is not a metric; choose one of: {', '.join(choices)}", err=True)
+    if request.cost_matrix is None and request.metric in (None, "expected_cost"):
+        request = _ask_costs(request)
+    return request
+
+
+def _ask_costs(request: SuggestRequest) -> SuggestRequest:
+    """For a binary task: ask what each kind of error costs (1 and 1 = no cost matrix)."""
+    from metaconf.config.model import Config, Data, Task
+    from metaconf.data.load import DataError, load_dataset
+
+    try:
+        dataset = load_dataset(
+            Config(
+                task=Task(target=request.target),
+                data=Data(path=str(request.data.resolve()) if request.data else None, demo=request.demo),
+            ),
+            Path.cwd(),
+        )
+    except DataError:
+        return request  # the pipeline reports it
+    if dataset.task_type != "classification" or dataset.y.nunique() != 2:
+        return request
+    labels = sorted(str(v) for v in dataset.y.unique())
+    first, second = labels
+    typer.echo("Cost of errors (1 and 1: both errors cost the same, no cost matrix):", err=True)
+    cost_a = _ask_number(f"  cost of predicting `{second}` when the truth is `{first}`")
+    cost_b = _ask_number(f"  cost of predicting `{first}` when the truth is `{second}`")
+    if cost_a != cost_b:
+        request.cost_matrix = {"labels": [first, second], "costs": [[0.0, cost_a], [cost_b, 0.0]]}
+        request.metric = "expected_cost"
+    elif request.metric == "expected_cost":
+        request.metric = None
+    return request
+
+
+def _ask_number(prompt: str) -> float:
+    while True:
+        answer = typer.prompt(prompt, default="1").strip()
+        try:
+            value = float(answer)
+        except ValueError:
+            typer.echo(f"`{answer}` is not a number", err=True)
+            continue
+        if value < 0 or value != value or value == float("inf"):
+            typer.echo("a cost must be a finite number >= 0", err=True)
+            continue
+        return value
+
+
+@cli_errors
+def suggest(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the config (YAML).")] = Path(
+        "metaconf.yaml"
+    ),
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="The data: a CSV, TSV, Parquet or ARFF file.", show_default=False),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="The column to predict (with --data).", show_default=False)
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            "--budget", help="Walltime for the whole job: `90s`, `20m`, `1h30m`.", show_default=False
+        ),
+    ] = None,
+    cores: Annotated[int, typer.Option("--cores", min=1, help="CPU cores the run may use.")] = 1,
+    memory: Annotated[
+        str | None,
+        typer.Option("--memory", help="Memory the run may use: `8GB`, `512MB`.", show_default=False),
+    ] = None,
+    describe: Annotated[
+        str | None,
+        typer.Option(
+            "--describe",
+            help="The task in words (a file, or the text itself): cost of errors, metric, positive class, ...",
+            show_default=False,
+        ),
+    ] = None,
+    tool: Annotated[
+        ToolChoice, typer.Option("--tool", help="The AutoML tool that runs the search.")
+    ] = ToolChoice.smac,
+    advisor: Annotated[
+        AdvisorChoice, typer.Option("--advisor", help="Who picks the values.")
+    ] = AdvisorChoice.rules,
+    demo: Annotated[
+        str | None,
+        typer.Option(
+            "--demo",
+            help="A bundled dataset instead of --data (`metaconf profile --list-demos`).",
+            show_default=False,
+        ),
+    ] = None,
+    metric: Annotated[
+        str | None,
+        typer.Option(
+            "--metric", help="Fix the metric instead of letting the advisor pick.", show_default=False
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Random seed of the run (default 0).", show_default=False),
+    ] = None,
+    no_probe: Annotated[
+        bool,
+        typer.Option(
+            "--no-probe", help="Estimate the trial cost from the cost model instead of measuring it."
+        ),
+    ] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option(
+            "--interactive", "-i", help="Ask for what is missing (data, target, budget, metric, costs)."
+        ),
+    ] = False,
+    force: ForceOption = False,
+) -> None:
+    """Suggest a complete, explained config for a budget, a dataset and a description of the task."""
+    from metaconf.config.units import parse_duration, parse_memory
+    from metaconf.errors import OutputExistsError, UsageError
+    from metaconf.io import atomic_write_text
+
+    if output.exists() and not force:
+        raise OutputExistsError(
+            f"`{output}` already exists", "pass --force to overwrite it, or choose another -o path"
+        )
+    if output.suffix.lower() not in (".yaml", ".yml"):
+        raise UsageError(f"`{output}` does not end in .yaml or .yml", "name the config e.g. `config.yaml`")
+    # Fail on a bad budget or memory before any work (and before any prompt).
+    if budget is not None:
+        parse_duration(budget)
+    if memory is not None:
+        parse_memory(memory)
+    request = SuggestRequest(
+        output=output,
+        budget=budget,
+        data=data,
+        demo=demo,
+        target=target,
+        cores=cores,
+        memory=memory,
+        describe=describe,
+        tool=tool.value,
+        seed=seed,
+        probe=not no_probe,
+        metric=metric,
+    )
+    if interactive:
+        request = _interactive(request)
+    suggestion = make_suggestion(request)
+    atomic_write_text(output, suggestion.text, force=force)
+    _print_summary(suggestion, output)
