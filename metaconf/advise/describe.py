@@ -347,7 +347,7 @@ _UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "m
 _DURATION = re.compile(
     r"(?P<amount>\d+(?:\.\d+)?|half an?|forty-five|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"fifteen|twenty|thirty|forty|fifty|sixty|ninety)"
-    r"(?:\s*|-)(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|[smhd])\b"
+    r"(?:\s*|-)(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|[smhd])(?![a-zA-Z])"
     r"(?:\s*(?:and\s+)?(?P<amount2>\d+(?:\.\d+)?)\s*(?P<unit2>minutes?|mins?|m|seconds?|secs?|s)\b)?",
     re.IGNORECASE,
 )
@@ -394,8 +394,9 @@ def _time_limits(doc: _Text) -> list[TimeLimit]:
         for match in _DURATION.finditer(sentence):
             amount_text = match.group("amount").lower()
             unit = match.group("unit")
-            if len(unit) == 1 and (amount_text in _NUMBER_WORDS or " " in sentence[match.start("amount") : match.start("unit")]):
-                continue  # "a m", "5 m" (metres?): a single-letter unit only right after digits, as in `20m`
+            spaced = " " in sentence[match.start("amount") : match.start("unit")]
+            if len(unit) == 1 and (amount_text in _NUMBER_WORDS or (spaced and unit.lower() in "md")):
+                continue  # "a m", "5 m" (metres?), "3 d": m and d only right after digits, as in `20m`
             if amount_text in ("a", "an") and match.start() > 0 and sentence[match.start() - 1].isalnum():
                 continue
             before = sentence[max(0, match.start() - 30) : match.start()]

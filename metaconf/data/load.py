@@ -79,8 +79,7 @@ def _read_table(path: Path) -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
         if suffix in (".csv", ".csv.gz", ".txt", ".tsv", ".tsv.gz"):
-            sep = "\t" if ".tsv" in suffix else None
-            return pd.read_csv(path, sep=sep, engine="python") if sep is None else pd.read_csv(path, sep=sep)
+            return pd.read_csv(path, sep=sniff_delimiter(path))
         if suffix in (".arff", ".arff.gz"):
             from metaconf.data.arff import read_arff
 
@@ -95,6 +94,29 @@ def _read_table(path: Path) -> pd.DataFrame:
         f"`{path}` has the extension `{suffix or '(none)'}`; metaconf reads .csv, .tsv, .parquet and .arff files",
         "convert the data to CSV or Parquet",
     )
+
+
+def sniff_delimiter(path: Path) -> str:
+    """The field delimiter of a delimited text file (`,` `;` tab or `|`), guessed from its first 64 kB.
+
+    Guessing once and then parsing with pandas' C engine is ~10x faster on large files than
+    ``read_csv(sep=None, engine="python")``, which sniffs the same way but parses in Python.
+    """
+    import csv
+    import gzip
+
+    if ".tsv" in "".join(path.suffixes).lower():
+        return "\t"
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+        head = handle.read(65536)
+    lines = head.splitlines()
+    if len(lines) > 1 and not head.endswith(("\n", "\r")):
+        head = "\n".join(lines[:-1])  # drop a line cut in the middle
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def resolve_path(config: Config, base_dir: Path) -> Path | None:
