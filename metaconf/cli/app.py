@@ -5,9 +5,12 @@ from __future__ import annotations
 import typer
 
 from metaconf import __version__
+from metaconf.cli.compile import compile_command
 from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
+from metaconf.cli.report import report
+from metaconf.cli.run import run
 from metaconf.cli.schema import schema
 from metaconf.cli.suggest import suggest
 
@@ -39,6 +42,9 @@ app.command("lint")(lint)
 app.command("init")(init)
 app.command("suggest")(suggest)
 app.command("explain")(explain)
+app.command("run")(run)
+app.command("compile")(compile_command)
+app.command("report")(report)
 
 
 def main() -> None:

@@ -1,0 +1,180 @@
+"""`metaconf run CONFIG`: lint the config, compile it, run the search, write the run directory, print a summary.
+
+Exit codes: 0 the search finished (or was stopped by SIGINT / SIGTERM after writing everything: 130 / 143),
+1 the search itself failed (what finished is kept), 2 bad input (lint errors, unreadable data, a run
+directory that holds another config, ...), with one message on stderr and never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from metaconf.cli.common import ConfigArgument, cli_errors
+from metaconf.errors import UsageError
+
+if TYPE_CHECKING:
+    from metaconf.config.model import Config
+
+
+def load_checked_config(path: Path) -> tuple[Config, Path]:
+    """Lint ``path`` (errors stop with the findings, exit 2; warnings are printed) and load it.
+
+    Returns the config and the directory its relative paths start from.
+    """
+    from metaconf.config.loader import load_file
+    from metaconf.config.model import Config
+    from metaconf.lint.engine import has_errors, lint_file
+    from metaconf.lint.reporters import LintReport
+    from metaconf.lint.reporters.text import render
+
+    if not path.exists():
+        raise UsageError(f"`{path}` does not exist", "pass the path of a metaconf config (YAML)")
+    findings = lint_file(path)
+    if findings:
+        typer.echo(render(LintReport(findings=findings, files=1)), err=True, nl=False)
+    if has_errors(findings):
+        raise UsageError(
+            f"`{path}` has lint errors (listed above); nothing was run",
+            f"fix them (`metaconf lint --fix {path}` fixes the safe ones) and run again",
+        )
+    document = load_file(path)
+    return Config.model_validate(document.data), document.base_dir
+
+
+@cli_errors
+def run(
+    config_path: ConfigArgument,
+    *,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the SMAC3 calls that would be made (as YAML) and stop.")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace an existing run in the run directory.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the run in the run directory (same config only).")
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="Trials in parallel on a local Dask cluster (overrides the config)."
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."),
+    ] = None,
+    save_model: Annotated[
+        bool, typer.Option("--save-model", help="Refit the best configuration and save it as model.joblib.")
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed (overrides execution.seed)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table.")
+    ] = False,
+) -> None:
+    """Run a config: lint it, compile it for SMAC3, search, and write the run directory."""
+    from metaconf.config.model import Tool
+    from metaconf.targets.smac.runner import RunRequest, apply_overrides, ensure_hash_seed, run_directory
+
+    if overwrite and resume:
+        raise UsageError("--overwrite and --resume exclude each other", "pass one of them")
+    if not dry_run:
+        ensure_hash_seed()
+    config, base_dir = load_checked_config(config_path)
+    request = RunRequest(
+        overwrite=overwrite,
+        resume=resume,
+        workers=workers,
+        scheduler=scheduler,
+        seed=seed,
+        save_model=save_model,
+    )
+    config = apply_overrides(config, request)
+    run_dir = run_directory(config, config_path)
+    if config.tool != Tool.smac:
+        raise UsageError(
+            f"`metaconf run` cannot run `tool: {config.tool.value}` configs in this installation",
+            "set `tool: smac`, or install the auto-sklearn backend (`metaconf backends install auto-sklearn`)",
+        )
+    if dry_run:
+        from metaconf.cli.compile import compile_config, render_plan
+
+        plan = compile_config(config, base_dir, run_dir)
+        typer.echo(render_plan(plan, "yaml"), nl=False)
+        return
+    _run_smac(config, base_dir, run_dir, request, quiet=quiet)
+
+
+def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *, quiet: bool) -> None:
+    from rich.console import Console
+
+    from metaconf.report.summary import summary_table
+    from metaconf.targets.smac.runner import RunRequest, run_smac
+
+    assert isinstance(request, RunRequest)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    show_progress = not quiet and err.is_terminal
+    if not quiet:
+        err.print(f"[bold]metaconf run[/]: {config.optimizer.kind.value} on {run_dir}")
+    with _Progress(err, enabled=show_progress) as progress:
+        request.on_trial = progress.update
+        outcome = run_smac(config, base_dir, run_dir, request)
+    results = outcome.results
+    if not quiet:
+        for note in outcome.notes:
+            err.print(f"[dim]note:[/] {note}")
+        Console(highlight=False, soft_wrap=True).print(summary_table(results, run_dir))
+    if results.status == "interrupted":
+        err.print(
+            f"[yellow]stopped by {results.stop_reason}[/]: everything finished is in {run_dir}; "
+            "run the same command again to resume"
+        )
+        raise typer.Exit(143 if results.stop_reason == "SIGTERM" else 130)
+
+
+class _Progress:
+    """A rich progress bar on stderr: trials done of n_trials, elapsed time, best score so far."""
+
+    def __init__(self, console: object, *, enabled: bool):
+        self._enabled = enabled
+        self._console = console
+        self._bar: object = None
+        self._task: object = None
+
+    def __enter__(self) -> _Progress:
+        if self._enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            bar = Progress(
+                TextColumn("trials"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[best]}"),
+                console=self._console,  # type: ignore[arg-type]
+                transient=False,
+            )
+            bar.start()
+            self._task = bar.add_task("search", total=None, best="")
+            self._bar = bar
+        return self
+
+    def update(self, record: object, state: object) -> None:
+        if self._bar is None:
+            return
+        from metaconf.report.results import TrialRecord
+
+        assert isinstance(record, TrialRecord)
+        best = "" if record.incumbent_score is None else f"best {record.incumbent_score:.4g}"
+        total = getattr(state, "n_trials", None)
+        self._bar.update(self._task, completed=record.trial, total=total, best=best)  # type: ignore[attr-defined]
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()  # type: ignore[attr-defined]

@@ -1,0 +1,129 @@
+"""Rich tables for run results: the summary of one run, and several runs side by side.
+
+Both take :class:`~metaconf.report.results.RunResults` (read from ``results.json``), so ``metaconf run``'s
+final table and ``metaconf report`` show the same thing for SMAC and auto-sklearn runs alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from metaconf.report.results import RunResults
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+
+def _num(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if value < 120:
+        return f"{value:.1f} s"
+    minutes, seconds = divmod(round(value), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _trials(results: RunResults) -> str:
+    counts = results.trials_by_status
+    detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{results.n_trials} ({detail})" if detail else "0"
+
+
+def _config_text(config: dict[str, object], limit: int = 8) -> str:
+    items = [f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in config.items()]
+    shown = items[:limit]
+    if len(items) > limit:
+        shown.append(f"... ({len(items) - limit} more)")
+    return "\n".join(shown) if shown else "-"
+
+
+def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Table:
+    """One run: status, metric, incumbent scores, trials by status, time, seed, data."""
+    from rich.table import Table
+
+    title = f"metaconf run: {Path(run_dir).name}" if run_dir is not None else "metaconf run"
+    table = Table(title=title, show_header=False, title_justify="left", pad_edge=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    status = results.status + (f" ({results.stop_reason})" if results.stop_reason else "")
+    table.add_row("status", status)
+    if results.error:
+        table.add_row("error", results.error)
+    direction = "higher is better" if results.greater_is_better else "lower is better"
+    table.add_row("metric", f"{results.metric_name} ({direction})")
+    incumbent = results.incumbent
+    if incumbent is not None:
+        table.add_row("validation score", _num(incumbent.validation_score))
+        table.add_row("test score", _num(incumbent.test_score))
+        table.add_row("best cost (search)", _num(incumbent.cost))
+        table.add_row("incumbent", _config_text(incumbent.config))
+    else:
+        table.add_row("incumbent", "none (no trial finished)")
+    table.add_row("trials", _trials(results))
+    table.add_row("time", f"{_seconds(results.total_s)} total, {_seconds(results.search_s)} search")
+    table.add_row("tool / seed", f"{results.tool} / {results.seed}")
+    if results.dataset:
+        data = results.dataset
+        shape = f"{data.get('n_rows', '?')} rows x {data.get('n_features', '?')} features"
+        table.add_row("data", f"{data.get('name', '?')} ({shape})")
+    if run_dir is not None:
+        table.add_row("run directory", str(run_dir))
+    return table
+
+
+def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
+    """Several runs side by side, one row each; the best test score (else validation score) is marked."""
+    from rich.table import Table
+
+    table = Table(title="metaconf runs compared", title_justify="left")
+    for name, justify in (
+        ("run", "left"),
+        ("tool", "left"),
+        ("status", "left"),
+        ("metric", "left"),
+        ("validation", "right"),
+        ("test", "right"),
+        ("trials", "right"),
+        ("search time", "right"),
+        ("seed", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+
+    def key(results: RunResults) -> float | None:
+        inc = results.incumbent
+        if inc is None:
+            return None
+        value = inc.test_score if inc.test_score is not None else inc.validation_score
+        if value is None:
+            return None
+        return value if results.greater_is_better else -value
+
+    metrics = {r.metric_name for _, r in runs}
+    keys = [key(r) for _, r in runs]
+    comparable = [k for k in keys if k is not None]
+    best = max(comparable) if comparable and len(metrics) == 1 else None
+    for (label, results), k in zip(runs, keys, strict=True):
+        inc = results.incumbent
+        marker = " *" if best is not None and k == best and len(runs) > 1 else ""
+        table.add_row(
+            label + marker,
+            results.tool,
+            results.status,
+            results.metric_name,
+            _num(inc.validation_score if inc else None),
+            _num(inc.test_score if inc else None),
+            str(results.n_trials),
+            _seconds(results.search_s),
+            str(results.seed),
+        )
+    if best is not None and len(runs) > 1:
+        table.caption = "* best test score (validation score where no test score)"
+    elif len(metrics) > 1:
+        table.caption = "runs optimise different metrics: scores are not comparable across rows"
+    return table

@@ -1,0 +1,600 @@
+"""Run a compiled :class:`~metaconf.targets.smac.compile.SmacPlan` with SMAC3, and write the run directory.
+
+What happens, in order (:func:`run_smac`):
+
+1. The run directory is checked *before* SMAC sees it (:func:`decide_existing`): a run of the same config
+   resumes, a different config stops with a message asking for ``--overwrite`` or a new name. SMAC's own
+   check would call ``input()`` (an ``EOFError`` without a terminal); as a second line of defence the
+   scenario SMAC would compare is compared here too (:func:`_check_smac_resumable`).
+2. Data is loaded once, the :class:`~metaconf.targets.evaluate.Evaluator` built, the plan compiled with the
+   data-derived crash cost, and ``config.yaml`` plus a ``running`` ``results.json`` written.
+3. SMAC objects are built from the plan only (:func:`build_smac`). The target function is
+   :class:`TrialTarget`: a module-level, picklable callable holding the resolved config (not the data), which
+   loads the data once per process (Dask workers, pynisher subprocesses) and keeps the same ``__code__``
+   across processes, so SMAC's resume check (it hashes the target's bytecode) sees the same run.
+4. Trials run sequentially, on a Dask ``LocalCluster`` (``workers > 1``) or on an existing cluster
+   (``dask_scheduler``), through :class:`IdentityDaskRunner`, which hands SMAC back the ``TrialInfo`` it
+   submitted: log-scaled integers and normal / beta hyperparameters are not equal to themselves after
+   pickling, and SMAC would otherwise count every trial twice. Whatever metaconf opens it closes.
+5. ``trajectory.csv`` and ``results.json`` are rewritten after every trial, so SIGINT / SIGTERM (a clean stop
+   after the running trial), a crash of metaconf itself or a kill leave a readable, resumable run.
+6. After the search: the incumbent's validation and test scores (``Evaluator.test_report``), optionally the
+   refit model (``model.joblib``), the final ``results.json``, ``trajectory.csv`` and ``trajectory.png``.
+
+Reproducibility: SMAC's results depend on ``PYTHONHASHSEED`` (SMAC-FACTS.md). ``metaconf run`` re-executes
+itself with ``PYTHONHASHSEED=0`` when it is not set (:func:`ensure_hash_seed`, called by the CLI), so two
+processes with the same config and seed produce the same trajectory. In-process callers (tests, notebooks)
+get the hash seed of their interpreter; ``results.json`` records it under ``versions.python_hash_seed``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from metaconf.config.model import Config, ExistingOutput
+from metaconf.errors import OutputExistsError, RunError, UsageError
+from metaconf.report import results as rr
+from metaconf.targets.smac.compile import SmacPlan, compile_smac
+
+if TYPE_CHECKING:
+    from ConfigSpace import Configuration, ConfigurationSpace
+    from smac.facade.abstract_facade import AbstractFacade
+
+    from metaconf.targets.smac.callbacks import SearchState
+
+HASH_SEED = "0"
+"""The ``PYTHONHASHSEED`` ``metaconf run`` runs searches under."""
+HASH_SEED_ENV = "PYTHONHASHSEED"
+NO_REEXEC_ENV = "METACONF_NO_REEXEC"
+
+
+# ----------------------------------------------------------------------------------------------- hash seed
+def ensure_hash_seed(argv: list[str] | None = None) -> None:
+    """Re-execute the current ``metaconf`` process with ``PYTHONHASHSEED=0`` unless it already runs with it.
+
+    Only the real command-line process re-executes (its ``argv[0]`` is the ``metaconf`` script or
+    ``python -m metaconf``); an embedding process (pytest's CliRunner, a notebook) is left alone, as is any
+    process with ``METACONF_NO_REEXEC=1``. The exec replaces the process (same pid), so signals sent to it
+    still reach the search.
+    """
+    if os.environ.get(HASH_SEED_ENV) == HASH_SEED or os.environ.get(NO_REEXEC_ENV) == "1":
+        return
+    args = list(sys.argv if argv is None else argv)
+    program = Path(args[0]) if args else Path()
+    is_cli = program.name == "metaconf" or (
+        program.name == "__main__.py" and program.parent.name == "metaconf"
+    )
+    if not is_cli:
+        return
+    env = dict(os.environ, **{HASH_SEED_ENV: HASH_SEED})
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, [sys.executable, "-m", "metaconf", *args[1:]], env)
+
+
+# ---------------------------------------------------------------------------------------------- the target
+_EVALUATORS: dict[tuple[str, str, int], Any] = {}
+"""Per process: (config sha, base dir, seed) -> Evaluator, so each process loads the data once."""
+
+
+class TrialTarget:
+    """SMAC's target function: ``cost = target(config, seed)``.
+
+    Holds the resolved config as JSON and the directory its relative paths start from; the data is loaded
+    (once per process) on first call. Picklable, so Dask workers and pynisher subprocesses can run it.
+    """
+
+    def __init__(self, config_json: str, base_dir: str, seed: int):
+        self.config_json = config_json
+        self.base_dir = base_dir
+        self.seed = seed
+        self.key = (rr.sha256_of(config_json), base_dir, seed)
+
+    @property
+    def __code__(self) -> Any:
+        """SMAC hashes ``target.__code__.co_code`` into the scenario it compares on resume: give it the
+        bytecode of ``__call__``, which is the same in every process (a function's ``repr`` is not)."""
+        return type(self).__call__.__code__
+
+    def evaluator(self) -> Any:
+        evaluator = _EVALUATORS.get(self.key)
+        if evaluator is None:
+            from metaconf.data.load import load_dataset
+            from metaconf.targets.evaluate import Evaluator
+
+            config = Config.model_validate_json(self.config_json)
+            dataset = load_dataset(config, Path(self.base_dir))
+            evaluator = Evaluator(config, dataset, seed=self.seed)
+            _EVALUATORS[self.key] = evaluator
+        return evaluator
+
+    def remember(self, evaluator: Any) -> None:
+        """Use an Evaluator the main process already built (sequential runs never reload the data)."""
+        _EVALUATORS[self.key] = evaluator
+
+    def __call__(self, config: Configuration, seed: int = 0) -> float:
+        return float(self.evaluator().cost(plain_config(config), seed=seed))
+
+
+class BudgetTrialTarget(TrialTarget):
+    """The multi-fidelity target: ``cost = target(config, seed, budget)``."""
+
+    def __call__(self, config: Configuration, seed: int = 0, budget: float | None = None) -> float:
+        return float(self.evaluator().cost(plain_config(config), seed=seed, budget=budget))
+
+
+def plain_config(config: Configuration | dict[str, Any]) -> dict[str, Any]:
+    """Active hyperparameter values as plain Python scalars (SMAC hands back ``np.str_``, ``np.float64``)."""
+    return {str(k): rr.jsonable(v) for k, v in dict(config).items()}
+
+
+# --------------------------------------------------------------------------------------------- Dask runner
+def _identity_dask_runner_class() -> type:
+    from smac.runner.dask_runner import DaskParallelRunner
+
+    class IdentityDaskRunner(DaskParallelRunner):
+        """A Dask runner that returns the ``TrialInfo`` SMAC submitted instead of the worker's unpickled copy.
+
+        Log-scaled integers and normal / beta hyperparameters do not compare equal after a pickle round trip,
+        so SMAC would not recognise the result of its own trial (every trial counted twice, SMAC-FACTS.md).
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._submitted: dict[int, Any] = {}
+
+        def submit_trial(self, trial_info: Any, **dask_data_to_scatter: Any) -> None:
+            super().submit_trial(trial_info, **dask_data_to_scatter)
+            self._submitted[id(self._pending_trials[-1])] = trial_info
+
+        def _process_pending_trials(self) -> None:
+            done = [future for future in self._pending_trials if future.done()]
+            for future in done:
+                info, value = future.result()
+                self._results_queue.append((self._submitted.pop(id(future), info), value))
+                self._pending_trials.remove(future)
+
+    return IdentityDaskRunner
+
+
+@dataclass
+class DaskResources:
+    """The Dask client (and LocalCluster) a run opened; :meth:`close` shuts down exactly those."""
+
+    client: Any = None
+    cluster: Any = None
+
+    def close(self) -> None:
+        if self.client is not None:
+            # shutting down: never mask the run's own outcome
+            with contextlib.suppress(Exception):
+                self.client.close(timeout=10)
+        if self.cluster is not None:
+            with contextlib.suppress(Exception):
+                self.cluster.close(timeout=10)
+        self.client = self.cluster = None
+
+
+def open_dask(workers: int, scheduler: str | None) -> DaskResources:
+    """A client for an existing scheduler, or a ``LocalCluster`` of ``workers`` single-threaded processes."""
+    from distributed import Client, LocalCluster
+
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=15)
+        except (OSError, TimeoutError) as error:
+            raise UsageError(
+                f"cannot connect to the Dask scheduler at `{scheduler}`: {error}",
+                "start it with `dask scheduler` and workers with `dask worker <address>`, or drop --scheduler",
+            ) from None
+        return DaskResources(client=client)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        host="127.0.0.1",
+        silence_logs=40,
+    )
+    return DaskResources(client=Client(cluster), cluster=cluster)
+
+
+# ---------------------------------------------------------------------------------------- building SMAC
+def _import(dotted: str) -> Any:
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_smac(
+    plan: SmacPlan,
+    space: ConfigurationSpace,
+    target: TrialTarget,
+    *,
+    callbacks: list[Any],
+    overwrite: bool,
+    dask_client: Any = None,
+) -> AbstractFacade:
+    """The SMAC facade for ``plan``, built from the plan's data and nothing else."""
+    import smac
+    from ConfigSpace import Configuration
+    from smac.runner.target_function_runner import TargetFunctionRunner
+
+    scenario_kwargs = dict(plan.scenario)
+    scenario_kwargs["output_directory"] = Path(scenario_kwargs["output_directory"])
+    if scenario_kwargs.get("trial_memory_limit") is not None:
+        scenario_kwargs["trial_memory_limit"] = tuple(scenario_kwargs["trial_memory_limit"])
+    scenario = smac.Scenario(space, **scenario_kwargs)
+
+    intensifier = _import(plan.intensifier.cls)(scenario=scenario, **plan.intensifier.kwargs)
+    design_kwargs = dict(plan.initial_design.kwargs)
+    design_kwargs["additional_configs"] = [
+        Configuration(space, values=values) for values in design_kwargs.get("additional_configs", [])
+    ]
+    initial_design = _import(plan.initial_design.cls)(scenario=scenario, **design_kwargs)
+    facade_cls = getattr(smac, plan.facade)
+    components: dict[str, Any] = {"intensifier": intensifier, "initial_design": initial_design}
+    if plan.random_design is not None:
+        components["random_design"] = _import(plan.random_design.cls)(
+            seed=scenario.seed, **plan.random_design.kwargs
+        )
+    if plan.model is not None:
+        components["model"] = _import(plan.model.cls)(
+            configspace=scenario.configspace,
+            instance_features=scenario.instance_features,
+            seed=scenario.seed,
+            **plan.model.kwargs,
+        )
+
+    arguments = [a for a in plan.target["arguments"] if a != "config"]
+    runner: Any = TargetFunctionRunner(
+        scenario=scenario, target_function=target, required_arguments=arguments
+    )
+    if dask_client is not None:
+        runner = _identity_dask_runner_class()(single_worker=runner, dask_client=dask_client)
+    return facade_cls(
+        scenario,
+        runner,
+        callbacks=callbacks,
+        overwrite=overwrite,
+        **components,
+        **plan.facade_kwargs,
+    )
+
+
+def _check_smac_resumable(facade: AbstractFacade) -> None:
+    """Refuse (instead of SMAC's ``input()`` prompt) when SMAC would not accept its old output as this run."""
+    from smac import Scenario
+
+    directory = facade.scenario.output_directory
+    if not (directory / "scenario.json").exists():
+        return
+    try:
+        old = Scenario.load(directory)
+    except Exception:  # unreadable old state: SMAC would fail on it too
+        raise OutputExistsError(
+            f"SMAC's state in `{directory}` cannot be read",
+            "pass --overwrite to start this run again from scratch",
+        ) from None
+    if Scenario.make_serializable(facade.scenario) != Scenario.make_serializable(old):
+        raise OutputExistsError(
+            f"`{directory}` holds a SMAC run that differs from this one (another metaconf or SMAC version, or "
+            "a changed search space)",
+            "pass --overwrite to start again, or set `execution.name` to a new run name",
+        )
+
+
+# --------------------------------------------------------------------------------------- run directory
+@dataclass
+class RunRequest:
+    """`metaconf run` options that override the config (None: keep the config's value)."""
+
+    overwrite: bool = False
+    resume: bool = False
+    workers: int | None = None
+    scheduler: str | None = None
+    seed: int | None = None
+    save_model: bool = False
+    progress: bool = False
+    """Show a progress bar (the CLI passes whether stderr is a terminal and not --quiet)."""
+    on_trial: Callable[[rr.TrialRecord, SearchState], None] | None = None
+
+
+def apply_overrides(config: Config, request: RunRequest) -> Config:
+    """The config with command-line overrides applied and the seed resolved (what ``config.yaml`` holds)."""
+    from metaconf.targets.smac.compile import resolve_seed
+
+    execution = config.execution.model_copy()
+    if request.workers is not None:
+        execution.workers = request.workers
+    if request.scheduler is not None:
+        execution.dask_scheduler = request.scheduler
+    execution.seed = resolve_seed(config, request.seed)[0]
+    return config.model_copy(update={"execution": execution})
+
+
+def run_directory(config: Config, config_path: Path) -> Path:
+    """``execution.output_dir / (execution.name or the config file's stem)``, relative to the config file."""
+    output = Path(config.execution.output_dir)
+    if not output.is_absolute():
+        output = config_path.resolve().parent / output
+    return output / (config.execution.name or config_path.stem)
+
+
+def decide_existing(run_dir: Path, config_hash: str, mode: ExistingOutput, request: RunRequest) -> str:
+    """``"new"``, ``"resume"`` or ``"overwrite"`` for ``run_dir``; never silently replaces anything.
+
+    ``--overwrite`` wins, then ``--resume``, then ``execution.on_existing``. Resuming needs the same config
+    (``config_sha256`` in ``results.json``); otherwise metaconf stops and says how to go on.
+    """
+    if not run_dir.exists() or not any(run_dir.iterdir()):
+        return "new"
+    results_path = run_dir / rr.RESULTS_FILE
+    is_run = results_path.exists() or (run_dir / rr.CONFIG_FILE).exists()
+    if not is_run:
+        if request.overwrite:
+            raise OutputExistsError(
+                f"`{run_dir}` is not empty and was not written by `metaconf run`; metaconf will not delete it",
+                "set `execution.name` or `execution.output_dir` to a new directory",
+            )
+        raise OutputExistsError(
+            f"`{run_dir}` is not empty and holds no metaconf run",
+            "set `execution.name` or `execution.output_dir` to a new directory",
+        )
+    if request.overwrite or (mode == ExistingOutput.overwrite and not request.resume):
+        return "overwrite"
+    if mode == ExistingOutput.error and not request.resume:
+        raise OutputExistsError(
+            f"`{run_dir}` already holds a run (execution.on_existing is `error`)",
+            "pass --resume to continue it, --overwrite to replace it, or set `execution.name` to a new name",
+        )
+    old_hash = None
+    if results_path.exists():
+        try:
+            old_hash = rr.read_results(run_dir).config_sha256
+        except UsageError:
+            old_hash = None
+    if old_hash != config_hash:
+        raise OutputExistsError(
+            f"`{run_dir}` holds a run of a different config (or one whose results cannot be read); "
+            "resuming it would mix two searches",
+            "pass --overwrite to replace it, or set `execution.name` (or another output_dir) for a new run",
+        )
+    return "resume"
+
+
+def clear_run_directory(run_dir: Path) -> None:
+    """Remove what a previous metaconf run wrote in ``run_dir`` (only its known files and SMAC's folder)."""
+    for name in (rr.RESULTS_FILE, rr.TRAJECTORY_FILE, rr.PLOT_FILE, rr.MODEL_FILE, rr.CONFIG_FILE):
+        (run_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(run_dir / rr.SMAC_DIR, ignore_errors=True)
+
+
+# -------------------------------------------------------------------------------------------- the run
+@dataclass
+class RunOutcome:
+    """What :func:`run_smac` hands back to the CLI."""
+
+    run_dir: Path
+    results: rr.RunResults
+    trials: list[rr.TrialRecord]
+    plan: SmacPlan
+    resumed: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest) -> RunOutcome:
+    """Run ``config`` (already overridden by :func:`apply_overrides`) with SMAC3 into ``run_dir``."""
+    started_wall = rr.utc_now()
+    t0 = time.monotonic()
+    config_hash = rr.config_sha256(config)
+    decision = decide_existing(run_dir, config_hash, config.execution.on_existing, request)
+    previous_trials: list[rr.TrialRecord] = []
+    if decision == "overwrite":
+        clear_run_directory(run_dir)
+    elif decision == "resume":
+        previous_trials = rr.read_trajectory(run_dir)
+        with contextlib.suppress(UsageError):
+            started_wall = rr.read_results(run_dir).started
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+    from metaconf.data.load import load_dataset
+    from metaconf.space.builtin import build_space, normalize_warm_start
+    from metaconf.targets.evaluate import Evaluator
+
+    seed = int(config.execution.seed or 0)
+    dataset = load_dataset(config, base_dir)
+    evaluator = Evaluator(config, dataset, seed=seed)
+    metric = evaluator.metric
+    space = build_space(config, base_dir)
+    warm = [normalize_warm_start(space, values) for values in config.initial_design.warm_start]
+    plan = compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm)
+
+    dataset_info = {
+        "name": dataset.name,
+        "source": dataset.source,
+        "task_type": dataset.task_type,
+        "n_rows": len(dataset.X),
+        "n_features": int(dataset.X.shape[1]),
+    }
+    versions = rr.library_versions(
+        "smac", "ConfigSpace", "scikit-learn", "numpy", "pandas", "dask", "distributed"
+    )
+    versions["python_hash_seed"] = os.environ.get(HASH_SEED_ENV, "random")
+
+    results = rr.RunResults(
+        tool="smac",
+        status="running",
+        seed=seed,
+        config_sha256=config_hash,
+        metric_name=metric.name,
+        greater_is_better=bool(metric.greater_is_better),
+        started=started_wall,
+        versions=versions,
+        dataset=dataset_info,
+    )
+    rr.write_config(run_dir, config)
+
+    from metaconf.targets.smac.callbacks import (
+        FullBudgetCostThreshold,
+        PlateauStop,
+        RecordTrials,
+        SearchState,
+        StopOnSignal,
+    )
+
+    state = SearchState(greater_is_better=bool(metric.greater_is_better), score_of=metric.score)
+    state.trials = list(previous_trials)
+    state.n_trials = int(plan.scenario["n_trials"])
+    state.time_offset = previous_trials[-1].walltime_s if previous_trials else 0.0
+    successes = [t.cost for t in previous_trials if t.status == "success" and t.cost is not None]
+    state.best_cost = min(successes) if successes else None
+
+    def on_trial(record: rr.TrialRecord) -> None:
+        results.trials_by_status = rr.count_statuses(state.trials)
+        results.search_s = round(state.elapsed(), 3)
+        results.total_s = round(
+            time.monotonic() - t0 + (previous_trials[-1].walltime_s if previous_trials else 0), 3
+        )
+        rr.write_results(run_dir, results, state.trials)
+        if request.on_trial is not None:
+            request.on_trial(record, state)
+
+    state.on_trial = on_trial
+    recorder = RecordTrials(state, warm)
+    stopper = StopOnSignal(state)
+    callbacks: list[Any] = [recorder]
+    for spec in plan.callbacks:
+        if spec["name"] == "plateau":
+            callbacks.append(PlateauStop(state, recorder, spec["patience"], spec["min_delta"]))
+        elif spec["name"] == "cost_threshold":
+            callbacks.append(FullBudgetCostThreshold(state, spec["threshold"], spec["max_budget"]))
+    callbacks.append(stopper)
+
+    target_cls = BudgetTrialTarget if "budget" in plan.target["arguments"] else TrialTarget
+    target = target_cls(config.model_dump_json(), str(base_dir.resolve()), seed)
+    target.remember(evaluator)
+
+    rr.write_results(run_dir, results, state.trials)
+    dask = DaskResources()
+    facade = None
+    error: BaseException | None = None
+    interrupted = False
+    try:
+        workers = plan.execution["workers"]
+        scheduler = plan.execution["dask_scheduler"]
+        if scheduler or workers > 1:
+            dask = open_dask(workers, scheduler)
+        facade = build_smac(
+            plan, space, target, callbacks=callbacks, overwrite=decision != "resume", dask_client=dask.client
+        )
+        if decision == "resume":
+            _check_smac_resumable(facade)
+        stopper.install()
+        try:
+            state.started = time.monotonic()
+            facade.optimize()
+        finally:
+            stopper.restore()
+    except KeyboardInterrupt:
+        interrupted = True
+        state.request_stop("SIGINT")
+    except (UsageError, OutputExistsError):
+        dask.close()
+        raise
+    except Exception as exc:  # recorded in results.json, then re-raised as RunError
+        error = exc
+    finally:
+        dask.close()
+    search_s = state.elapsed()
+
+    # Incumbent and final scores
+    incumbent_values: dict[str, Any] | None = None
+    incumbent_cost: float | None = None
+    if facade is not None:
+        try:
+            incumbent = facade.intensifier.get_incumbent()
+            if incumbent is not None:
+                incumbent_values = plain_config(incumbent)
+                cost = facade.runhistory.get_cost(incumbent)
+                incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
+        except Exception:  # no incumbent (no trial finished)
+            incumbent_values = None
+    notes = list(plan.notes)
+    if incumbent_values is not None and error is None and not interrupted:
+        try:
+            report = evaluator.test_report(incumbent_values)
+            results.incumbent = rr.Incumbent(
+                config=incumbent_values,
+                cost=incumbent_cost,
+                validation_score=report.get("validation_score"),
+                test_score=report.get("test_score"),
+                test_cost=report.get("test_cost"),
+            )
+        except Exception as exc:  # the search result stands; say why scores are missing
+            results.incumbent = rr.Incumbent(config=incumbent_values, cost=incumbent_cost)
+            notes.append(f"the incumbent could not be evaluated on the test set: {exc!r}")
+        if request.save_model:
+            try:
+                import joblib
+
+                model = evaluator.refit(incumbent_values)
+                tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
+                joblib.dump(model, tmp)
+                tmp.replace(run_dir / rr.MODEL_FILE)
+            except Exception as exc:
+                notes.append(f"the incumbent could not be refit and saved: {exc!r}")
+    elif incumbent_values is not None:
+        score = metric.score(incumbent_cost) if incumbent_cost is not None else None
+        results.incumbent = rr.Incumbent(config=incumbent_values, cost=incumbent_cost, validation_score=score)
+
+    results.trials_by_status = rr.count_statuses(state.trials)
+    results.search_s = round(search_s, 3)
+    results.total_s = round(
+        time.monotonic() - t0 + (previous_trials[-1].walltime_s if previous_trials else 0), 3
+    )
+    results.finished = rr.utc_now()
+    if error is not None:
+        results.status = "failed"
+        results.error = f"{type(error).__name__}: {error}"
+    elif state.stop_reason in ("SIGINT", "SIGTERM") or interrupted:
+        results.status = "interrupted"
+        results.stop_reason = state.stop_reason or "SIGINT"
+    else:
+        results.status = "finished"
+        results.stop_reason = state.stop_reason or _stop_reason(facade, plan)
+    rr.write_results(run_dir, results, state.trials, plot=bool(state.trials))
+    if error is not None:
+        raise RunError(
+            f"the SMAC search failed: {type(error).__name__}: {error}",
+            f"what finished is in `{run_dir}`; `metaconf run` on the same config resumes it",
+        ) from error
+    return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
+
+
+def _stop_reason(facade: Any, plan: SmacPlan) -> str:
+    if facade is None:
+        return "not started"
+    smbo = facade.optimizer
+    try:
+        if smbo.remaining_trials <= 0:
+            return f"n_trials ({plan.scenario['n_trials']}) reached"
+        if smbo.remaining_walltime <= 0:
+            return "walltime reached"
+        if smbo.remaining_cputime <= 0:
+            return "cputime reached"
+    except Exception:
+        pass
+    threshold = plan.scenario.get("termination_cost_threshold")
+    if threshold is not None and math.isfinite(threshold):
+        return "cost threshold reached"
+    return "SMAC ended the search (no new configurations)"
