@@ -1,0 +1,455 @@
+"""The target function's core: evaluate one configuration on the search rows, at a fidelity; score the winner
+on rows the search never saw.
+
+:class:`Evaluator` is built once per process (SMAC's target function, a Dask worker, a benchmark, the trial-cost
+probe) and then called once per trial. What it guarantees:
+
+- **A test set out of the search.** ``data.test_size`` of the rows (stratified for classification) are split
+  off once, from the evaluator's ``seed`` only. :meth:`Evaluator.cost` never touches them;
+  :meth:`Evaluator.test_report` scores on them after a refit on all search rows.
+- **Fixed, shared validation splits.** The holdout split / k folds are drawn once from the evaluator's seed,
+  so every configuration is compared on the same rows (common random numbers: differences in cost are the
+  configurations', not the splits'). The *trial* seed SMAC passes only seeds the estimator.
+- **No leakage.** Preprocessing (:func:`~metaconf.targets.preprocess.build_preprocessor`) sits inside the
+  ``Pipeline`` and is fitted on each training fold only. Column *kinds* are decided once on the search rows.
+- **Real fidelities** (``fidelity.type``; ``budget=None`` is full fidelity):
+
+  - ``subsample``: the model is fitted on a stratified fraction ``budget`` of each training fold, at least
+    ``max(3 x n_classes, 10)`` rows and every class present; validation rows stay full-size and fixed. The
+    subsample is drawn from the evaluator's seed, so all configurations at one budget see the same rows.
+  - ``n_estimators`` / ``max_iter``: ``int(round(budget))`` trees / iterations, passed to
+    :func:`metaconf.space.builtin.make_estimator` (families without that argument are fitted in full).
+    ``budget=None`` means ``fidelity.max`` (or the family's own default when that is unset).
+  - ``cv_folds``: k-fold with ``k = fidelity.max`` (else ``resampling.folds``); a budget evaluates the first
+    ``round(budget)`` folds.
+
+- **Deterministic.** The same values, seed and data give the same cost in any process: no set or hash order
+  is involved, classes are sorted, columns keep the file's order.
+- **Failures propagate.** An exception while fitting or predicting is raised to the caller (SMAC records the
+  trial as CRASHED at the metric's finite ``worst_cost``). Convergence warnings, expected at low fidelity,
+  are silenced.
+- **One thread.** Fits and predictions run under ``threadpool_limits(1)``: OpenMP learners (histogram
+  gradient boosting) are several times faster on 2 shared cores that way, and parallel workers do not
+  oversubscribe the machine.
+
+This module imports scikit-learn at import time (the estimator wrapper below must be a module-level class to
+pickle); import it lazily from command modules.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
+
+from metaconf.errors import UsageError
+from metaconf.targets.metrics import MetricSpec, aligned_proba, label_key, metric_for
+from metaconf.targets.preprocess import PreprocessPlan, build_preprocessor, plan_columns
+
+if TYPE_CHECKING:
+    from metaconf.config.model import Config
+    from metaconf.data.load import Dataset
+
+MIN_ROWS_PER_CLASS = 3
+"""A subsample keeps at least this many rows per class (and every class)."""
+MIN_SUBSAMPLE_ROWS = 10
+"""A subsample keeps at least this many rows (regression, or very few classes)."""
+
+
+@dataclass
+class Evaluation:
+    """One configuration evaluated at one fidelity: what :meth:`Evaluator.evaluate` returns."""
+
+    cost: float
+    """Mean validation cost over the folds evaluated (what SMAC minimises)."""
+    fold_costs: list[float]
+    n_fit_rows: list[int]
+    """Training rows each model was fitted on (after subsampling)."""
+    n_valid_rows: list[int]
+    fit_seconds: float
+    """Wall time of fitting and predicting, all folds."""
+    fidelity: str
+    budget: float | None
+    models: list[Pipeline] = field(default_factory=list)
+    """The fitted pipelines, with ``keep_models=True`` only."""
+
+
+class CostSensitiveClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose ``predict`` is the Bayes decision under the metric's cost matrix.
+
+    ``expected_cost`` is evaluated with :meth:`MetricSpec.decide` on the model's probabilities; a refitted
+    model is wrapped in this class so that it predicts the way it was evaluated (e.g. German credit's 5:1
+    matrix: "bad" as soon as P(bad) > 1/6). ``predict_proba`` is the wrapped model's, one column per class.
+    """
+
+    def __init__(self, estimator: Any = None, metric: MetricSpec | None = None):
+        self.estimator = estimator
+        self.metric = metric
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> CostSensitiveClassifier:
+        if self.metric is None or self.metric.classes is None:
+            raise ValueError("CostSensitiveClassifier needs a metric with classes")
+        self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
+        self.classes_ = np.asarray(self.metric.classes, dtype=object)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        assert self.metric is not None and self.metric.classes is not None
+        return aligned_proba(self.estimator_, X, self.metric.classes)
+
+    def predict(self, X: Any) -> np.ndarray:
+        assert self.metric is not None
+        if not hasattr(self.estimator_, "predict_proba"):
+            return np.asarray(self.estimator_.predict(X))
+        return self.metric.decide(self.predict_proba(X))
+
+
+class Evaluator:
+    """Evaluates configurations of a config's search space on a dataset (see the module docstring).
+
+    ``seed`` fixes the test split, the validation splits and the subsamples; the ``seed`` of :meth:`cost`
+    seeds the estimator. Raises :class:`UsageError` when the data cannot be evaluated as configured (a
+    non-numeric regression target, too few rows for the folds, no usable column, cost-matrix labels that
+    are not the data's classes).
+    """
+
+    def __init__(self, config: Config, dataset: Dataset, *, seed: int):
+        self.config = config
+        self.seed = int(seed)
+        self._task_type = config.task.type.value
+        X = dataset.X.copy()
+        if not all(isinstance(c, str) for c in X.columns):
+            X.columns = [str(c) for c in X.columns]
+        y = _clean_target(dataset.y.reset_index(drop=True), self._task_type)
+        X = X.reset_index(drop=True)
+        if len(X) != len(y):
+            raise UsageError(f"the features have {len(X)} rows but the target has {len(y)}")
+
+        self._classes: tuple[Any, ...] | None = None
+        if self._task_type == "classification":
+            self._classes = tuple(np.unique(y.to_numpy()).tolist())
+            if len(self._classes) < 2:
+                raise UsageError(
+                    f"the target `{y.name}` has a single class; classification needs at least two",
+                    "check the target column, or set `task.type: regression`",
+                )
+
+        rows = np.arange(len(y))
+        test_size = config.data.test_size
+        if test_size > 0:
+            self._train_rows, self._test_rows = self._split(rows, y, test_size, stratify=True, what="test")
+        else:
+            self._train_rows, self._test_rows = rows, rows[:0]
+        self._X, self._y = X, y
+        self._X_train = X.iloc[self._train_rows].reset_index(drop=True)
+        self._y_train = y.iloc[self._train_rows].reset_index(drop=True)
+        self._plan = plan_columns(self._X_train)
+        build_preprocessor(self._X_train, scale=False, plan=self._plan)  # raises early if no column is usable
+        self._metric = metric_for(config, self._classes, self._y_train)
+        self._folds = self._make_folds()
+        self._subsamples: dict[tuple[int, int], np.ndarray] = {}
+
+    # ------------------------------------------------------------------------------------------ properties
+    @property
+    def task_type(self) -> str:
+        """`classification` or `regression` (``task.type`` of the config)."""
+        return self._task_type
+
+    @property
+    def classes(self) -> tuple[Any, ...] | None:
+        """The sorted classes (the column order of every probability matrix), or None for regression."""
+        return self._classes
+
+    @property
+    def metric(self) -> MetricSpec:
+        return self._metric
+
+    @property
+    def plan(self) -> PreprocessPlan:
+        """What preprocessing does with each column, and why."""
+        return self._plan
+
+    @property
+    def train_rows(self) -> np.ndarray:
+        """Positions (in the dataset) of the rows the search sees."""
+        return self._train_rows.copy()
+
+    @property
+    def test_rows(self) -> np.ndarray:
+        """Positions (in the dataset) of the held-out test rows."""
+        return self._test_rows.copy()
+
+    @property
+    def folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(fit, validation) positions within the search rows: one pair for holdout, k for cv."""
+        return [(a.copy(), b.copy()) for a, b in self._folds]
+
+    # ---------------------------------------------------------------------------------------- evaluation
+    def cost(self, values: Mapping[str, Any], *, seed: int = 0, budget: float | None = None) -> float:
+        """Mean validation cost of one configuration at ``budget`` (None: full fidelity). SMAC calls this."""
+        return self.evaluate(values, seed=seed, budget=budget).cost
+
+    def evaluate(
+        self,
+        values: Mapping[str, Any],
+        *,
+        seed: int = 0,
+        budget: float | None = None,
+        keep_models: bool = False,
+    ) -> Evaluation:
+        """:meth:`cost` with the details: per-fold costs, rows fitted, time, and optionally the models."""
+        params = _plain_values(values)
+        fidelity = self.config.fidelity.type.value
+        if budget is not None and not (math.isfinite(budget) and budget > 0):
+            raise ValueError(f"the budget must be a positive number; got {budget}")
+        folds = list(enumerate(self._folds))
+        if fidelity == "cv_folds" and budget is not None:
+            folds = folds[: min(len(folds), max(1, round(budget)))]
+        fraction = budget if fidelity == "subsample" and budget is not None and budget < 1 else None
+        estimator_budget = self._estimator_budget(budget)
+
+        evaluation = Evaluation(math.nan, [], [], [], 0.0, fidelity, budget)
+        started = time.perf_counter()
+        for index, (fit_rows, valid_rows) in folds:
+            if fraction is not None:
+                fit_rows = self._subsample(index, fit_rows, fraction)
+            X_fit, y_fit = self._X_train.iloc[fit_rows], self._y_train.iloc[fit_rows]
+            model = self._pipeline(params, seed=seed, estimator_budget=estimator_budget, n_rows=len(fit_rows))
+            with _quiet_single_thread():
+                model.fit(X_fit, y_fit)
+                fold_cost = self._cost_of(
+                    model, self._X_train.iloc[valid_rows], self._y_train.iloc[valid_rows]
+                )
+            evaluation.fold_costs.append(fold_cost)
+            evaluation.n_fit_rows.append(len(fit_rows))
+            evaluation.n_valid_rows.append(len(valid_rows))
+            if keep_models:
+                evaluation.models.append(model)
+        evaluation.fit_seconds = time.perf_counter() - started
+        evaluation.cost = float(np.mean(evaluation.fold_costs))
+        return evaluation
+
+    def refit(self, values: Mapping[str, Any], *, seed: int | None = None) -> Pipeline:
+        """The configuration's pipeline fitted on all search rows at full fidelity.
+
+        With ``expected_cost`` the model is wrapped in :class:`CostSensitiveClassifier`, so ``predict``
+        makes the decisions the search scored.
+        """
+        params = _plain_values(values)
+        model = self._pipeline(
+            params,
+            seed=self.seed if seed is None else seed,
+            estimator_budget=self._estimator_budget(None),
+            n_rows=len(self._y_train),
+        )
+        if self._metric.cost_matrix is not None:
+            model.steps[-1] = ("model", CostSensitiveClassifier(model.steps[-1][1], self._metric))
+        with _quiet_single_thread():
+            model.fit(self._X_train, self._y_train)
+        return model
+
+    def test_report(self, values: Mapping[str, Any], *, seed: int | None = None) -> dict[str, Any]:
+        """Validation cost at full fidelity, then a refit on all search rows scored on the test rows.
+
+        ``validation_cost`` is the (capped) cost the search minimises; ``test_cost`` is the metric's true
+        value on the test rows (not capped). Both ``test_*`` are None when ``data.test_size`` is 0.
+        """
+        seed = self.seed if seed is None else seed
+        validation = self.evaluate(values, seed=seed, budget=None)
+        started = time.perf_counter()
+        model = self.refit(values, seed=seed)
+        fit_seconds = time.perf_counter() - started
+        test_cost: float | None = None
+        if len(self._test_rows):
+            X_test, y_test = self._X.iloc[self._test_rows], self._y.iloc[self._test_rows]
+            with _quiet_single_thread():
+                test_cost = self._cost_of(model, X_test, y_test, clip=False)
+        return {
+            "validation_cost": validation.cost,
+            "validation_score": self._metric.score(validation.cost),
+            "test_cost": test_cost,
+            "test_score": None if test_cost is None else self._metric.score(test_cost),
+            "fit_seconds": fit_seconds,
+            "n_train": len(self._train_rows),
+            "n_test": len(self._test_rows),
+        }
+
+    # ------------------------------------------------------------------------------------------- helpers
+    def _pipeline(
+        self, params: dict[str, Any], *, seed: int, estimator_budget: float | None, n_rows: int
+    ) -> Pipeline:
+        from metaconf.space.builtin import make_estimator, needs_scaling
+
+        fidelity = self.config.fidelity.type.value
+        estimator = make_estimator(
+            params,
+            self._task_type,
+            seed=int(seed),
+            config=self.config,
+            fidelity=fidelity if estimator_budget is not None else None,
+            fidelity_value=estimator_budget,
+            needs_proba=self._metric.needs_proba,
+            n_samples=n_rows,
+        )
+        preprocessor = build_preprocessor(self._X_train, scale=needs_scaling(params), plan=self._plan)
+        return Pipeline([("preprocess", preprocessor), ("model", estimator)])
+
+    def _estimator_budget(self, budget: float | None) -> float | None:
+        """The n_estimators / max_iter value for a budget (None: leave the estimator's own setting)."""
+        if self.config.fidelity.type.value not in ("n_estimators", "max_iter"):
+            return None
+        return budget if budget is not None else self.config.fidelity.max
+
+    def _cost_of(self, model: Any, X: pd.DataFrame, y: pd.Series, *, clip: bool = True) -> float:
+        metric = self._metric
+        y_true = y.to_numpy()
+        if self._classes is not None and metric.needs_proba:
+            if hasattr(model, "predict_proba"):
+                return metric.cost(y_true, y_proba=aligned_proba(model, X, self._classes), clip=clip)
+            if metric.name != "expected_cost":
+                raise ValueError(
+                    f"the metric `{metric.name}` needs probabilities, but `{type(model[-1]).__name__}` "
+                    "has no predict_proba"
+                )
+        return metric.cost(y_true, y_pred=model.predict(X), clip=clip)
+
+    def _stratify_by(self, y: pd.Series) -> pd.Series | None:
+        wanted = self.config.resampling.stratify
+        if self._task_type != "classification" or wanted is False:
+            return None
+        return y
+
+    def _split(
+        self, rows: np.ndarray, y: pd.Series, size: float, *, stratify: bool, what: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Split ``rows`` into (keep, held out) with ``size`` held out; stratified when possible."""
+        from sklearn.model_selection import train_test_split
+
+        n_out = math.ceil(size * len(rows))
+        if n_out < 1 or len(rows) - n_out < 2:
+            raise UsageError(
+                f"a {what} split of {size:g} leaves {len(rows) - n_out} of {len(rows)} rows for fitting "
+                f"and {n_out} for the {what} set",
+                "use more data, or a smaller `data.test_size` / `resampling.holdout_fraction`",
+            )
+        labels = self._stratify_by(y.iloc[rows]) if stratify else None
+        if labels is not None:
+            try:
+                keep, out = train_test_split(rows, test_size=size, stratify=labels, random_state=self.seed)
+                return np.asarray(keep), np.asarray(out)
+            except ValueError:
+                pass  # a class with one row, or fewer held-out rows than classes: split without strata
+        keep, out = train_test_split(rows, test_size=size, random_state=self.seed)
+        return np.asarray(keep), np.asarray(out)
+
+    def _make_folds(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        resampling = self.config.resampling
+        fidelity = self.config.fidelity
+        rows = np.arange(len(self._y_train))
+        if resampling.strategy.value == "holdout" and fidelity.type.value != "cv_folds":
+            return [
+                self._split(
+                    rows, self._y_train, resampling.holdout_fraction, stratify=True, what="validation"
+                )
+            ]
+        k = resampling.folds
+        if fidelity.type.value == "cv_folds" and fidelity.max is not None:
+            k = round(fidelity.max)
+        if not 2 <= k <= len(rows):
+            raise UsageError(
+                f"{k}-fold cross-validation needs between 2 and {len(rows)} folds (the search rows)",
+                "set `resampling.folds` (or `fidelity.max` for the cv_folds fidelity) to a number in that range",
+            )
+        labels = self._stratify_by(self._y_train)
+        if labels is not None and int(labels.value_counts().max()) >= k:
+            splitter: Any = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.seed)
+            with warnings.catch_warnings():
+                # "The least populated class has only n members": such a class lands in fewer folds, fine.
+                warnings.simplefilter("ignore", UserWarning)
+                return [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(rows, labels)]
+        splitter = KFold(n_splits=k, shuffle=True, random_state=self.seed)
+        return [(np.asarray(a), np.asarray(b)) for a, b in splitter.split(rows)]
+
+    def _subsample(self, fold: int, fit_rows: np.ndarray, fraction: float) -> np.ndarray:
+        """A stratified ``fraction`` of ``fit_rows``, the same for every configuration (cached per fold/size)."""
+        n_classes = len(self._classes) if self._classes is not None else 0
+        n = max(math.ceil(fraction * len(fit_rows)), MIN_ROWS_PER_CLASS * n_classes, MIN_SUBSAMPLE_ROWS)
+        if n >= len(fit_rows):
+            return fit_rows
+        key = (fold, n)
+        if key not in self._subsamples:
+            from sklearn.model_selection import train_test_split
+
+            labels = self._y_train.iloc[fit_rows]
+            try:
+                chosen = train_test_split(
+                    fit_rows, train_size=n, stratify=self._stratify_by(labels), random_state=self.seed
+                )[0]
+            except ValueError:
+                chosen = train_test_split(fit_rows, train_size=n, random_state=self.seed)[0]
+            chosen = np.asarray(chosen)
+            if self._classes is not None:  # every class at least once: a one-class fit fails for most models
+                present = set(self._y_train.iloc[chosen].tolist())
+                label_array = labels.to_numpy()
+                extra = [fit_rows[label_array == c][:1] for c in self._classes if c not in present]
+                extra = [rows for rows in extra if len(rows)]
+                chosen = np.concatenate([chosen, *extra]) if extra else chosen
+            self._subsamples[key] = chosen
+        return self._subsamples[key]
+
+
+@contextmanager
+def _quiet_single_thread() -> Iterator[None]:
+    """One thread for OpenMP / BLAS (histogram gradient boosting fits 6x faster on 2 busy cores than with
+    its default of all cores, and trials never oversubscribe parallel workers), and no convergence
+    warnings (expected at low max_iter fidelities)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Configuration values as plain Python scalars (ConfigSpace hands back ``np.str_``, ``np.False_``)."""
+    out = {}
+    for key, value in dict(values).items():
+        if hasattr(value, "item") and not isinstance(value, str | int | float | bool):
+            value = value.item()
+        out[str(key)] = value
+    return out
+
+
+def _clean_target(y: pd.Series, task_type: str) -> pd.Series:
+    """The target as the Evaluator uses it: floats for regression; one label type for classification."""
+    if task_type == "regression":
+        numbers = pd.to_numeric(y, errors="coerce")
+        bad = y[numbers.isna() & y.notna()]
+        if len(bad):
+            raise UsageError(
+                f"`task.type` is regression but the target `{y.name}` holds non-numbers, e.g. {bad.iloc[0]!r}",
+                "set `task.type: classification`, or pick a numeric target column",
+            )
+        return numbers.astype(float)
+    if pd.api.types.is_float_dtype(y) and not np.all(np.mod(y.to_numpy(dtype=float), 1) == 0):
+        raise UsageError(
+            f"`task.type` is classification but the target `{y.name}` holds continuous values "
+            f"({y.nunique()} distinct, e.g. {y.iloc[0]!r})",
+            "set `task.type: regression` and a regression metric (`rmse`, `mae`, `r2`)",
+        )
+    values = y.to_numpy(dtype=object)
+    if len({type(v) for v in values}) > 1:  # e.g. 1 and "1" from a messy file: compare them as text
+        return pd.Series([label_key(v) for v in values], name=y.name, dtype=object)
+    return y
