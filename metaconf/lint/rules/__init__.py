@@ -4,6 +4,7 @@ from metaconf.lint.rules import (
     budget,  # noqa: F401
     data_access,  # noqa: F401
     fidelity,  # noqa: F401
+    resampling,  # noqa: F401
     stopping,  # noqa: F401
     yaml_schema,  # noqa: F401
 )
