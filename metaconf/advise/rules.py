@@ -93,6 +93,12 @@ AUTOSKLEARN_MIN_WALLTIME_S = 30.0
 AUTOSKLEARN_DEFAULT_MEMORY_MB = 3072.0
 """auto-sklearn's default `memory_limit` per job (AUTOSKLEARN-FACTS); below 1 GB its dummy model fails."""
 
+MEMORY_SHARE = 0.85
+"""Share of ``--memory`` given to trials; the rest is for the OS page cache, Python and the data copies."""
+
+MAIN_PROCESS_MB = 512.0
+"""SMAC's own process (surrogate, runhistory) and the loaded data stay outside every trial's limit."""
+
 IMBALANCE_RATIO = 5.0
 """Majority / minority count at or above which accuracy is misleading (He & Garcia 2009)."""
 
@@ -327,6 +333,10 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
     user, data, costs = inputs.user, inputs.data, inputs.costs
     n_train = max(1, round(data.n_rows * (1.0 - user.test_size)))
     workers = 1 if user.cores <= 2 else user.cores - 1
+    if user.memory_mb is not None:
+        # R12: every worker needs room for one trial (auto-sklearn's dummy model fails below 1GB).
+        floor_mb = 1024.0 if user.tool == Tool.auto_sklearn else 512.0
+        workers = max(1, min(workers, int((user.memory_mb * MEMORY_SHARE - MAIN_PROCESS_MB) // floor_mb)))
 
     # R2: evaluation cost per family and resampling, from the measured / modelled fit cost.
     candidates = list(inputs.families) if inputs.families is not None else list(ModelFamily)
@@ -913,10 +923,12 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     trial_memory: float | None = None
     if user.tool == Tool.auto_sklearn:
         if user.memory_mb is not None:
-            trial_memory = max(1024.0, math.floor(user.memory_mb * 0.85 / env.workers))
+            trial_memory = max(
+                1024.0, math.floor((user.memory_mb * MEMORY_SHARE - MAIN_PROCESS_MB) / env.workers)
+            )
             rec.rule(
                 "stopping.trial_memory",
-                f"R11: 85% of {format_memory(user.memory_mb)} over {env.workers} job(s), at least 1GB "
+                f"R11: (85% of {format_memory(user.memory_mb)} - 512MB) / {env.workers} job(s), at least 1GB "
                 "(auto-sklearn's dummy model fails with MEMOUT below that)",
             )
         else:
@@ -925,7 +937,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
                 "stopping.trial_memory", "R11: auto-sklearn's own default of 3GB per job (no --memory given)"
             )
     elif user.memory_mb is not None:
-        trial_memory = max(256.0, math.floor((user.memory_mb * 0.85 - 512) / env.workers))
+        trial_memory = max(256.0, math.floor((user.memory_mb * MEMORY_SHARE - MAIN_PROCESS_MB) / env.workers))
         rec.rule(
             "stopping.trial_memory",
             f"R11: (85% of {format_memory(user.memory_mb)} - 512MB for SMAC's own process) / {env.workers} worker(s); "
@@ -985,6 +997,11 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             )
         else:
             auto_sklearn = AutoSklearnSettings()
+        rec.rule(
+            "auto_sklearn",
+            "R13: auto-sklearn's own ensemble settings (the 50 best models); the shared sections above set its "
+            "time, memory, resampling and seed",
+        )
 
     task = Task(
         type=TaskType.classification if classification else TaskType.regression,
