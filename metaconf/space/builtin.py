@@ -823,6 +823,7 @@ def normalize_warm_start(space: ConfigurationSpace, values: Mapping[str, Any]) -
     given = plain_values(values)
     model = _warm_start_model(space, given)
     full_names: dict[str, Any] = {}
+    written_as: dict[str, str] = {MODEL: MODEL}
     for key, value in given.items():
         if key in space:
             name = key
@@ -839,38 +840,33 @@ def normalize_warm_start(space: ConfigurationSpace, values: Mapping[str, Any]) -
                 f"`{key}` is not a hyperparameter of the search space.",
                 hint,
                 kind=SpaceProblem.bad_warm_start,
+                path=(key,),
             )
         if name in full_names:
             raise SpaceError(
                 f"`{key}` is given twice (as `{name}`).",
                 "Give each hyperparameter once.",
                 kind=SpaceProblem.bad_warm_start,
+                path=(key,),
             )
         full_names[name] = value
+        written_as[name] = key
     if model is not None and MODEL in space:
         full_names[MODEL] = model
     for name, value in full_names.items():
-        _check_legal(space, name, value)
-
-    from ConfigSpace.util import deactivate_inactive_hyperparameters
+        _check_legal(space, name, value, path=(written_as.get(name, name),))
 
     filled = {name: _plain(hp.default_value) for name, hp in space.items()}
     filled.update(full_names)
-    try:
-        configuration = deactivate_inactive_hyperparameters(filled, space)
-    except Exception as exc:
-        raise SpaceError(
-            explain_configspace_error(exc, filled),
-            "Use values inside the space.",
-            kind=SpaceProblem.bad_warm_start,
-        ) from None
-    active = plain_values(dict(configuration))
+    live = active_names(space, filled)
+    active = {name: value for name, value in filled.items() if name in live}
     for name in full_names:
         if name not in active:
             raise SpaceError(
                 f"`{name}` is inactive in this configuration ({_why_inactive(space, name, active)}), so it has no effect.",
                 "Remove it, or choose the model/parent value that activates it.",
                 kind=SpaceProblem.bad_warm_start,
+                path=(written_as.get(name, name),),
             )
     return plain_values(dict(to_configuration(space, active)))
 
@@ -887,6 +883,7 @@ def _warm_start_model(space: ConfigurationSpace, given: Mapping[str, Any]) -> st
                 f"`model: {model}` is not searched by this space.",
                 f"Use one of: {', '.join(str(v) for v in legal)}.",
                 kind=SpaceProblem.bad_warm_start,
+                path=(MODEL,),
             )
         return str(model)
     if len(legal) == 1:
@@ -901,7 +898,7 @@ def _warm_start_model(space: ConfigurationSpace, given: Mapping[str, Any]) -> st
     )
 
 
-def _check_legal(space: ConfigurationSpace, name: str, value: Any) -> None:
+def _check_legal(space: ConfigurationSpace, name: str, value: Any, *, path: tuple[str, ...] = ()) -> None:
     hp = space[name]
     try:
         legal = hp.legal_value(value)
@@ -912,6 +909,7 @@ def _check_legal(space: ConfigurationSpace, name: str, value: Any) -> None:
             f"`{name}` cannot be {value!r}: {_describe_range(hp)}.",
             "Use a value inside the space.",
             kind=SpaceProblem.bad_warm_start,
+            path=path,
         )
 
 
@@ -924,3 +922,26 @@ def _why_inactive(space: ConfigurationSpace, name: str, active: Mapping[str, Any
     if parent is None:
         return f"it needs {condition}"
     return f"it needs {condition}; `{parent.name}` is {active.get(parent.name, 'inactive')!r}"
+
+
+def active_names(space: ConfigurationSpace, values: Mapping[str, Any]) -> set[str]:
+    """The hyperparameters that are active under ``values`` (a value for every hyperparameter whose parents are
+    active). Unlike ``ConfigSpace.util.deactivate_inactive_hyperparameters`` this does not also check forbidden
+    clauses, so it can tell "inactive" apart from "forbidden"."""
+    active: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name in space:
+            if name in active:
+                continue
+            parents = space.parents_of.get(name, [])
+            if not all(parent.name in active for parent in parents):
+                continue
+            if all(
+                condition.satisfied_by_value(dict(values))
+                for condition in space.parent_conditions_of.get(name, [])
+            ):
+                active.add(name)
+                changed = True
+    return active
