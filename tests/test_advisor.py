@@ -146,7 +146,7 @@ def test_a_family_too_slow_for_ten_evaluations_is_left_out() -> None:
 
 def test_portfolio_shrinks_with_the_budget() -> None:
     roomy = advise(_inputs(walltime=1800))
-    tight = advise(_inputs(walltime=60, costs=_scaled(30)))
+    tight = advise(_inputs(walltime=45, costs=_scaled(30)))
     assert len(roomy.config.search_space.models or []) == 6
     assert len(tight.config.search_space.models or []) == 3
     assert "3 strongest families" in _reason(tight, "search_space.models")

@@ -93,6 +93,9 @@ AUTOSKLEARN_MIN_WALLTIME_S = 30.0
 AUTOSKLEARN_DEFAULT_MEMORY_MB = 3072.0
 """auto-sklearn's default `memory_limit` per job (AUTOSKLEARN-FACTS); below 1 GB its dummy model fails."""
 
+REFIT_SHARE = 0.1
+"""At most this share of the walltime is reserved for the final refit of the incumbent."""
+
 MEMORY_SHARE = 0.85
 """Share of ``--memory`` given to trials; the rest is for the OS page cache, Python and the data copies."""
 
@@ -349,7 +352,11 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
         eval_seconds[family] = per
 
     # R1: walltime reserve: start-up, loading, the final refit of the incumbent, probe, safety margin.
-    slowest_fit = max((costs.seconds(f, n_train) for f in candidates), default=0.0)
+    # The incumbent's refit is one fit on all training rows; a probe outlier must not eat the budget, so at
+    # most 10% of the walltime is reserved for it.
+    slowest_fit = min(
+        max((costs.seconds(f, n_train) for f in candidates), default=0.0), REFIT_SHARE * user.walltime_s
+    )
     load_s = 0.5 + (data.memory_mb or data.n_rows * data.n_features * 8 / 1e6) / 50.0
     reserve_parts = {
         "start-up": STARTUP_S,
@@ -896,17 +903,26 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         f"R1: {format_duration(user.walltime_s)} minus {parts} = {format_duration(stopping_walltime)} for the search",
     )
     rec.rule("stopping.n_trials", n_trials_reason + f"; {cost_note}")
-    trial_walltime = math.ceil(
-        min(
-            max(EVAL_TIME_LIMIT_FACTOR * slowest_eval, 10.0),
-            max(env.search_walltime_s / 4, 2.0 * slowest_eval),
-        )
-    )
+    # The initial design must fit in the walltime even if every design point ran to the limit (lint MC305).
+    design_points = max(1, (initial.size or 0) + len(initial.warm_start)) / env.workers
+    floor_s = max(1.0, 2.0 * slowest_eval)
+    ceiling_s = min(env.search_walltime_s / 4, env.search_walltime_s / max(1.0, design_points))
+    trial_walltime = math.ceil(max(floor_s, min(max(EVAL_TIME_LIMIT_FACTOR * slowest_eval, 10.0), ceiling_s)))
     trial_walltime = max(1, min(trial_walltime, stopping_walltime))
+    fits = max(1, int(stopping_walltime * env.workers // trial_walltime))
+    if initial.size is not None and initial.size + len(initial.warm_start) > fits:
+        shrunk = max(0 if initial.warm_start else 1, fits - len(initial.warm_start))
+        initial = initial.model_copy(update={"size": shrunk})
+        rec.rule(
+            "initial_design.size",
+            f"R10: {shrunk} Sobol points, so that the initial design fits the walltime even if every point ran to "
+            f"the per-trial limit of {trial_walltime} s",
+        )
     rec.rule(
         "stopping.trial_walltime",
         f"R11: {EVAL_TIME_LIMIT_FACTOR:g}x the slowest family's default evaluation ({_fmt_s(slowest_eval)}), at "
-        f"least 10 s and at most 1/4 of the search; a runaway configuration becomes a TIMEOUT, not a lost budget",
+        "least 10 s, at most 1/4 of the search and short enough for the initial design to fit in it; a runaway "
+        "configuration becomes a TIMEOUT, not a lost budget",
     )
     plateau: int | None = None
     initial_count = (initial.size or 0) + len(initial.warm_start)
@@ -1178,7 +1194,7 @@ def cost_model_from_probe(result: Any, *, n_rows: int, measured: bool) -> CostMo
         if isinstance(exponent, (int, float)) and 0.3 <= exponent <= 3.0:
             exponents[str(key)] = float(exponent)
     rows = int(getattr(result, "rows", 0) or getattr(result, "n_rows", 0) or n_rows)
-    probe_seconds = float(getattr(result, "walltime_s", 0.0) or getattr(result, "seconds", 0.0) or 0.0)
+    probe_seconds = float(getattr(result, "walltime_s", 0.0) or 0.0)
     method = str(getattr(result, "method", "") or ("probe" if measured else "cost model"))
     return CostModel(
         fit_seconds=seconds,
