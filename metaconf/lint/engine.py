@@ -150,11 +150,75 @@ def _finding_from_load_error(path: str, error: LoadError, rules: dict[str, Rule]
     )
 
 
+MAX_PRUNE_ROUNDS = 3
+
+
+def _path_key(path: JsonPath) -> list[tuple[bool, int, str]]:
+    return [(isinstance(step, int), step if isinstance(step, int) else 0, str(step)) for step in path]
+
+
+def _delete(data: Any, path: JsonPath) -> None:
+    node = data
+    for step in path[:-1]:
+        if isinstance(node, dict) and step in node:
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return
+    last = path[-1]
+    if isinstance(node, dict):
+        node.pop(last, None)
+    elif isinstance(node, list) and isinstance(last, int) and 0 <= last < len(node):
+        del node[last]
+
+
+def partial_config(data: Any, problems: Sequence[SchemaProblem]) -> tuple[Any, list[JsonPath]]:
+    """The config made of the parts of ``data`` that validate, and the paths left out to get it.
+
+    Every schema problem is cut out (a missing key takes its section with it) so that the defaults stand in,
+    and the rest is validated again, a few rounds at most. The cross-field rules can then report on
+    everything else in the same run instead of the user fixing one schema error at a time. Returns
+    ``(None, [])`` when nothing sensible is left.
+    """
+    import copy
+
+    if not isinstance(data, dict) or not problems:
+        return None, []
+    current = copy.deepcopy(data)
+    pruned: list[JsonPath] = []
+    for _ in range(MAX_PRUNE_ROUNDS):
+        paths = [p.path[:-1] if p.kind == "missing" else p.path for p in problems]
+        if any(len(p) == 0 for p in paths):
+            return None, []
+        # later list items first, so that deleting one does not shift the index of the next
+        for path in sorted(paths, key=_path_key, reverse=True):
+            _delete(current, path)
+        pruned.extend(paths)
+        config, problems = schema_problems(current)
+        if config is not None:
+            return config, pruned
+    return None, []
+
+
+def _touches(path: JsonPath, pruned: Sequence[JsonPath]) -> bool:
+    return any(path[: len(p)] == p or p[: len(path)] == path for p in pruned)
+
+
 def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool = False) -> list[Finding]:
-    """Run ``rules`` over a loaded document."""
+    """Run ``rules`` over a loaded document.
+
+    When the document does not validate, the config-level rules still run on :func:`partial_config`; their
+    findings about a value that was cut out (or a section that contains one) are dropped, because they would
+    describe the default standing in for it rather than what the user wrote.
+    """
     config, problems = schema_problems(document.data)
+    pruned: list[JsonPath] = []
+    if config is None:
+        config, pruned = partial_config(document.data, problems)
     ctx = LintContext(document=document, config=config)
     ctx.cache["schema_problems"] = problems
+    ctx.cache["pruned_paths"] = pruned
     if load_data and config is not None:
         from metaconf.data.facts import DataFacts
         from metaconf.data.load import DataError, load_dataset
@@ -166,6 +230,8 @@ def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool 
     findings: list[Finding] = []
     for rule in rules:
         for finding in rule.run(ctx):
+            if pruned and rule.needs_config and _touches(finding.json_path, pruned):
+                continue
             if not document.is_suppressed(finding.code, finding.span.line):
                 findings.append(finding)
     return sorted(findings, key=Finding.sort_key)
