@@ -3,10 +3,12 @@
 from metaconf.lint.rules import (
     autosklearn,  # noqa: F401
     budget,  # noqa: F401
+    data,  # noqa: F401
     data_access,  # noqa: F401
     fidelity,  # noqa: F401
     reproducibility,  # noqa: F401
     resampling,  # noqa: F401
+    search_space,  # noqa: F401
     stopping,  # noqa: F401
     yaml_schema,  # noqa: F401
 )
