@@ -641,7 +641,7 @@ def import_estimator(path: str, *, field_path: tuple[str, ...] = ("search_space"
     return cls
 
 
-def _constructor_args(cls: type) -> set[str]:
+def constructor_args(cls: type) -> set[str]:
     try:
         parameters = inspect.signature(cls).parameters
     except (TypeError, ValueError):
@@ -706,7 +706,7 @@ def make_estimator(
 
 
 def _finish(cls: type, kwargs: dict[str, Any], seed: int) -> BaseEstimator:
-    args = _constructor_args(cls)
+    args = constructor_args(cls)
     # LogisticRegression ignores n_jobs since scikit-learn 1.8 and warns when it is passed.
     if "n_jobs" in args and not cls.__module__.startswith("sklearn.linear_model._logistic"):
         kwargs["n_jobs"] = 1
@@ -728,7 +728,7 @@ def _make_user_estimator(
             path=("search_space",),
         )
     cls = import_estimator(path)
-    args = _constructor_args(cls)
+    args = constructor_args(cls)
     unknown = sorted(set(params) - args) if args else []
     if unknown:
         raise SpaceError(
