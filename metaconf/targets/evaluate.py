@@ -147,7 +147,9 @@ class Evaluator:
         rows = np.arange(len(y))
         test_size = config.data.test_size
         if test_size > 0:
-            self._train_rows, self._test_rows = self._split(rows, y, test_size, stratify=True, what="test")
+            train_rows, test_rows = self._split(rows, y, test_size, stratify=True, what="test")
+            # file order kept: column decisions (sorted row numbers are ids) see the data as it was written
+            self._train_rows, self._test_rows = np.sort(train_rows), np.sort(test_rows)
         else:
             self._train_rows, self._test_rows = rows, rows[:0]
         self._X, self._y = X, y
