@@ -10,6 +10,7 @@ from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
 from metaconf.cli.report import report
+from metaconf.cli.rules import rule, rules
 from metaconf.cli.run import run
 from metaconf.cli.schema import schema
 from metaconf.cli.suggest import suggest
@@ -45,6 +46,8 @@ app.command("explain")(explain)
 app.command("run")(run)
 app.command("compile")(compile_command)
 app.command("report")(report)
+app.command("rule")(rule)
+app.command("rules")(rules)
 
 
 def main() -> None:
