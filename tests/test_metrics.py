@@ -222,6 +222,18 @@ def test_nan_cost_becomes_worst_cost_and_spec_pickles():
     assert pickle.loads(pickle.dumps(spec)) == spec
 
 
+@pytest.mark.parametrize(
+    ("metric", "task_type", "message"),
+    [
+        ("accuracy", "regression", "a classification metric"),
+        ("rmse", "classification", "a regression metric"),
+    ],
+)
+def test_metric_must_fit_the_task_type(metric, task_type, message):
+    with pytest.raises(UsageError, match=message):
+        metric_for(make_config(metric, task_type))
+
+
 def test_metric_default_is_accuracy_or_rmse():
     assert metric_for(Config(), BINARY).name == "accuracy"
     assert metric_for(Config.model_validate({"task": {"type": "regression"}})).name == "rmse"

@@ -118,6 +118,19 @@ def test_datetime_parts_are_correct():
     assert (row["when_year"], row["when_month"], row["when_day"], row["when_dayofweek"]) == (2024, 2, 29, 3)
 
 
+def test_timezone_aware_datetimes_use_the_local_calendar():
+    X = pd.DataFrame(
+        {"when": pd.date_range("2024-01-01", periods=3, tz="Europe/Berlin"), "x": [1.0, 2.0, 3.0]}
+    )
+    pre = build_preprocessor(X, scale=False).fit(X)
+    row = dict(zip(pre.get_feature_names_out(), pre.transform(X)[0], strict=True))
+    assert (row["datetime__when_year"], row["datetime__when_month"], row["datetime__when_day"]) == (
+        2024,
+        1,
+        1,
+    )
+
+
 def test_nullable_and_categorical_dtypes():
     X = pd.DataFrame(
         {

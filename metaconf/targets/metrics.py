@@ -292,7 +292,20 @@ def metric_for(
     the data's classes or the cost matrix is malformed.
     """
     name = config.effective_metric().value
-    if name in ("rmse", "mae", "r2"):
+    task = config.task.type.value
+    regression_metric = name in ("rmse", "mae", "r2")
+    if regression_metric != (task == "regression"):
+        choices = (
+            "`rmse`, `mae` or `r2`"
+            if task == "regression"
+            else "`accuracy`, `balanced_accuracy`, `roc_auc`, `log_loss`, `f1` or `expected_cost`"
+        )
+        raise UsageError(
+            f"the metric `{name}` is a {'regression' if regression_metric else 'classification'} metric, "
+            f"but `task.type` is {task}",
+            f"set `task.metric` to {choices}, or change `task.type`",
+        )
+    if regression_metric:
         if name == "r2":
             return MetricSpec(name, True, False, 0.0, R2_WORST_COST)
         worst = UNKNOWN_SCALE_WORST_COST

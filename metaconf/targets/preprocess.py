@@ -255,12 +255,20 @@ def _to_float(frame: pd.DataFrame) -> np.ndarray:
 
 def _to_str(frame: pd.DataFrame) -> np.ndarray:
     """Categories as strings (one type per column, as OneHotEncoder needs), gaps as NaN for the imputer."""
+    import pandas as pd
+
     out = np.empty(frame.shape, dtype=object)
     for j, name in enumerate(frame.columns):
         column = frame[name]
         missing = column.isna().to_numpy()
-        values = column.to_numpy(dtype=object)
-        out[~missing, j] = [_category(v) for v in values[~missing]]
+        present = column.to_numpy(dtype=object)[~missing]
+        inferred = pd.api.types.infer_dtype(present, skipna=False)
+        if inferred == "string":  # the common case, no per-value Python work
+            out[~missing, j] = present
+        elif inferred in ("integer", "boolean"):
+            out[~missing, j] = present.astype(str)
+        else:
+            out[~missing, j] = [_category(v) for v in present]
         out[missing, j] = np.nan
     return out
 
@@ -278,7 +286,13 @@ def _expand_datetimes(frame: pd.DataFrame) -> np.ndarray:
 
     columns = []
     for name in frame.columns:
-        stamps = pd.to_datetime(frame[name], errors="coerce", utc=True, format="ISO8601")
+        column = frame[name]
+        if isinstance(column.dtype, pd.DatetimeTZDtype):
+            stamps = column.dt.tz_localize(None)  # the local calendar day, not UTC's
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            stamps = column
+        else:  # ISO strings; mixed UTC offsets need a common zone
+            stamps = pd.to_datetime(column, errors="coerce", utc=True, format="ISO8601")
         columns.extend([stamps.dt.year, stamps.dt.month, stamps.dt.day, stamps.dt.day_of_week])
     return np.column_stack([c.to_numpy(dtype=float, na_value=np.nan) for c in columns])
 
