@@ -36,6 +36,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -502,7 +503,12 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         stopper.install()
         try:
             state.started = time.monotonic()
-            facade.optimize()
+            with warnings.catch_warnings():
+                # Trials of badly configured models warn (convergence, empty slices in SMAC's surrogate):
+                # the trial's cost and status already say it; a wall of warnings would hide the progress.
+                for category in (RuntimeWarning, UserWarning, FutureWarning):
+                    warnings.simplefilter("ignore", category)
+                facade.optimize()
         finally:
             stopper.restore()
     except KeyboardInterrupt:
@@ -532,7 +538,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     notes = list(plan.notes)
     if incumbent_values is not None and error is None and not interrupted:
         try:
-            report = evaluator.test_report(incumbent_values)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # sklearn's ConvergenceWarning and friends
+                report = evaluator.test_report(incumbent_values)
             results.incumbent = rr.Incumbent(
                 config=incumbent_values,
                 cost=incumbent_cost,
