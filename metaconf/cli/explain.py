@@ -153,8 +153,8 @@ def _print_table(path: Path, config: Any, rows: list[ExplainedValue]) -> None:
             f" (written by the {provenance.advisor} advisor, metaconf {provenance.metaconf_version or '?'})"
         )
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
-    table.add_column("value", style="bold", no_wrap=True)
-    table.add_column("setting", overflow="fold")
+    table.add_column("setting", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
     table.add_column("origin", no_wrap=True)
     table.add_column("reason", overflow="fold")
     styles = {"rule": "green", "user": "cyan", "llm": "magenta", "llm-repaired": "magenta", "default": "dim"}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -146,9 +147,17 @@ def _costs(
         from metaconf.profile.probe import probe_trial_cost
 
         limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
-        result = probe_trial_cost(
-            dataset, task_type=task_type, families=names, resampling_folds=1, time_limit_s=limit, seed=seed
-        )
+        with warnings.catch_warnings():
+            # default configurations may not converge on a subsample; the run reports what matters
+            warnings.simplefilter("ignore")
+            result = probe_trial_cost(
+                dataset,
+                task_type=task_type,
+                families=names,
+                resampling_folds=1,
+                time_limit_s=limit,
+                seed=seed,
+            )
         model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True)
         note = (
             f"probe: {model.probe_seconds:.1f} s of at most {limit:.0f} s ({PROBE_SHARE:.0%} of the budget)"
@@ -165,6 +174,31 @@ def _costs(
         "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
     }
     return model, note, details
+
+
+def _lint_in_place(text: str, output: Path) -> list[Finding]:
+    """Lint ``text`` as if it were already at ``output`` (relative data paths resolve from there).
+
+    A relative path such as ``../data/x.csv`` only resolves when the config's directory exists, so a missing
+    output directory is created for the check and removed again (the write creates it for good).
+    """
+    from metaconf.lint.engine import LintOptions, lint_text
+
+    created: list[Path] = []
+    parent = output.expanduser().absolute().parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    for directory in reversed(created):
+        directory.mkdir()
+    try:
+        return lint_text(text, str(output), LintOptions(data=True))
+    finally:
+        for directory in created:
+            try:
+                directory.rmdir()
+            except OSError:
+                break
 
 
 def make_suggestion(request: SuggestRequest) -> Suggestion:
@@ -184,7 +218,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     from metaconf.data.facts import DataFacts
     from metaconf.data.load import load_dataset
     from metaconf.errors import MetaconfError, UsageError
-    from metaconf.lint.engine import LintOptions, has_errors, lint_text
+    from metaconf.lint.engine import has_errors
     from metaconf.lint.finding import Severity
 
     timings: dict[str, float] = {}
@@ -334,7 +368,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     # 6. render and lint
     text = render_config(advice.config)
     t0 = time.perf_counter()
-    findings = lint_text(text, str(request.output), LintOptions(data=True))
+    findings = _lint_in_place(text, request.output)
     timings["lint"] = time.perf_counter() - t0
     if has_errors(findings):
         errors = [f for f in findings if f.severity == Severity.error]
