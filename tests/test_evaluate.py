@@ -292,3 +292,16 @@ def test_cost_matrix_labels_not_in_the_data_are_a_usage_error():
     cost_matrix = {"labels": ["good", "bad"], "costs": [[0, 1], [5, 0]]}
     with pytest.raises(UsageError, match="the label `good` is not a class"):
         evaluator("breast_cancer", task={"metric": "expected_cost", "cost_matrix": cost_matrix})
+
+
+def test_user_space_estimator_is_scaled_and_roc_auc_uses_decision_scores():
+    config = make_config(
+        task={"metric": "roc_auc"},
+        search_space={"inline": {"C": (0.01, 100.0)}, "estimator": "sklearn.svm:LinearSVC"},
+    )
+    ev = Evaluator(config, demo("breast_cancer"), seed=0)
+    evaluation = ev.evaluate({"C": 1.0}, keep_models=True)
+    model = evaluation.models[0]
+    assert not hasattr(model, "predict_proba")  # LinearSVC: decision scores only
+    assert "scale" in model["preprocess"].named_transformers_["numeric"].named_steps
+    assert evaluation.cost < 0.02  # scaled linear SVM on breast cancer: AUC > 0.98

@@ -290,7 +290,7 @@ class Evaluator:
     def _pipeline(
         self, params: dict[str, Any], *, seed: int, estimator_budget: float | None, n_rows: int
     ) -> Pipeline:
-        from metaconf.space.builtin import make_estimator, needs_scaling
+        from metaconf.space.builtin import is_user_space, make_estimator, needs_scaling
 
         fidelity = self.config.fidelity.type.value
         estimator = make_estimator(
@@ -303,7 +303,10 @@ class Evaluator:
             needs_proba=self._metric.needs_proba,
             n_samples=n_rows,
         )
-        preprocessor = build_preprocessor(self._X_train, scale=needs_scaling(params), plan=self._plan)
+        # A user space's estimator is unknown: scale, which never changes what a tree learns (trees split on
+        # order) and is what every scale-sensitive learner (SVC, k-NN, linear, MLP) needs.
+        scale = is_user_space(self.config) or needs_scaling(params)
+        preprocessor = build_preprocessor(self._X_train, scale=scale, plan=self._plan)
         return Pipeline([("preprocess", preprocessor), ("model", estimator)])
 
     def _estimator_budget(self, budget: float | None) -> float | None:
@@ -318,6 +321,9 @@ class Evaluator:
         if self._classes is not None and metric.needs_proba:
             if hasattr(model, "predict_proba"):
                 return metric.cost(y_true, y_proba=aligned_proba(model, X, self._classes), clip=clip)
+            if metric.name == "roc_auc" and hasattr(model, "decision_function"):
+                # AUC only ranks: decision scores serve as well as probabilities
+                return metric.cost(y_true, y_proba=_aligned_scores(model, X, self._classes), clip=clip)
             if metric.name != "expected_cost":
                 raise ValueError(
                     f"the metric `{metric.name}` needs probabilities, but `{type(model[-1]).__name__}` "
@@ -422,6 +428,19 @@ def _quiet_single_thread() -> Iterator[None]:
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+def _aligned_scores(model: Any, X: pd.DataFrame, classes: tuple[Any, ...]) -> np.ndarray:
+    """``decision_function`` as one score column per class (binary: ``[-s, s]``); unseen classes score lowest."""
+    scores = np.asarray(model.decision_function(X), dtype=float)
+    fitted = list(model.classes_)
+    if scores.ndim == 1:
+        scores = np.column_stack([-scores, scores])
+    out = np.full((scores.shape[0], len(classes)), -np.inf if len(fitted) < len(classes) else 0.0)
+    position = {cls: i for i, cls in enumerate(classes)}
+    for column, cls in enumerate(fitted):
+        out[:, position[cls]] = scores[:, column]
+    return np.nan_to_num(out, neginf=np.finfo(float).min)
 
 
 def _plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
