@@ -32,10 +32,8 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --plot file if it exists.")] = False,
 ) -> None:
     """Summarise one run, or compare several in one table (and one plot with --plot)."""
-    from rich.console import Console
-
     from metaconf.report.results import plot_trajectories, read_results
-    from metaconf.report.summary import comparison_table, summary_table
+    from metaconf.report.summary import comparison_table, output_console, summary_table
 
     if plot is not None:
         if plot.suffix.lower() != ".png":
@@ -45,7 +43,7 @@ def report(
                 f"`{plot}` already exists", "pass --force to overwrite it, or choose another path"
             )
     runs = [(run_dir, read_results(run_dir)) for run_dir in run_dirs]
-    console = Console(highlight=False, soft_wrap=True)
+    console = output_console()
     if len(runs) == 1:
         console.print(summary_table(runs[0][1], runs[0][0]))
     else:

@@ -114,7 +114,7 @@ def run(
 def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *, quiet: bool) -> None:
     from rich.console import Console
 
-    from metaconf.report.summary import summary_table
+    from metaconf.report.summary import output_console, summary_table
     from metaconf.targets.smac.runner import RunRequest, run_smac
 
     assert isinstance(request, RunRequest)
@@ -129,7 +129,7 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *,
     if not quiet:
         for note in outcome.notes:
             err.print(f"[dim]note:[/] {note}")
-        Console(highlight=False, soft_wrap=True).print(summary_table(results, run_dir))
+        output_console().print(summary_table(results, run_dir))
     if results.status == "interrupted":
         err.print(
             f"[yellow]stopped by {results.stop_reason}[/]: everything finished is in {run_dir}; "

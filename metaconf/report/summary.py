@@ -13,7 +13,18 @@ from typing import TYPE_CHECKING
 from metaconf.report.results import RunResults
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
+
+
+def output_console() -> Console:
+    """A stdout console; when piped or captured, wide enough that tables are not squeezed into 80 columns."""
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 160
+    return console
 
 
 def _num(value: float | None, digits: int = 4) -> str:
