@@ -279,6 +279,16 @@ def test_target_that_does_not_fit_the_task_type(target, task, message):
         Evaluator(make_config(task=task), Dataset(X, pd.Series(target, name="t"), "toy", "t", "x"), seed=0)
 
 
+def test_unset_task_type_that_contradicts_the_data_is_a_usage_error():
+    config = Config.model_validate({"data": {"demo": "diabetes"}})  # task.type defaults to classification
+    with pytest.raises(UsageError, match="looks like regression") as error:
+        Evaluator(config, demo("diabetes"), seed=0)
+    assert (
+        error.value.hint
+        == "set `task.type: regression` (or `task.type: classification` if that is what you mean)"
+    )
+
+
 def test_too_many_folds_is_a_usage_error():
     X = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
     y = pd.Series(["a", "b"] * 3)

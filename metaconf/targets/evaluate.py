@@ -127,6 +127,12 @@ class Evaluator:
         self.config = config
         self.seed = int(seed)
         self._task_type = config.task.type.value
+        if "type" not in config.task.model_fields_set and dataset.task_type != self._task_type:
+            raise UsageError(
+                f"`task.type` is not set, so it is {self._task_type}, but the target `{dataset.y.name}` looks like "
+                f"{dataset.task_type} ({dataset.y.nunique()} distinct values in {len(dataset.y)} rows)",
+                f"set `task.type: {dataset.task_type}` (or `task.type: {self._task_type}` if that is what you mean)",
+            )
         X = dataset.X.copy()
         if not all(isinstance(c, str) for c in X.columns):
             X.columns = [str(c) for c in X.columns]
