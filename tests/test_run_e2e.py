@@ -1,0 +1,477 @@
+"""`metaconf run` end to end: every optimizer family on bundled data, faults, resume after SIGINT, a real Dask
+cluster, cross-process reproducibility, and bad input.
+
+Searches are real (SMAC3, scikit-learn) with tiny budgets. Tests that start a search are marked ``slow``.
+Subprocess tests run ``python -m metaconf`` (which re-executes itself with ``PYTHONHASHSEED=0``).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.tree import DecisionTreeClassifier
+from typer.testing import CliRunner
+
+from metaconf.cli.app import app
+from metaconf.report.results import read_results, read_trajectory
+
+cli = CliRunner()
+TESTS_DIR = Path(__file__).resolve().parent
+
+
+class FlakyClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier whose hyperparameters decide whether fitting works, raises or hangs (for fault tests).
+
+    ``behaviour``: ``ok`` fits a shallow tree, ``raise`` raises, ``hang`` sleeps far past any trial limit.
+    ``delay`` sleeps before fitting (slow but successful trials, for interrupt tests).
+    """
+
+    def __init__(self, behaviour: str = "ok", depth: int = 1, delay: float = 0.0):
+        self.behaviour = behaviour
+        self.depth = depth
+        self.delay = delay
+
+    def fit(self, X: Any, y: Any) -> FlakyClassifier:
+        time.sleep(self.delay)
+        if self.behaviour == "raise":
+            raise ValueError("FlakyClassifier was configured to fail")
+        if self.behaviour == "hang":
+            time.sleep(60)
+        self.tree_ = DecisionTreeClassifier(max_depth=int(self.depth), random_state=0).fit(X, y)
+        self.classes_ = self.tree_.classes_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.tree_.predict(X)
+
+
+def write_config(directory: Path, name: str, data: dict[str, Any]) -> Path:
+    data = {"execution": {"seed": 3, "output_dir": "runs"}, **data}
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def run_dir_of(config: Path) -> Path:
+    return config.parent / "runs" / config.stem
+
+
+def costs(run_dir: Path) -> list[str]:
+    with (run_dir / "trajectory.csv").open() as handle:
+        return [row["cost"] for row in csv.DictReader(handle)]
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH", "")]))
+    env.update(extra)
+    return env
+
+
+FAMILIES = [
+    ("bo", "iris", {"search_space": {"models": ["random_forest", "k_nearest_neighbors"]}}, 8),
+    (
+        "bo_gp",
+        "diabetes",
+        {
+            "task": {"type": "regression"},
+            "search_space": {"models": ["linear"]},
+            "initial_design": {"size": 2},
+        },
+        4,
+    ),
+    ("random", "breast_cancer", {"search_space": {"models": ["decision_tree", "linear"]}}, 8),
+    (
+        "hyperband",
+        "iris",
+        {"search_space": {"models": ["k_nearest_neighbors"]}, "fidelity": {"type": "subsample", "min": 0.2}},
+        10,
+    ),
+    (
+        "successive_halving",
+        "diabetes",
+        {
+            "task": {"type": "regression"},
+            "search_space": {"models": ["random_forest"]},
+            "fidelity": {"type": "n_estimators", "min": 5, "max": 45},
+        },
+        10,
+    ),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "demo", "sections", "n_trials"), FAMILIES, ids=[f[0] for f in FAMILIES])
+def test_each_optimizer_family_runs_end_to_end(
+    tmp_path: Path, kind: str, demo: str, sections: dict[str, Any], n_trials: int
+) -> None:
+    config = write_config(
+        tmp_path,
+        kind,
+        {"data": {"demo": demo}, "optimizer": {"kind": kind}, "stopping": {"n_trials": n_trials}, **sections},
+    )
+    result = cli.invoke(app, ["run", str(config), "--save-model"])
+    assert result.exit_code == 0, result.output
+    run_dir = run_dir_of(config)
+    results = read_results(run_dir)
+    assert results.status == "finished"
+    assert results.n_trials == n_trials == len(read_trajectory(run_dir))
+    assert results.trials_by_status == {"success": n_trials}
+    assert results.incumbent is not None and results.incumbent.test_score is not None
+    assert results.seed == 3 and results.tool == "smac"
+    assert (run_dir / "trajectory.png").stat().st_size > 0
+    assert (run_dir / "model.joblib").stat().st_size > 0
+    assert (
+        run_dir / "smac" / "metaconf" / "3" / "runhistory.json"
+    ).exists()  # SMAC's own output for DeepCAVE
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["optimizer"]["kind"] == kind
+    assert "test score" in result.stdout and "finished" in result.stdout
+    trajectory = read_trajectory(run_dir)
+    if kind in ("hyperband", "successive_halving"):
+        assert all(t.budget is not None for t in trajectory)
+        assert len({t.budget for t in trajectory}) > 1  # several rungs were evaluated
+    else:
+        assert all(t.budget is None for t in trajectory)
+    assert trajectory[0].origin == "initial design"
+    bests = [t.incumbent_cost for t in trajectory]
+    assert bests == sorted(bests, reverse=True)  # best so far never gets worse
+
+
+FLAKY_SPACE = {
+    "behaviour": {"choices": ["ok", "raise", "hang"]},
+    "depth": {"lower": 1, "upper": 4},
+}
+
+
+@pytest.mark.slow
+def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "flaky",
+        {
+            "data": {"demo": "iris"},
+            "search_space": {"inline": FLAKY_SPACE, "estimator": "test_run_e2e:FlakyClassifier"},
+            "initial_design": {
+                "size": 0,
+                "warm_start": [
+                    {"behaviour": "raise", "depth": 2},
+                    {"behaviour": "hang", "depth": 2},
+                    {"behaviour": "ok", "depth": 3},
+                ],
+            },
+            "stopping": {"n_trials": 5, "trial_walltime": "1s"},
+        },
+    )
+    result = cli.invoke(app, ["run", str(config), "--quiet"])
+    assert result.exit_code == 0, result.output
+    run_dir = run_dir_of(config)
+    results = read_results(run_dir)
+    assert results.status == "finished" and results.n_trials == 5
+    trajectory = read_trajectory(run_dir)
+    assert [t.status for t in trajectory[:3]] == ["crashed", "timeout", "success"]
+    assert [t.origin for t in trajectory[:3]] == ["warm start"] * 3
+    assert trajectory[0].cost == trajectory[1].cost == 1.0  # the finite crash cost: the worst accuracy
+    assert results.incumbent is not None and results.incumbent.config["behaviour"] == "ok"
+    assert results.incumbent.test_score is not None
+
+
+def _wait_for_rows(path: Path, rows: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and len(path.read_text().splitlines()) > rows:
+            return
+        if process.poll() is not None:
+            out, err = process.communicate()
+            pytest.fail(f"metaconf run ended early ({process.returncode}): {err.decode()[-2000:]}")
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"no {rows} trials in {path} after {timeout} s")
+
+
+@pytest.mark.slow
+def test_sigint_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "slow",
+        {
+            "data": {"demo": "iris"},
+            "search_space": {
+                "inline": {
+                    "behaviour": "ok",
+                    "depth": {"lower": 1, "upper": 4},
+                    "delay": {"lower": 0.3, "upper": 0.5},
+                },
+                "estimator": "test_run_e2e:FlakyClassifier",
+            },
+            "initial_design": {"size": 2},
+            "stopping": {"n_trials": 10},
+        },
+    )
+    run_dir = run_dir_of(config)
+    command = [sys.executable, "-m", "metaconf", "run", str(config), "--quiet"]
+    process = subprocess.Popen(command, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_rows(run_dir / "trajectory.csv", 3, process, timeout=120)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err.decode()
+    assert "run the same command again to resume" in err.decode()
+    interrupted = read_results(run_dir)
+    assert interrupted.status == "interrupted" and interrupted.stop_reason == "SIGINT"
+    done_before = read_trajectory(run_dir)
+    assert 3 <= len(done_before) < 10
+    assert interrupted.n_trials == len(done_before)
+    runhistory = json.loads((run_dir / "smac" / "metaconf" / "3" / "runhistory.json").read_text())
+    assert len(runhistory["data"]) == len(done_before)  # SMAC saw exactly what metaconf recorded
+
+    resumed = subprocess.run(command, env=subprocess_env(), capture_output=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    final = read_results(run_dir)
+    assert final.status == "finished" and final.n_trials == 10
+    after = read_trajectory(run_dir)
+    assert len(after) == 10
+    assert after[: len(done_before)] == done_before  # nothing lost, nothing re-run
+    assert final.started == interrupted.started
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_trials_run_on_an_existing_dask_cluster(tmp_path: Path) -> None:
+    from distributed import Client
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask_bin = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen(
+        [*dask_bin, "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "distributed.cli.dask_worker",
+            address,
+            "--nthreads",
+            "1",
+            "--nworkers",
+            "1",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ],  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=subprocess_env(),
+    )
+    try:
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(1, timeout=60)
+            config = write_config(
+                tmp_path,
+                "cluster",
+                {
+                    "data": {"demo": "iris"},
+                    "search_space": {"models": ["k_nearest_neighbors", "linear"]},
+                    "stopping": {"n_trials": 6},
+                },
+            )
+            result = cli.invoke(app, ["run", str(config), "--scheduler", address, "--quiet"])
+            assert result.exit_code == 0, result.output
+            results = read_results(run_dir_of(config))
+            # Exactly n_trials: without the TrialInfo fix SMAC would count pickled results twice.
+            assert results.status == "finished" and results.n_trials == 6
+            assert (
+                yaml.safe_load((run_dir_of(config) / "config.yaml").read_text())["execution"][
+                    "dask_scheduler"
+                ]
+                == address
+            )
+
+            def evaluators_here() -> int:
+                from metaconf.targets.smac import runner
+
+                return len(runner._EVALUATORS)
+
+            on_workers = client.run(evaluators_here)
+            assert list(on_workers.values()) == [1]  # the worker loaded the data and ran the trials
+            assert len(client.scheduler_info()["workers"]) == 1  # metaconf left the cluster running
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+        for process in (worker, scheduler):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.mark.slow
+def test_local_dask_workers_run_and_shut_down(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "local",
+        {"data": {"demo": "iris"}, "search_space": {"models": ["linear"]}, "stopping": {"n_trials": 4}},
+    )
+    command = [sys.executable, "-m", "metaconf", "run", str(config), "--workers", "2", "--quiet"]
+    done = subprocess.run(command, env=subprocess_env(), capture_output=True, timeout=240)
+    assert done.returncode == 0, done.stderr.decode()
+    assert read_results(run_dir_of(config)).n_trials == 4
+
+
+@pytest.mark.slow
+def test_same_config_and_seed_give_the_same_trajectory_in_two_processes(tmp_path: Path) -> None:
+    body = {
+        "data": {"demo": "breast_cancer"},
+        "search_space": {"models": ["random_forest", "linear"]},
+        "stopping": {"n_trials": 8},
+    }
+    configs = [write_config(tmp_path, name, body) for name in ("first", "second")]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "metaconf", "run", str(c), "--quiet"],
+            env=subprocess_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for c in configs
+    ]
+    for process in processes:
+        _, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err.decode()
+    first, second = (costs(run_dir_of(c)) for c in configs)
+    assert len(first) == 8 and first == second
+    incumbents = [read_results(run_dir_of(c)).incumbent for c in configs]
+    assert incumbents[0] == incumbents[1]
+    assert read_results(run_dir_of(configs[0])).versions["python_hash_seed"] == "0"
+
+
+@pytest.mark.slow
+def test_changed_config_asks_for_overwrite_and_never_prompts(tmp_path: Path) -> None:
+    body = {"data": {"demo": "iris"}, "search_space": {"models": ["linear"]}, "stopping": {"n_trials": 3}}
+    config = write_config(tmp_path, "changing", body)
+    assert cli.invoke(app, ["run", str(config), "-q"]).exit_code == 0
+    again = cli.invoke(app, ["run", str(config), "-q"])  # same config: resumes, finished runs return at once
+    assert again.exit_code == 0 and read_results(run_dir_of(config)).n_trials == 3
+
+    write_config(tmp_path, "changing", {**body, "stopping": {"n_trials": 4}})
+    changed = cli.invoke(app, ["run", str(config), "-q"], input="1\n")
+    assert changed.exit_code == 2
+    assert "holds a run of a different config" in changed.stderr and "--overwrite" in changed.stderr
+    assert read_results(run_dir_of(config)).n_trials == 3  # nothing was touched
+
+    overwritten = cli.invoke(app, ["run", str(config), "-q", "--overwrite"])
+    assert overwritten.exit_code == 0, overwritten.output
+    assert read_results(run_dir_of(config)).n_trials == 4
+
+
+def test_existing_directory_with_on_existing_error_is_refused(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "strict",
+        {"data": {"demo": "iris"}, "execution": {"seed": 1, "output_dir": "runs", "on_existing": "error"}},
+    )
+    run_dir = run_dir_of(config)
+    run_dir.mkdir(parents=True)
+    (run_dir / "results.json").write_text("{}")
+    result = cli.invoke(app, ["run", str(config)])
+    assert result.exit_code == 2
+    assert "execution.on_existing is `error`" in result.stderr and "--resume" in result.stderr
+    foreign = write_config(tmp_path, "foreign", {"data": {"demo": "iris"}})
+    (run_dir_of(foreign)).mkdir(parents=True)
+    (run_dir_of(foreign) / "notes.txt").write_text("mine")
+    refused = cli.invoke(app, ["run", str(foreign), "--overwrite"])
+    assert refused.exit_code == 2 and "metaconf will not delete it" in refused.stderr
+    assert (run_dir_of(foreign) / "notes.txt").exists()
+
+
+def test_lint_errors_stop_the_run_with_the_findings(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("data:\n  demo: iris\nstoping:\n  n_trials: 5\n")
+    result = cli.invoke(app, ["run", str(config)])
+    assert result.exit_code == 2
+    assert "bad.yaml:3:1:" in result.stderr and "has lint errors" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "extra", "message"),
+    [
+        ({"path": "missing.csv"}, None, "missing.csv"),
+        ({"path": "table.csv"}, "target-missing", "wrong_target"),
+        ({"path": "one_class.csv"}, None, "single class"),
+        ({"path": "binary.csv"}, None, "binary.csv"),
+    ],
+    ids=["missing-file", "missing-target", "one-class", "unreadable"],
+)
+def test_bad_data_exits_2_with_a_clear_message(
+    tmp_path: Path, data: dict[str, Any], extra: str | None, message: str
+) -> None:
+    (tmp_path / "table.csv").write_text("a,b,label\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    (tmp_path / "one_class.csv").write_text("a,label\n" + "".join(f"{i},x\n" for i in range(20)))
+    (tmp_path / "binary.csv").write_bytes(b"\x00\xff\xfe\x00garbage\x00" * 10)
+    target = "wrong_target" if extra == "target-missing" else "label"
+    config = write_config(
+        tmp_path, "data", {"data": data, "task": {"target": target}, "stopping": {"n_trials": 3}}
+    )
+    result = cli.invoke(app, ["run", str(config)])
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    if extra == "target-missing":
+        assert "a" in result.stderr and "label" in result.stderr  # the columns there are
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "dry",
+        {"data": {"demo": "iris"}, "optimizer": {"kind": "hyperband"}, "fidelity": {"type": "subsample"},
+         "stopping": {"n_trials": 20, "trial_memory": "1GB"}},
+    )  # fmt: skip
+    result = cli.invoke(app, ["run", str(config), "--dry-run", "--seed", "11"])
+    assert result.exit_code == 0, result.output
+    plan = yaml.safe_load(result.stdout)
+    assert plan["facade"] == "MultiFidelityFacade"
+    assert plan["scenario"]["seed"] == 11 and plan["scenario"]["trial_memory_limit"] == [1024, "MB"]
+    assert plan["intensifier"]["kwargs"]["eta"] == 3
+    assert not (tmp_path / "runs").exists()
+
+
+def test_compile_command_formats(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "plan", {"data": {"demo": "iris"}, "stopping": {"n_trials": 20}})
+    as_json = cli.invoke(app, ["compile", str(config), "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.stdout)
+    assert data["facade"] == "HyperparameterOptimizationFacade" and len(data["meta"]) == 64
+    as_python = cli.invoke(app, ["compile", str(config), "-f", "python"])
+    assert as_python.exit_code == 0
+    compile(as_python.stdout, "<plan>", "exec")
+    assert "HyperparameterOptimizationFacade(scenario, target" in as_python.stdout
+    other_tool = write_config(tmp_path, "ask", {"tool": "auto-sklearn", "data": {"demo": "iris"}})
+    refused = cli.invoke(app, ["compile", str(other_tool)])
+    assert refused.exit_code == 2 and "tool: auto-sklearn" in refused.stderr
+
+
+def test_overwrite_and_resume_exclude_each_other(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "both", {"data": {"demo": "iris"}})
+    result = cli.invoke(app, ["run", str(config), "--overwrite", "--resume"])
+    assert result.exit_code == 2 and "exclude each other" in result.stderr
