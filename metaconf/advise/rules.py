@@ -918,11 +918,21 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             f"R10: {shrunk} Sobol points, so that the initial design fits the walltime even if every point ran to "
             f"the per-trial limit of {trial_walltime} s",
         )
+    wanted_s = max(EVAL_TIME_LIMIT_FACTOR * slowest_eval, 10.0)
+    if trial_walltime >= math.ceil(wanted_s):
+        why_limit = (
+            f"{EVAL_TIME_LIMIT_FACTOR:g}x the slowest family's default evaluation ({_fmt_s(slowest_eval)}), "
+            "at least 10 s"
+        )
+    else:
+        why_limit = (
+            f"{EVAL_TIME_LIMIT_FACTOR:g}x the slowest family's default evaluation ({_fmt_s(slowest_eval)}) would "
+            f"be {_fmt_s(wanted_s)}, cut so that the initial design fits the {_fmt_s(stopping_walltime)} search "
+            "even if every design point ran to the limit (at least 2x the slowest evaluation)"
+        )
     rec.rule(
         "stopping.trial_walltime",
-        f"R11: {EVAL_TIME_LIMIT_FACTOR:g}x the slowest family's default evaluation ({_fmt_s(slowest_eval)}), at "
-        "least 10 s, at most 1/4 of the search and short enough for the initial design to fit in it; a runaway "
-        "configuration becomes a TIMEOUT, not a lost budget",
+        f"R11: {why_limit}; a runaway configuration becomes a TIMEOUT instead of eating the budget",
     )
     plateau: int | None = None
     initial_count = (initial.size or 0) + len(initial.warm_start)
