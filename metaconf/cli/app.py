@@ -5,10 +5,12 @@ from __future__ import annotations
 import typer
 
 from metaconf import __version__
+from metaconf.cli.backends import backends_app
 from metaconf.cli.compile import compile_command
 from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
+from metaconf.cli.profile import profile
 from metaconf.cli.report import report
 from metaconf.cli.rules import rule, rules
 from metaconf.cli.run import run
@@ -48,6 +50,8 @@ app.command("compile")(compile_command)
 app.command("report")(report)
 app.command("rule")(rule)
 app.command("rules")(rules)
+app.command("profile")(profile)
+app.add_typer(backends_app, name="backends")
 
 
 def main() -> None:

