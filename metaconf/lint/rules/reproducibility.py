@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from metaconf.lint.finding import Edit, Fix, Severity
+from metaconf.lint.finding import Edit, Fix, Severity, Status
 from metaconf.lint.registry import LintContext, Violation, rule
 from metaconf.lint.rules.budget import config_of
 
@@ -16,11 +16,13 @@ from metaconf.lint.rules.budget import config_of
     "missing-seed",
     severity=Severity.info,
     summary="No `execution.seed`: the run silently uses seed 0.",
+    status=Status.preview,
 )
 def missing_seed(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a config without `execution.seed`.
+    Reports a config without `execution.seed`. A preview rule (it fires on most hand-written configs, and
+    the run is reproducible anyway): select it with `--select MC701`.
 
     ## Why is this bad?
     The seed decides the initial design, the random interleaving, the data splits and every model's own
@@ -118,11 +120,13 @@ def parallel_run_not_reproducible(ctx: LintContext) -> Iterator[Violation]:
     "walltime-bound-not-reproducible",
     severity=Severity.info,
     summary="A search stopped by walltime only runs a machine-dependent number of trials.",
+    status=Status.preview,
 )
 def walltime_bound_not_reproducible(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
-    Notes a config whose search is limited by a walltime but not by `stopping.n_trials`.
+    Notes a config whose search is limited by a walltime but not by `stopping.n_trials`. A preview rule:
+    select it with `--select MC703`.
 
     ## Why is this bad?
     The number of trials that fit into a walltime depends on the machine and its load: the same config and
