@@ -188,3 +188,20 @@ def test_broken_example_shows_many_kinds_of_finding() -> None:
     assert {"MC006", "MC101", "MC102", "MC103"} <= kinds
     assert any(not c.startswith(("MC0", "MC1")) for c in kinds), "cross-field rules should fire too"
     assert all(f.span.line > 2 for f in findings)  # every finding points into the config, not the header
+
+
+def test_a_crashing_rule_becomes_a_rule_error_not_a_traceback() -> None:
+    from dataclasses import replace
+
+    from metaconf.config.loader import load_text
+    from metaconf.lint.engine import RuleError, lint_document
+
+    def boom(ctx: object) -> list:
+        raise ZeroDivisionError("division by zero")
+
+    broken = replace(all_rules()["MC101"], check=boom)
+    with pytest.raises(RuleError) as info:
+        lint_document(load_text(TYPO, "c.yaml"), [broken])
+    assert info.value.exit_code == 2
+    assert "rule MC101 failed on `c.yaml`: ZeroDivisionError" in info.value.message
+    assert "--ignore MC101" in (info.value.hint or "")

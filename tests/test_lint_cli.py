@@ -29,7 +29,8 @@ stopping:
 execution:
   seed: 0
 """
-TYPO = "budget:\n  walltime: 10m\n  corse: 2   # keep me\n"
+# a clean config with one typo, so the tests see exactly one finding whatever other rules are added
+TYPO = CLEAN.replace("  walltime: 5m\n", "  walltime: 5m\n  corse: 2   # keep me\n")
 
 
 def lint(*args: str, stdin: bytes | str | None = None) -> tuple[int, str, str]:
@@ -67,7 +68,7 @@ def test_findings_exit_1_and_use_the_line_format(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     code, out, _ = lint("typo.yaml")
     assert code == 1
-    assert out.splitlines()[0] == "typo.yaml:3:3: MC101 unknown key `corse`; did you mean `cores`?"
+    assert out.splitlines()[0] == "typo.yaml:5:3: MC101 unknown key `corse`; did you mean `cores`?"
     assert "Found 1 finding (1 error) in 1 file; 1 fixable with --fix --unsafe-fixes." in out
 
 
@@ -142,7 +143,7 @@ def test_directory_of_mixed_files(project: Path) -> None:
     write(project / "configs" / "runs" / "exp" / "resolved.yaml", "a: [1\n")
     code, out, _ = lint("configs")
     assert code == 1
-    assert "configs/b.yml:3:3: MC101" in out
+    assert "configs/b.yml:5:3: MC101" in out
     assert "in 3 files" in out
     assert "Skipped 2 files that are not YAML (*.yaml, *.yml)." in out
     assert "hidden" not in out and "resolved" not in out
@@ -154,7 +155,7 @@ def test_quoted_glob_is_expanded_by_metaconf(project: Path) -> None:
     write(project / "configs" / "notes.txt", "x")
     code, out, _ = lint("configs/**/*.yaml")
     assert code == 1
-    assert "configs/deep/b.yaml:3:3: MC101" in out
+    assert "configs/deep/b.yaml:5:3: MC101" in out
     assert "in 2 files" in out
     code, out, _ = lint("configs/*")  # a matched directory is searched like a directory argument
     assert "in 2 files" in out and "Skipped 1 file" in out
@@ -190,9 +191,9 @@ def test_some_paths_missing_still_lints_the_others_and_exits_2(project: Path) ->
 def test_stdin(project: Path) -> None:
     code, out, _ = lint("-", stdin=TYPO)
     assert code == 1
-    assert out.startswith("<stdin>:3:3: MC101")
+    assert out.startswith("<stdin>:5:3: MC101")
     code, out, _ = lint("-", "--stdin-filename", "configs/x.yaml", stdin=TYPO)
-    assert out.startswith("configs/x.yaml:3:3: MC101")
+    assert out.startswith("configs/x.yaml:5:3: MC101")
 
 
 def test_stdin_not_utf8(project: Path) -> None:
@@ -280,14 +281,14 @@ def test_json_format(project: Path) -> None:
     assert code == 1
     (item,) = json.loads(out)
     assert item["file"] == "typo.yaml"
-    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (3, 3, 3, 8)
+    assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (5, 3, 5, 8)
     assert item["json_path"] == "$.budget.corse" and item["name"] == "unknown-key"
 
 
 def test_github_format(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     _, out, _ = lint("typo.yaml", "-f", "github")
-    assert out.startswith("::error file=typo.yaml,line=3,col=3,endLine=3,endColumn=8,title=MC101::unknown key")
+    assert out.startswith("::error file=typo.yaml,line=5,col=3,endLine=5,endColumn=8,title=MC101::unknown key")
 
 
 def test_sarif_format(project: Path) -> None:
@@ -297,7 +298,7 @@ def test_sarif_format(project: Path) -> None:
     assert log["version"] == "2.1.0"
     (result,) = log["runs"][0]["results"]
     assert result["ruleId"] == "MC101"
-    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 3
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 5
     assert log["runs"][0]["tool"]["driver"]["rules"][0]["name"] == "unknown-key"
 
 
@@ -315,8 +316,8 @@ def test_unsafe_fix_needs_the_flag(project: Path) -> None:
     assert code == 1 and path.read_text() == TYPO
     code, out, err = lint("typo.yaml", "--fix", "--unsafe-fixes")
     assert code == 0, out
-    assert path.read_text() == "budget:\n  walltime: 10m\n  cores: 2   # keep me\n"
-    assert "fixed: typo.yaml:3:3: MC101 Rename `corse` to `cores`" in err
+    assert path.read_text() == TYPO.replace("corse", "cores")
+    assert "fixed: typo.yaml:5:3: MC101 Rename `corse` to `cores`" in err
     assert "Fixed 1 finding (0 remaining)." in out
 
 
@@ -371,3 +372,59 @@ def test_plain_lint_does_not_import_smac_or_pandas(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def test_search_space_file_that_is_not_configspace_exits_2(project: Path) -> None:
+    write(project / "space.yaml", "just a sentence, not a space\n")
+    write(
+        project / "c.yaml",
+        "data:\n  demo: iris\nsearch_space:\n  file: space.yaml\n  estimator: sklearn.svm:SVC\n",
+    )
+    code, out, _ = lint("c.yaml")
+    assert code == 2
+    assert "c.yaml:4:9: MC201" in out
+
+
+def test_a_crashing_rule_is_one_error_message(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from metaconf.lint.registry import RULES, all_rules
+
+    def boom(ctx: object) -> list:
+        raise KeyError("oops")
+
+    monkeypatch.setitem(RULES, "MC101", replace(all_rules()["MC101"], check=boom))
+    write(project / "typo.yaml", TYPO)
+    code, out, err = lint("typo.yaml")
+    assert code == 2 and out == ""
+    assert "internal error: rule MC101 failed on `typo.yaml`: KeyError" in err
+    assert "Traceback" not in err
+
+
+def test_pre_commit_hooks_run_metaconf_lint_on_config_files() -> None:
+    import re
+
+    import yaml
+
+    hooks = {h["id"]: h for h in yaml.safe_load((Path(__file__).resolve().parent.parent / ".pre-commit-hooks.yaml").read_text())}
+    assert set(hooks) == {"metaconf-lint", "metaconf-lint-fix"}
+    assert hooks["metaconf-lint"]["entry"] == "metaconf lint"
+    assert hooks["metaconf-lint-fix"]["entry"] == "metaconf lint --fix"
+    for hook in hooks.values():
+        assert hook["language"] == "python" and hook["types"] == ["yaml"]
+        pattern = re.compile(hook["files"])
+        for path in ("metaconf.yaml", "exp/metaconf.yml", "configs/big.metaconf.yaml", "metaconf/a.yaml"):
+            assert pattern.search(path), path
+        for path in (".github/workflows/ci.yml", "docker-compose.yaml", "mkdocs.yml"):
+            assert not pattern.search(path), path
+
+
+def test_pre_commit_style_invocation_with_many_files(project: Path) -> None:
+    """pre-commit passes the staged files as arguments; a clean set passes, one bad file fails the hook."""
+    names = [f"metaconf/exp{i}.yaml" for i in range(5)]
+    for name in names:
+        write(project / name, CLEAN)
+    assert lint(*names)[0] == 0
+    write(project / names[2], TYPO)
+    code, out, _ = lint(*names)
+    assert code == 1 and f"{names[2]}:5:3: MC101" in out

@@ -22,8 +22,9 @@ if TYPE_CHECKING:
     from metaconf.lint.finding import Finding
     from metaconf.lint.fix import FixResult
 
-UNREADABLE_CODES = frozenset({"MC001", "MC002", "MC003", "MC004", "MC005", "MC900"})
-"""Findings that mean the input could not be checked at all: they make the exit code 2."""
+UNREADABLE_CODES = frozenset({"MC001", "MC002", "MC003", "MC004", "MC005", "MC201", "MC900"})
+"""Findings that mean an input could not be read at all (the config, the search-space file it names, or its
+data with ``--data``): they make the exit code 2, like a missing path."""
 
 
 class FailOn(str, Enum):
@@ -125,8 +126,8 @@ def lint(
     """Check config files for mistakes that make AutoML runs crash, waste budget, or silently do something else.
 
     Exit codes: **0** no findings at or above `--fail-on` (default: warning), **1** findings,
-    **2** usage error or unreadable input (invalid YAML, empty or non-UTF-8 file, missing path, data that
-    cannot be loaded with `--data`). Suppress one finding with a `# metaconf: ignore[MC301]` comment on its
+    **2** usage error or unreadable input (invalid YAML, empty or non-UTF-8 file, missing path, a search-space
+    file that is not a ConfigSpace space, data that cannot be loaded with `--data`). Suppress one finding with a `# metaconf: ignore[MC301]` comment on its
     line (or alone on the line above).
     """
     from metaconf.lint.collect import collect_paths

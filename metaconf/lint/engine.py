@@ -9,8 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from metaconf.config.loader import Document, JsonPath, LoadError, Span, load_file, load_text
+from metaconf.errors import MetaconfError
 from metaconf.lint.finding import Edit, Finding, Fix, Severity
 from metaconf.lint.registry import LintContext, Rule, all_rules, select_rules
+
+
+class RuleError(MetaconfError):
+    """A rule raised instead of reporting: a bug in metaconf, not in the config. The CLI exits with 2."""
+
+    def __init__(self, code: str, path: str, error: BaseException):
+        super().__init__(
+            f"internal error: rule {code} failed on `{path}`: {type(error).__name__}: {error}",
+            f"this is a bug in metaconf, please report it with the config; `--ignore {code}` skips the rule meanwhile",
+        )
+        self.code = code
+        self.error = error
 
 
 @dataclass(frozen=True)
@@ -229,7 +242,11 @@ def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool 
             ctx.data_error = str(error)
     findings: list[Finding] = []
     for rule in rules:
-        for finding in rule.run(ctx):
+        try:
+            found = list(rule.run(ctx))
+        except Exception as error:  # a bug in one rule must not end in a traceback for the user
+            raise RuleError(rule.code, document.path, error) from error
+        for finding in found:
             if pruned and rule.needs_config and _touches(finding.json_path, pruned):
                 continue
             if not document.is_suppressed(finding.code, finding.span.line):
