@@ -87,8 +87,8 @@ def lint(
     paths: Annotated[
         list[str],
         typer.Argument(
-            help="Config files, directories (searched for *.yaml / *.yml, skipping hidden dirs and runs/), "
-            "globs (quote them: 'configs/**/*.yaml'), or - for stdin.",
+            help="Config files, directories (searched for `*.yaml` / `*.yml`, skipping hidden dirs and `runs/`), "
+            "globs (quote them: `'configs/**/*.yaml'`), or `-` for stdin.",
             show_default=False,
         ),
     ],
@@ -97,7 +97,7 @@ def lint(
     ] = OutputFormat.text,
     select: Annotated[
         list[str] | None,
-        typer.Option("--select", help="Only these rules: codes, prefixes (MC3), names or ALL; comma-separated or repeated."),
+        typer.Option("--select", help="Only these rules: codes, prefixes (`MC3`), names or `ALL`; comma-separated or repeated."),
     ] = None,
     ignore: Annotated[
         list[str] | None, typer.Option("--ignore", help="Skip these rules (same syntax as --select).")
@@ -120,7 +120,7 @@ def lint(
         bool, typer.Option("--exit-zero", help="Exit 0 even with findings (still 2 for unreadable input).")
     ] = False,
     stdin_filename: Annotated[
-        str | None, typer.Option("--stdin-filename", help="Name shown for - (stdin); relative data paths resolve from it.")
+        str | None, typer.Option("--stdin-filename", help="Name shown for `-` (stdin); relative data paths resolve from it.")
     ] = None,
 ) -> None:
     """Check config files for mistakes that make AutoML runs crash, waste budget, or silently do something else.
