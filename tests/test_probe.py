@@ -1,0 +1,141 @@
+"""The trial-cost probe (real fits on small data) and the --no-probe cost model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from metaconf.data.load import Dataset
+from metaconf.profile.probe import (
+    EXPONENT_RANGE,
+    MAX_PROBE_ROWS,
+    estimate_trial_cost,
+    evaluation_fits,
+    probe_sizes,
+    probe_trial_cost,
+)
+from metaconf.profile.profile import profile_dataset
+
+CHEAP = ["linear", "decision_tree", "k_nearest_neighbors"]
+
+
+def _dataset(n: int, *, task_type: str = "classification", n_classes: int = 2, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 6)), columns=[f"x{i}" for i in range(6)])
+    X["colour"] = rng.choice(["red", "green", "blue"], n)
+    score = X["x0"] + 0.5 * X["x1"] + rng.normal(scale=0.5, size=n)
+    if task_type == "classification":
+        edges = np.quantile(score, np.linspace(0, 1, n_classes + 1)[1:-1])
+        y = pd.Series(np.array([f"c{k}" for k in np.digitize(score, edges)]), name="y")
+    else:
+        y = pd.Series(score, name="y")
+    return Dataset(X=X, y=y, name="synthetic", source="test", task_type=task_type)
+
+
+def _bound(result: object) -> float:
+    """The probe may overrun its limit by at most one fit it mispredicted: the longest fit it timed."""
+    fits = [t for cost in result.families.values() for _, t in cost.measurements]  # type: ignore[attr-defined]
+    return max(fits, default=0.0)
+
+
+@pytest.mark.slow
+def test_probe_measures_and_extrapolates_monotonically() -> None:
+    dataset = _dataset(6000)
+    limit = 20.0
+    result = probe_trial_cost(
+        dataset, task_type="classification", families=CHEAP, resampling_folds=5, time_limit_s=limit, seed=0
+    )
+    assert result.walltime_s <= limit + _bound(result)
+    assert result.rows == 6000 and result.folds == 5
+    for name in CHEAP:
+        cost = result.families[name]
+        assert cost.source in ("probe", "measured", "cost model")
+        if cost.source == "cost model":
+            continue
+        rows = [n for n, _ in cost.measurements]
+        assert rows == sorted(rows) and rows[-1] <= 3000  # at most half of the rows
+        assert EXPONENT_RANGE[0] <= cost.exponent <= EXPONENT_RANGE[1]
+        largest = max(t for _, t in cost.measurements)
+        assert cost.fit_seconds >= largest * 0.999  # more rows never cost less than the largest measured fit
+        assert cost.seconds > cost.fit_seconds  # five fits on 80 % of the rows cost more than one on all
+    assert result.seconds("linear") == result.families["linear"].seconds
+    assert "power law" in result.method
+
+
+def test_probe_on_small_data_measures_at_full_size() -> None:
+    dataset = _dataset(300)
+    result = probe_trial_cost(
+        dataset, task_type="classification", families=["linear", "decision_tree"], resampling_folds=1,
+        time_limit_s=30.0, seed=0,
+    )
+    assert not result.stopped_early
+    for cost in result.families.values():
+        assert cost.source == "measured"
+        assert [n for n, _ in cost.measurements] == [75, 150, 300]
+        assert cost.seconds == pytest.approx(cost.fit_seconds)  # folds=1: one fit on all rows
+
+
+def test_probe_stops_at_a_tight_limit_and_falls_back() -> None:
+    dataset = _dataset(2000)
+    limit = 0.05
+    result = probe_trial_cost(
+        dataset, task_type="classification", families=["random_forest", "mlp"], resampling_folds=3,
+        time_limit_s=limit, seed=0,
+    )
+    assert result.stopped_early
+    assert result.walltime_s <= limit + _bound(result) + 1.0  # + building the estimators once (imports)
+    for cost in result.families.values():
+        assert cost.seconds > 0
+    assert any("time limit" in note for note in result.notes)
+
+
+def test_probe_regression_and_unknown_family() -> None:
+    dataset = _dataset(400, task_type="regression")
+    result = probe_trial_cost(
+        dataset, task_type="regression", families=["linear", "no_such_family"], resampling_folds=1,
+        time_limit_s=20.0, seed=0,
+    )
+    assert result.families["linear"].source == "measured"
+    fallback = result.families["no_such_family"]
+    assert fallback.source == "cost model" and "fit failed" in fallback.note
+    assert any("no_such_family" in note for note in result.notes)
+
+
+def test_probe_result_to_dict_is_json() -> None:
+    import json
+
+    result = probe_trial_cost(
+        _dataset(200), task_type="classification", families=["decision_tree"], resampling_folds=2,
+        time_limit_s=10.0, seed=0,
+    )
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["families"]["decision_tree"]["measurements"][0][0] == 50
+
+
+def test_probe_sizes() -> None:
+    assert probe_sizes(400) == [100, 200, 400]
+    assert probe_sizes(120) == [50, 60, 120]
+    assert probe_sizes(60) == [50, 60]
+    assert probe_sizes(100_000) == [4000, 10_000, MAX_PROBE_ROWS]
+    assert probe_sizes(20_000) == [2000, 5000, 10_000]  # 10 %, 25 %, 50 %
+
+
+def test_evaluation_fits() -> None:
+    assert evaluation_fits(1000, 1) == (1, 1000.0)
+    assert evaluation_fits(1000, 5) == (5, 800.0)
+
+
+def test_cost_model_scales_with_rows_folds_and_classes() -> None:
+    small = profile_dataset(_dataset(500))
+    large = profile_dataset(_dataset(5000))
+    families = ["linear", "svm", "random_forest", "hist_gradient_boosting"]
+    one = estimate_trial_cost(small, families, 1)
+    for name in families:
+        assert estimate_trial_cost(large, families, 1).seconds(name) > one.seconds(name)
+        assert estimate_trial_cost(small, families, 5).seconds(name) > one.seconds(name)
+        assert one.families[name].source == "cost model"
+    assert one.walltime_s == 0.0 and "benchmarks/cost_model.py" in one.method
+    multiclass = profile_dataset(_dataset(500, n_classes=4))
+    assert estimate_trial_cost(multiclass, ["linear"], 1).seconds("linear") > 3 * one.seconds("linear")
+    assert one.seconds("not_a_family") == max(c.seconds for c in one.families.values())
