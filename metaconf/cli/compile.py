@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from metaconf.cli.common import ConfigArgument, cli_errors
-from metaconf.errors import UsageError
 
 if TYPE_CHECKING:
     from metaconf.config.model import Config
@@ -81,11 +80,12 @@ def compile_command(
     from metaconf.targets.smac.runner import RunRequest, apply_overrides, run_directory
 
     config, base_dir = load_checked_config(config_path)
-    if config.tool != Tool.smac:
-        raise UsageError(
-            f"`metaconf compile` compiles `tool: smac` configs; this one has `tool: {config.tool.value}`",
-            "set `tool: smac` to compile it for SMAC3",
-        )
     config = apply_overrides(config, RunRequest(seed=seed))
+    if config.tool == Tool.auto_sklearn:
+        from metaconf.targets.autosklearn import runner as autosklearn
+
+        askl_plan = autosklearn.plan_for_cli(config, base_dir, run_directory(config, config_path))
+        typer.echo(autosklearn.render_plan(askl_plan, fmt.value), nl=False)
+        return
     plan = compile_config(config, base_dir, run_directory(config, config_path))
     typer.echo(render_plan(plan, fmt), nl=False)

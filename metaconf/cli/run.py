@@ -97,11 +97,15 @@ def run(
     )
     config = apply_overrides(config, request)
     run_dir = run_directory(config, config_path)
-    if config.tool != Tool.smac:
-        raise UsageError(
-            f"`metaconf run` cannot run `tool: {config.tool.value}` configs in this installation",
-            "set `tool: smac`, or install the auto-sklearn backend (`metaconf backends install auto-sklearn`)",
-        )
+    if config.tool == Tool.auto_sklearn:
+        from metaconf.targets.autosklearn import runner as autosklearn
+
+        if dry_run:
+            askl_plan = autosklearn.plan_for_cli(config, base_dir, run_dir)
+            typer.echo(autosklearn.render_plan(askl_plan, "yaml"), nl=False)
+            return
+        autosklearn.run_from_cli(config, base_dir, run_dir, request, quiet=quiet)
+        return
     if dry_run:
         from metaconf.cli.compile import compile_config, render_plan
 

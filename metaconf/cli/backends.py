@@ -1,0 +1,194 @@
+"""`metaconf backends list|doctor|install`: the AutoML tools metaconf can drive, and auto-sklearn's environment.
+
+SMAC3 runs inside metaconf's own process; auto-sklearn 0.15 needs a separate Python 3.8-3.11 environment
+(``metaconf.targets.autosklearn.environment``), which ``install`` creates and ``doctor`` checks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from metaconf.cli.common import cli_errors
+from metaconf.errors import MetaconfError, UsageError
+
+backends_app = typer.Typer(
+    name="backends",
+    help="List, check and install the AutoML tools metaconf runs (SMAC3 in process; auto-sklearn in its own env).",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+
+EnvDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--env-dir",
+        help="Folder that holds metaconf's tool environments (default: $METACONF_ENV_DIR, else "
+        "~/.cache/metaconf/envs).",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+SMAC_PACKAGES = ("smac", "ConfigSpace", "scikit-learn", "dask", "distributed")
+
+
+def _smac_row() -> dict[str, Any]:
+    """SMAC3 runs in metaconf's own environment: its versions come from the installed distributions."""
+    from importlib import metadata
+
+    versions: dict[str, str] = {}
+    missing = []
+    for name in SMAC_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    ok = "smac" in versions and "ConfigSpace" in versions
+    return {
+        "backend": "smac",
+        "state": "ready" if ok else "missing",
+        "location": "metaconf's own environment",
+        "versions": versions,
+        "problem": None if ok else "not installed: " + ", ".join(missing),
+        "fix": None if ok else 'pip install -e "." (metaconf depends on smac==2.4.1)',
+    }
+
+
+def _autosklearn_row(env_dir: Path | None, *, deep: bool) -> dict[str, Any]:
+    from metaconf.targets.autosklearn.environment import env_dir as autosklearn_env_dir
+    from metaconf.targets.autosklearn.environment import inspect_env
+
+    status = inspect_env(autosklearn_env_dir(env_dir), deep=deep, root_option=env_dir)
+    row: dict[str, Any] = {
+        "backend": "auto-sklearn",
+        "state": status.state.value,
+        "location": str(status.directory),
+        "python": str(status.python) if status.python.exists() else None,
+        "versions": status.versions,
+        "problem": status.problem,
+        "fix": status.fix,
+    }
+    if status.marker:
+        row["recipe"] = status.marker.get("recipe")
+        row["installed"] = status.marker.get("installed")
+        row["install_s"] = status.marker.get("install_s")
+    if status.check_s is not None:
+        row["import_check_s"] = round(status.check_s, 2)
+    return row
+
+
+def _print_rows(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=True)
+    table = Table(show_lines=False)
+    for column in ("backend", "status", "versions"):
+        table.add_column(column)
+    table.add_column("location", overflow="fold")
+    for row in rows:
+        colour = "green" if row["state"] == "ready" else "red" if row["state"] != "missing" else "yellow"
+        main = ("auto-sklearn", "smac", "scikit-learn", "ConfigSpace", "python")
+        versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if k in main) or "-"
+        table.add_row(row["backend"], f"[{colour}]{row['state']}[/]", escape(versions), escape(row["location"]))
+    console.print(table)
+    for row in rows:
+        if row.get("problem"):
+            console.print(f"[bold]{row['backend']}[/]: {escape(row['problem'])}")
+        if row.get("fix"):
+            console.print(f"  [dim]fix:[/] {escape(row['fix'])}")
+
+
+@cli_errors
+def list_backends(env_dir: EnvDirOption = None, json_output: JsonOption = False) -> None:
+    """Show each AutoML tool, whether it is ready, its versions and where it lives."""
+    rows = [_smac_row(), _autosklearn_row(env_dir, deep=False)]
+    if json_output:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        _print_rows(rows)
+
+
+@cli_errors
+def doctor(env_dir: EnvDirOption = None, json_output: JsonOption = False) -> None:
+    """Check every backend for real (imports auto-sklearn inside its environment) and say how to fix what is
+    missing. Exit code 1 when a backend is not ready."""
+    from metaconf.targets.autosklearn.environment import describe_interpreters, find_interpreters
+
+    rows = [_smac_row(), _autosklearn_row(env_dir, deep=True)]
+    interpreters = describe_interpreters(find_interpreters())
+    if json_output:
+        typer.echo(json.dumps({"backends": rows, "pythons_for_auto_sklearn": interpreters}, indent=2))
+    else:
+        _print_rows(rows)
+        typer.echo("Pythons that can build auto-sklearn's environment (best first):")
+        for line in interpreters or ["none found: install Python 3.9 (`pyenv install 3.9.18`)"]:
+            typer.echo(f"  {line}")
+    if any(row["state"] != "ready" for row in rows):
+        raise typer.Exit(1)
+
+
+@cli_errors
+def install(
+    name: Annotated[str, typer.Argument(help="The backend to install: `auto-sklearn`.", show_default=False)],
+    python: Annotated[
+        Path | None,
+        typer.Option("--python", help="The Python to build the environment with (3.9 or 3.8 preferred).", show_default=False),
+    ] = None,
+    env_dir: EnvDirOption = None,
+    repair: Annotated[
+        bool, typer.Option("--repair", help="Delete a broken, half-installed or outdated environment and reinstall it.")
+    ] = False,
+) -> None:
+    """Create the environment a backend needs (auto-sklearn: a dedicated Python 3.9 virtualenv, about a minute)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from metaconf.targets.autosklearn import environment as envs
+
+    if name == "smac":
+        raise UsageError("SMAC3 needs no environment: it runs inside metaconf's own", "`metaconf backends list` shows its version")
+    if name != envs.BACKEND:
+        raise UsageError(f"unknown backend `{name}`", "backends: `auto-sklearn` (and `smac`, which needs no install)")
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
+    directory = envs.env_dir(env_dir)
+    interpreter = envs.choose_interpreter(python)
+    recipe = interpreter.recipe
+    assert recipe is not None
+    console.print(
+        f"Installing auto-sklearn 0.15.0 into [bold]{escape(str(directory))}[/]\n"
+        f"  with Python {interpreter.version_text} ({escape(str(interpreter.path))}, found via {interpreter.source}); "
+        f"recipe `{recipe.name}`, usually about {recipe.minutes:g} minute(s)\n"
+        f"  pip's full output goes to {escape(str(directory / envs.LOG_FILE))}"
+    )
+    with console.status("starting", spinner="dots") as status:
+
+        def progress(line: str) -> None:
+            if line.startswith("  "):
+                status.update(escape(line.strip())[:120])
+            else:
+                console.print(f"[cyan]-[/] {escape(line)}")
+                status.update(escape(line)[:120])
+
+        try:
+            marker = envs.install_env(directory, interpreter, repair=repair, progress=progress, root_option=env_dir)
+        except KeyboardInterrupt:
+            raise MetaconfError(
+                f"install interrupted; {directory} is left half-installed",
+                f"run `{envs.REPAIR_COMMAND}` to finish it",
+            ) from None
+    versions = marker["versions"]
+    console.print(
+        f"[green]ready[/] in {marker['install_s']:.0f}s: auto-sklearn {versions.get('auto-sklearn')}, smac "
+        f"{versions.get('smac')}, scikit-learn {versions.get('scikit-learn')} (Python {versions.get('python')})"
+    )
+
+
+backends_app.command("list")(list_backends)
+backends_app.command("doctor")(doctor)
+backends_app.command("install")(install)
