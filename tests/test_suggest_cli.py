@@ -141,6 +141,18 @@ def test_description_as_text_asking_for_interpretability(tmp_path: Path) -> None
     assert [m.value for m in _load(out).search_space.models or []] == ["linear", "decision_tree"]
 
 
+def test_models_option_restricts_the_families(tmp_path: Path) -> None:
+    out = tmp_path / "svm.yaml"
+    code, output = _suggest(
+        "--demo", "wine", "--budget", "5m", "--models", "svm", "--no-probe", "-o", str(out)
+    )
+    assert code == 0, output
+    config = _load(out)
+    assert [m.value for m in config.search_space.models or []] == ["svm"]
+    assert config.optimizer.kind.value == "bo_gp"  # one small continuous family: GP BO
+    _lint_clean(out)
+
+
 def test_autosklearn_tool(tmp_path: Path) -> None:
     out = tmp_path / "askl.yaml"
     code, output = _suggest(
@@ -179,6 +191,10 @@ def test_real_probe_is_bounded_and_recorded(tmp_path: Path) -> None:
         (["--demo", "iris", "--budget", "1m", "--metric", "precision"], "unknown metric"),
         (["--demo", "iris", "--budget", "1m", "--describe", "missing_file.txt"], "does not exist"),
         (["--demo", "iris", "--budget", "20s", "--tool", "auto-sklearn"], "auto-sklearn needs at least 30 s"),
+        (
+            ["--demo", "iris", "--budget", "1m", "--models", "random_forest,xgboost"],
+            "unknown model family: `xgboost`",
+        ),
     ],
 )
 def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args: list[str], needle: str) -> None:

@@ -137,7 +137,14 @@ def _fingerprint(dataset: Dataset, data: Path | None) -> dict[str, Any]:
 
 
 def _costs(
-    dataset: Dataset, task_type: str, families: list[Any], *, probe: bool, walltime_s: float, seed: int
+    dataset: Dataset,
+    profile: Any,
+    task_type: str,
+    families: list[Any],
+    *,
+    probe: bool,
+    walltime_s: float,
+    seed: int,
 ) -> tuple[CostModel, str, dict[str, Any]]:
     """The cost of one fit per family: measured by the probe (bounded) or from the documented cost model."""
     from metaconf.advise.rules import cost_model_from_probe
@@ -164,9 +171,8 @@ def _costs(
         )
     else:
         from metaconf.profile.probe import estimate_trial_cost
-        from metaconf.profile.profile import profile_dataset
 
-        result = estimate_trial_cost(profile_dataset(dataset), names, 1)
+        result = estimate_trial_cost(profile, names, 1)
         model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=False)
         note = "--no-probe: trial cost from the documented cost model"
     details = {
@@ -174,6 +180,23 @@ def _costs(
         "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
     }
     return model, note, details
+
+
+def _profile_record(profile: Any) -> dict[str, Any]:
+    """The profile figures worth keeping next to the config: column kinds, duplicates, memory, sampling."""
+    kinds: dict[str, int] = {}
+    for column in profile.columns:
+        kind = getattr(column.kind, "value", column.kind)
+        kinds[str(kind)] = kinds.get(str(kind), 0) + 1
+    record: dict[str, Any] = {
+        "column_kinds": dict(sorted(kinds.items())),
+        "duplicate_rows": int(profile.duplicate_rows),
+        "memory_mb": round(float(profile.memory_mb), 2),
+        "rows_profiled": int(profile.rows_profiled),
+    }
+    if profile.notes:
+        record["notes"] = list(profile.notes)
+    return record
 
 
 def _lint_in_place(text: str, output: Path) -> list[Finding]:
@@ -265,6 +288,11 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     dataset = load_dataset(base, Path.cwd())
     facts = DataFacts.of(dataset)
     timings["load"] = time.perf_counter() - t0
+    from metaconf.profile.profile import profile_dataset
+
+    t0 = time.perf_counter()
+    profile = profile_dataset(dataset, seed=request.seed or 0)
+    timings["profile"] = time.perf_counter() - t0
     task_type = dataset.task_type
     classes = sorted(facts.class_counts) if task_type == "classification" else None
 
@@ -312,14 +340,31 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     if request.models:
         try:
             models = [ModelFamily(m) for m in request.models]
-        except ValueError as error:
-            raise UsageError(str(error), "use: " + ", ".join(f.value for f in families)) from None
+        except ValueError:
+            unknown = [m for m in request.models if m not in {f.value for f in ModelFamily}]
+            raise UsageError(
+                f"unknown model famil{'y' if len(unknown) == 1 else 'ies'}: "
+                + ", ".join(f"`{m}`" for m in unknown),
+                "use: " + ", ".join(f.value for f in families),
+            ) from None
+        outside = [m for m in models if m not in families]
+        if outside:
+            raise UsageError(
+                "not a family for " + task_type + ": " + ", ".join(f"`{m.value}`" for m in outside),
+                "use: " + ", ".join(f.value for f in families),
+            )
     else:
         models = None
     t0 = time.perf_counter()
     seed = request.seed if request.seed is not None else 0
     costs, probe_note, cost_details = _costs(
-        dataset, task_type, models or families, probe=request.probe, walltime_s=walltime_s, seed=seed
+        dataset,
+        profile,
+        task_type,
+        models or families,
+        probe=request.probe,
+        walltime_s=walltime_s,
+        seed=seed,
     )
     timings["probe"] = time.perf_counter() - t0
 
@@ -332,7 +377,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         n_numeric=facts.n_numeric,
         n_categorical=facts.n_categorical,
         missing_ratio=facts.missing_ratio,
-        memory_mb=float(dataset.X.memory_usage(deep=True).sum()) / 1e6,
+        memory_mb=float(profile.memory_mb),
     )
     user = UserChoices(
         walltime_s=walltime_s,
@@ -359,6 +404,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         families=models or families,
         extra_inputs={
             "dataset": _fingerprint(dataset, data_path),
+            "profile": _profile_record(profile),
             "probe": cost_details,
             **({"description": description_record} if description_record else {}),
         },
@@ -554,6 +600,14 @@ def suggest(
             "--metric", help="Fix the metric instead of letting the advisor pick.", show_default=False
         ),
     ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(
+            "--models",
+            help="Search only these model families, comma-separated (e.g. `random_forest,linear`).",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option("--seed", min=0, help="Random seed of the run (default 0).", show_default=False),
@@ -601,6 +655,7 @@ def suggest(
         seed=seed,
         probe=not no_probe,
         metric=metric,
+        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
     )
     if interactive:
         request = _interactive(request)
