@@ -116,3 +116,23 @@ def test_section_parser_reads_blocks() -> None:
     assert yaml_block(doc, "Example") == "a: 1\n"
     assert yaml_block(doc, "Use instead") == "a: 2\n"
     assert yaml_block(doc, "References") is None
+
+
+def test_fixes_resolve_the_finding_they_fix() -> None:
+    """Applying a rule's own fixes (safe and unsafe) to its failing example leaves no finding of that rule."""
+    from metaconf.lint.fix import fix_text
+
+    checked, unresolved = [], []
+    for rule_ in EXAMPLE_RULES:
+        text = yaml_block(rule_.doc, "Example")
+        assert text is not None
+        options = LintOptions(select=[rule_.code], data=True)
+        found = [f for f in lint_text(text, "example.yaml", options) if f.code == rule_.code]
+        if not any(f.fix is not None and f.fix.edits for f in found):
+            continue
+        result = fix_text(text, "example.yaml", options, unsafe=True)
+        checked.append(rule_.code)
+        if result.error or any(f.code == rule_.code for f in result.findings):
+            unresolved.append(f"{rule_.code}: {result.error or 'still reported'}\n{result.fixed}")
+    assert len(checked) >= 30, checked
+    assert not unresolved, "\n".join(unresolved)
