@@ -32,6 +32,7 @@ from metaconf.config.model import (
     ResamplingStrategy,
     Tool,
 )
+from metaconf.config.units import MAX_SECONDS
 from metaconf.lint.registry import Violation
 
 if TYPE_CHECKING:
@@ -101,9 +102,9 @@ def _common(space: ConfigurationSpace, *, min_walltime: float) -> None:
         folds,
         fraction,
         Integer("stopping.n_trials", (1, 100_000_000), default=100),
-        Float("stopping.walltime", (min_walltime, 1e8), default=max(min_walltime, 600.0), log=True),
-        Float("budget.walltime", (min_walltime, 1e8), default=max(min_walltime, 900.0), log=True),
-        Float("stopping.trial_walltime", (1.0, 1e8), default=60.0, log=True),
+        Float("stopping.walltime", (min_walltime, MAX_SECONDS), default=max(min_walltime, 600.0), log=True),
+        Float("budget.walltime", (min_walltime, MAX_SECONDS), default=max(min_walltime, 900.0), log=True),
+        Float("stopping.trial_walltime", (1.0, MAX_SECONDS), default=60.0, log=True),
         Integer("stopping.plateau_patience", (1, 1_000_000), default=50),
         Integer("execution.workers", (1, 4096), default=1),
     )
@@ -296,7 +297,8 @@ def check_config(document: Document | None, config: Config) -> list[Violation]:
     - a forbidden combination -> at the first of its fields the user wrote.
 
     Fields the user did not write are taken as the defaults resolve them and only reported when they make a
-    combination forbidden. Without a ``document`` every field counts as written (for the advisor).
+    combination forbidden. Without a ``document`` (the advisor's own configs), a field counts as written when
+    it was set explicitly on the model (pydantic's ``model_fields_set``), not filled by a default.
     """
     from metaconf.space.builtin import active_names
 
@@ -305,7 +307,7 @@ def check_config(document: Document | None, config: Config) -> list[Violation]:
     space = meta.space
 
     def written(path: JsonPath) -> bool:
-        return document is None or document.has(path)
+        return document.has(path) if document is not None else _explicitly_set(config, path)
 
     violations: list[Violation] = []
     values = config_values(config, tool)
@@ -361,6 +363,15 @@ def check_config(document: Document | None, config: Config) -> list[Violation]:
         message = note.message if note else "this combination cannot run"
         violations.append(Violation(path, f"{message} (got {shown})"))
     return violations
+
+
+def _explicitly_set(config: Config, path: JsonPath) -> bool:
+    node: Any = config
+    for step in path:
+        if node is None or str(step) not in getattr(node, "model_fields_set", set()):
+            return False
+        node = getattr(node, str(step))
+    return True
 
 
 def _inactive_reason(space: ConfigurationSpace, name: str, active: Mapping[str, Any]) -> str:
