@@ -145,3 +145,11 @@ def test_safe_fix_from_a_rule_is_applied() -> None:
 def test_nothing_to_fix_changes_nothing() -> None:
     result = fix_text(DOC.replace("corse", "cores"), "c.yaml", LintOptions(select=["MC1"]), unsafe=True)
     assert not result.changed and result.applied == [] and result.diff() == ""
+
+
+def test_fixing_twice_changes_nothing_more() -> None:
+    text = "data:\n  demo: iris\nbudgett:   # b\n  walltime: 5m\nstopping:\n  crash_cost: .inf\n  n_trials: 20\n"
+    once = fix_text(text, "c.yaml", unsafe=True)
+    assert once.changed
+    twice = fix_text(once.fixed, "c.yaml", unsafe=True)
+    assert not twice.changed and twice.applied == []

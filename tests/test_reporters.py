@@ -293,7 +293,8 @@ def test_sarif_rejects_a_broken_log_in_the_structure_check() -> None:
 def test_sarif_artifact_locations() -> None:
     assert artifact_location("configs/a.yaml") == {"uri": "configs/a.yaml", "uriBaseId": "%SRCROOT%"}
     assert artifact_location("/abs/a b.yaml") == {"uri": "file:///abs/a%20b.yaml"}
-    assert artifact_location("-") == {"uri": "<stdin>", "uriBaseId": "%SRCROOT%"}
+    assert artifact_location("-") == {"uri": "%3Cstdin%3E", "uriBaseId": "%SRCROOT%"}
+    assert artifact_location("other dir/naïve, run.yml")["uri"] == "other%20dir/na%C3%AFve%2C%20run.yml"
 
 
 def test_empty_machine_outputs_are_valid() -> None:

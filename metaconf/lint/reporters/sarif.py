@@ -21,11 +21,14 @@ _LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.info: "
 
 
 def artifact_location(file: str) -> dict[str, Any]:
-    """A relative path stays relative to the source root (``%SRCROOT%``); an absolute one becomes a file URI."""
+    """A relative path stays relative to the source root (``%SRCROOT%``), percent-encoded as a URI reference
+    must be; an absolute one becomes a ``file://`` URI."""
+    from urllib.parse import quote
+
     path = PurePath(display_path(file))
     if path.is_absolute():
         return {"uri": Path(path).as_uri()}
-    return {"uri": path.as_posix(), "uriBaseId": "%SRCROOT%"}
+    return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _rule_descriptor(code: str, report: LintReport, fallback: Finding) -> dict[str, Any]:
