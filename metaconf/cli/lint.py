@@ -132,8 +132,7 @@ def lint(
     """
     from metaconf.lint.collect import collect_paths
     from metaconf.lint.engine import LintOptions
-    from metaconf.lint.registry import all_rules
-    from metaconf.lint.reporters import LintReport, render
+    from metaconf.lint.reporters import LintReport, registry_descriptions, render
 
     select_list, ignore_list = _split(select), _split(ignore)
     _check_selectors(select_list, ignore_list)
@@ -196,14 +195,13 @@ def lint(
             fixed += len(result.applied)
 
     findings.sort(key=lambda f: f.sort_key())
-    descriptions = {code: (r.name, r.summary, r.severity) for code, r in all_rules().items()}
     report = LintReport(
         findings=findings,
         files=len(collection.files),
         skipped=len(collection.skipped),
         fixed=fixed,
         unsafe_fixes_enabled=unsafe_fixes,
-        descriptions=descriptions,
+        descriptions=registry_descriptions(),
     )
     color = output_format is OutputFormat.text and _use_color()
     typer.echo(render(output_format, report, color=color), nl=False)

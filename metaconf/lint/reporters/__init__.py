@@ -57,6 +57,13 @@ def is_applicable(finding: Finding, *, unsafe: bool = False) -> bool:
     return fix is not None and bool(fix.edits) and (fix.safe or unsafe)
 
 
+def registry_descriptions() -> dict[str, tuple[str, str, Severity]]:
+    """Rule code -> (name, summary, default severity) for every registered rule."""
+    from metaconf.lint.registry import all_rules
+
+    return {code: (r.name, r.summary, r.severity) for code, r in all_rules().items()}
+
+
 def display_path(file: str) -> str:
     """How a file is named in output: as the user gave it, with ``<stdin>`` for ``-``."""
     return "<stdin>" if file == "-" else file
@@ -65,6 +72,9 @@ def display_path(file: str) -> str:
 def render(output_format: OutputFormat, report: LintReport, *, color: bool = False) -> str:
     """The full output of ``metaconf lint`` in ``output_format``."""
     from metaconf.lint.reporters import github, json, sarif, text
+
+    if not report.descriptions and report.findings:
+        report.descriptions = registry_descriptions()
 
     renderers: dict[OutputFormat, Callable[[LintReport], str]] = {
         OutputFormat.json: json.render,
