@@ -594,7 +594,8 @@ def _check_step(
 ) -> None:
     where = f"auto_sklearn.{what}.{step}"
     if step not in steps:
-        close = get_close_matches(step, list(steps), n=1)
+        swapped = {"regressor": "classifier", "classifier": "regressor"}.get(step)
+        close = [swapped] if swapped in steps else get_close_matches(step, list(steps), n=1)
         guess = f"did you mean `{close[0]}`? " if close else ""
         raise UsageError(
             f"`auto_sklearn.{what}` has the step `{step}`, which auto-sklearn does not know for {task_type}",

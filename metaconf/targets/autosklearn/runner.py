@@ -323,7 +323,11 @@ def run_autosklearn(
     validation_cost = raw.get("ensemble_validation_cost")
     if validation_cost is None:
         validation_cost = raw.get("single_best_cost")
-    ensemble = list(raw.get("ensemble") or [])
+    # results.json names the ensemble's members; their full configurations are in autosklearn/result.json.
+    ensemble = [
+        f"{m.get('type')} (model {m.get('model_id')}, weight {float(m.get('weight') or 0):.2f})"
+        for m in raw.get("ensemble") or []
+    ]
     if results.status != "failed":
         test_cost = _test_cost(tool_dir / PREDICTIONS_FILE, test, evaluator, plan)
         results.incumbent = rr.Incumbent(

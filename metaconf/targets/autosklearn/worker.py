@@ -390,7 +390,7 @@ def _copy_tool_files(tmp_folder: str, output_dir: str) -> None:
     if not os.path.isdir(tmp_folder):
         return
     for name in os.listdir(tmp_folder):
-        if name.endswith(".log"):
+        if name.endswith(".log") and os.path.getsize(os.path.join(tmp_folder, name)) > 0:
             shutil.copyfile(os.path.join(tmp_folder, name), os.path.join(output_dir, "autosklearn.log"))
     smac_dir = os.path.join(tmp_folder, "smac3-output")
     if os.path.isdir(smac_dir):
