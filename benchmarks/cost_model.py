@@ -29,7 +29,7 @@ import pandas as pd
 import sklearn
 from sklearn.datasets import make_classification, make_regression
 
-from metaconf.profile.probe import default_values, time_fit
+from metaconf.profile.probe import EXPONENT_RANGE, default_values, time_fit
 from metaconf.space.builtin import families_for
 
 
@@ -46,12 +46,17 @@ def synthetic(task_type: str, rows: int, width: int, seed: int = 0) -> tuple[pd.
 
 
 def fit_constants(rows: list[tuple[float, float, float]]) -> dict[str, float]:
-    """(rows, width, seconds) -> t0, c, b, e."""
+    """(rows, width, seconds) -> t0, c, b, e. ``b`` is clamped to the probe's exponent range and ``e`` to
+    [0, 2] (more rows or columns never make a fit cheaper; slopes outside come from timing noise), and ``c``
+    is refitted after clamping."""
     t0 = 0.8 * min(t for _, _, t in rows)
     A = np.array([[1.0, math.log(n / 1000.0), math.log(w / 20.0)] for n, w, _ in rows])
     target = np.array([math.log(max(t - t0, 1e-5)) for _, _, t in rows])
-    (log_c, b, e), *_ = np.linalg.lstsq(A, target, rcond=None)
-    return {"t0": round(t0, 4), "c": round(math.exp(log_c), 4), "b": round(float(b), 3), "e": round(float(e), 3)}
+    (_, b, e), *_ = np.linalg.lstsq(A, target, rcond=None)
+    b = min(max(float(b), EXPONENT_RANGE[0]), EXPONENT_RANGE[1])
+    e = min(max(float(e), 0.0), 2.0)
+    log_c = float(np.mean(target - b * A[:, 1] - e * A[:, 2]))
+    return {"t0": round(t0, 4), "c": round(math.exp(log_c), 4), "b": round(b, 3), "e": round(e, 3)}
 
 
 def predict(k: dict[str, float], rows: float, width: float) -> float:
@@ -62,10 +67,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="two sizes and one width only")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON too")
+    parser.add_argument(
+        "--refit", metavar="LOG", help="refit the constants from the timing lines of an earlier run's output"
+    )
     args = parser.parse_args()
     sizes = [500, 2000] if args.quick else [500, 2000, 6000]
     widths = [20] if args.quick else [10, 40]
 
+    if args.refit:
+        refit(args.refit)
+        return
     started = time.perf_counter()
     table: dict[str, dict[str, dict[str, float]]] = {}
     measurements: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
@@ -95,6 +106,29 @@ def main() -> None:
     print("COST_MODEL = " + json.dumps(table, indent=4))
     if args.json:
         print(json.dumps(measurements))
+
+
+def refit(log: str) -> None:
+    """Constants from lines such as ``classification   linear rows=   500 width= 10:   0.0520 s``."""
+    import re
+
+    pattern = re.compile(r"^\s*(\w+)\s+(\w+) rows=\s*(\d+) width=\s*(\d+):\s*([\d.]+) s$")
+    measured: dict[str, dict[str, list[tuple[float, float, float]]]] = {}
+    with open(log, encoding="utf-8") as handle:
+        for line in handle:
+            match = pattern.match(line)
+            if match:
+                task, family, n, w, t = match.groups()
+                measured.setdefault(task, {}).setdefault(family, []).append((float(n), float(w), float(t)))
+    table = {task: {family: fit_constants(rows) for family, rows in families.items()} for task, families in measured.items()}
+    errors = [
+        abs(predict(table[task][family], n, w) - t) / t
+        for task, families in measured.items()
+        for family, rows in families.items()
+        for n, w, t in rows
+    ]
+    print(f"# median relative error of the fitted model on its measurements: {np.median(errors):.0%}")
+    print("COST_MODEL = " + json.dumps(table, indent=4))
 
 
 if __name__ == "__main__":
