@@ -153,3 +153,11 @@ def test_fixing_twice_changes_nothing_more() -> None:
     assert once.changed
     twice = fix_text(once.fixed, "c.yaml", unsafe=True)
     assert not twice.changed and twice.applied == []
+
+
+def test_duplicate_keys_block_fixes_instead_of_losing_the_last_value() -> None:
+    text = "stopping:\n  n_trials: 50\n  n_trials: 100\n  crash_cost: .inf\n"
+    with pytest.raises(FixError, match="set twice"):
+        apply_fixes(text, [Fix("t", (Edit(("stopping", "crash_cost"), 1.0),))])
+    result = fix_text("data:\n  demo: iris\n" + text, "c.yaml", unsafe=True)
+    assert not result.changed and result.error and "MC006" in result.error

@@ -222,6 +222,8 @@ def _print_diffs(results: list[FixResult]) -> None:
         text = result.diff()
         if text:
             typer.echo(text, nl=not text.endswith("\n"))
+        if result.error:
+            typer.echo(f"warning: {result.path}: fixes not applied: {result.error}", err=True)
         would_fix += len(result.applied)
     remaining = sum(len(r.findings) for r in results)
     noun = "finding" if would_fix == 1 else "findings"

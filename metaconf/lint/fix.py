@@ -211,6 +211,19 @@ def apply_fixes(text: str, fixes: Sequence[Fix]) -> tuple[str, list[int]]:
     applied; an overlapping one is left for the next pass. Raises :class:`FixError`."""
     from ruamel.yaml.error import YAMLError
 
+    from metaconf.config.loader import LoadError, load_text
+
+    try:
+        duplicates = load_text(text).duplicates
+    except LoadError as error:
+        raise FixError(f"the file does not load: {error.message}") from None
+    if duplicates:
+        # ruamel.yaml keeps the first of two equal keys where YAML keeps the last: editing would change values
+        first = duplicates[0]
+        raise FixError(
+            f"`{'.'.join(map(str, first.path))}` is set twice (lines {first.first.line} and {first.again.line}); "
+            "remove one (MC006) before fixing"
+        )
     yaml = _yaml(text)
     try:
         root = yaml.load(text)
