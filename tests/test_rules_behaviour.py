@@ -37,9 +37,21 @@ def test_mc301_counts_hyperparameters_of_the_built_space() -> None:
     assert "asks for" in finding.message
 
 
-def test_mc301_is_silent_for_smac_defaults_and_random_search() -> None:
+def test_mc301_is_silent_for_smac_defaults_but_not_for_random_search() -> None:
     assert run("stopping: {n_trials: 10}\n", "MC301") == []  # default 10 per HP: SMAC's own, not a mistake
-    assert run("optimizer: {kind: random}\nstopping: {n_trials: 10}\ninitial_design: {size: 60}\n", "MC301") == []
+    # metaconf hands random search the configured design too, so SMAC caps it the same way
+    random = "optimizer: {kind: random}\nstopping: {n_trials: 10}\ninitial_design: {size: 60}\n"
+    assert one(random, "MC301").severity == Severity.error
+    assert one(random, "MC314").severity == Severity.info
+    design = "initial_design: {{kind: {kind}, size: 60}}\nstopping: {{n_trials: 100, trial_walltime: 1m}}\nbudget: {{walltime: 2m}}\n"
+    assert run(design.format(kind="default"), "MC305") == []  # the default design is one configuration
+    assert one(design.format(kind="sobol"), "MC305")  # 25 (capped) x 1 minute
+
+
+def test_walltime_in_force_is_the_smaller_one() -> None:
+    text = "budget: {walltime: 5m}\nstopping: {walltime: 1h, trial_walltime: 10m}\n"
+    finding = one(text, "MC302")
+    assert "`budget.walltime`" in finding.message and "(5m," in finding.message
 
 
 def test_mc302_is_for_smac_and_mc802_for_autosklearn() -> None:

@@ -7,11 +7,12 @@ size computed the way SMAC 2.4.1 computes it (``AbstractInitialDesign.__init__``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from metaconf.config.model import OptimizerKind
+from metaconf.config.model import InitialDesignKind, OptimizerKind
 from metaconf.config.units import format_duration, format_memory
 from metaconf.lint.finding import Edit, Fix, Severity
 from metaconf.lint.registry import LintContext, Violation, rule
@@ -41,15 +42,32 @@ def config_of(ctx: LintContext) -> Config:
 
 
 def effective_walltime(config: Config) -> float | None:
-    """Seconds the search may run: ``stopping.walltime``, else ``budget.walltime``, else None."""
-    if config.stopping.walltime is not None:
-        return config.stopping.walltime
-    return config.budget.walltime
+    """Seconds the search may run, as the SMAC compiler decides: the smaller of ``stopping.walltime`` and
+    ``budget.walltime`` (the search cannot outlast the job), whichever is set, else None."""
+    limits = [w for w in (config.stopping.walltime, config.budget.walltime) if w is not None]
+    return min(limits) if limits else None
 
 
 def walltime_path(ctx: LintContext) -> JsonPath:
-    """The walltime key the user wrote (the search's own limit first)."""
-    return ctx.where(STOP_WALLTIME, BUDGET_WALLTIME)
+    """The key that holds the walltime in force (the search's own limit when both are equal)."""
+    config = config_of(ctx)
+    own, total = config.stopping.walltime, config.budget.walltime
+    if own is not None and (total is None or own <= total):
+        return STOP_WALLTIME
+    return ctx.where(BUDGET_WALLTIME, STOP_WALLTIME)
+
+
+def search_n_trials(config: Config) -> int:
+    """The trial limit SMAC receives: ``stopping.n_trials``, else what the SMAC compiler derives from the
+    walltime (at most one trial per second, at least SMAC's default of 100), else 100."""
+    from metaconf.targets.smac.compile import N_TRIALS_WITHOUT_LIMITS, TRIALS_PER_SECOND_CAP
+
+    if config.stopping.n_trials is not None:
+        return config.stopping.n_trials
+    walltime = effective_walltime(config)
+    if walltime is None:
+        return N_TRIALS_WITHOUT_LIMITS
+    return max(N_TRIALS_WITHOUT_LIMITS, math.ceil(walltime * TRIALS_PER_SECOND_CAP))
 
 
 @dataclass(frozen=True)
@@ -96,14 +114,17 @@ class InitialDesignSize:
 
 
 def initial_design_size(ctx: LintContext) -> InitialDesignSize:
-    """The initial design size as SMAC 2.4.1 computes it:
-    ``max(1, min(size or per_hyperparameter * n_hps, max_ratio * n_trials))`` (only when more than one is asked
-    for). Random search and auto-sklearn have no initial design of this kind: size 0."""
+    """The initial design size as SMAC 2.4.1 computes it (and the SMAC compiler passes it on):
+    ``max(1, min(size or per_hyperparameter * n_hps, max_ratio * n_trials))`` when more than one is asked for;
+    1 for the `default` design; 0 for a pure warm start (`size: 0`) and for auto-sklearn, whose initial runs
+    come from meta-learning."""
     config = config_of(ctx)
     design = config.initial_design
-    if config.optimizer.kind == OptimizerKind.random or config.tool.value != "smac":
+    if config.tool.value != "smac":
         return InitialDesignSize(0, 0, False)
     explicit = design.size is not None or design.per_hyperparameter is not None
+    if design.kind == InitialDesignKind.default:
+        return InitialDesignSize(1, 1, explicit)
     requested: int | None
     if design.size is not None:
         requested = design.size
@@ -113,8 +134,8 @@ def initial_design_size(ctx: LintContext) -> InitialDesignSize:
             per_hp = _PER_HYPERPARAMETER_DEFAULT.get(config.optimizer.kind, _SMAC_PER_HYPERPARAMETER)
         summary = space_summary(ctx) if per_hp > 0 else None
         requested = 0 if per_hp == 0 else (per_hp * summary.n_hyperparameters if summary else None)
-    n_trials = config.stopping.n_trials
-    if requested is None or n_trials is None or n_trials <= 0 or requested <= 1:
+    n_trials = search_n_trials(config)
+    if requested is None or n_trials <= 0 or requested <= 1:
         return InitialDesignSize(requested, requested, explicit)
     return InitialDesignSize(requested, int(max(1, min(requested, design.max_ratio * n_trials))), explicit)
 
@@ -860,18 +881,19 @@ def gp_optimizer_scales_badly(ctx: LintContext) -> Iterator[Violation]:
     "MC314",
     "initial-design-with-random-search",
     severity=Severity.info,
-    summary="Initial design settings have no effect with random search.",
+    summary="Initial design settings with random search, which has no model to start.",
     tools=["smac"],
 )
 def initial_design_with_random_search(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
-    Reports `initial_design.size`, `per_hyperparameter`, `kind` or `max_ratio` with `optimizer.kind: random`.
+    Notes `initial_design.size`, `per_hyperparameter`, `kind` or `max_ratio` with `optimizer.kind: random`.
 
     ## Why is this bad?
-    Random search has no model to start, so there is no initial design: SMAC's random facade evaluates the
-    default configuration and then samples at random. The settings do nothing and suggest a Bayesian
-    optimiser that is not there. (`warm_start` configurations are still evaluated first.)
+    An initial design exists to give a surrogate model its first, space-filling observations. Random search
+    has no model: the design's Sobol or Latin-hypercube points are evaluated first and sampling then goes on
+    at random, so the settings only change the order and spread of the first points, and they suggest a
+    Bayesian optimiser that is not there. (`warm_start` configurations still make sense: they run first.)
 
     ## Example
     ```yaml
@@ -888,10 +910,11 @@ def initial_design_with_random_search(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Removing the settings is safe: random search ignores them.
+    Removing the settings is unsafe, if only just: the first configurations become random instead of
+    quasi-random points.
 
     ## References
-    - SMAC3 2.4.1 `RandomFacade.get_initial_design`: a `DefaultInitialDesign`
+    - Lindauer et al. 2022, "SMAC3", JMLR 23(54): the initial design seeds the surrogate model
     - Bergstra & Bengio 2012, "Random Search for Hyper-Parameter Optimization", JMLR 13
     """
     config = config_of(ctx)
@@ -902,11 +925,13 @@ def initial_design_with_random_search(ctx: LintContext) -> Iterator[Violation]:
         return
     yield Violation(
         ("initial_design", written[0]),
-        "random search has no initial design; " + ", ".join(f"`initial_design.{k}`" for k in written) + " has no effect",
+        "random search has no model to start: "
+        + ", ".join(f"`initial_design.{k}`" for k in written)
+        + " only shapes the first random points",
         fix=Fix(
             "Remove the initial design settings",
             tuple(Edit(("initial_design", k), delete=True) for k in written),
-            safe=True,
+            safe=False,
         ),
         key=True,
     )
