@@ -428,3 +428,16 @@ def test_pre_commit_style_invocation_with_many_files(project: Path) -> None:
     write(project / names[2], TYPO)
     code, out, _ = lint(*names)
     assert code == 1 and f"{names[2]}:5:3: MC101" in out
+
+
+def test_force_color_colours_text_and_no_color_wins(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(project / "typo.yaml", TYPO)
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    _, out, _ = lint("typo.yaml")
+    assert "\x1b[" in out
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, out, _ = lint("typo.yaml")
+    assert "\x1b[" not in out
+    monkeypatch.delenv("NO_COLOR")
+    _, out, _ = lint("typo.yaml", "-f", "json")
+    assert "\x1b[" not in out

@@ -204,7 +204,7 @@ def lint(
         descriptions=registry_descriptions(),
     )
     color = output_format is OutputFormat.text and _use_color()
-    typer.echo(render(output_format, report, color=color), nl=False)
+    typer.echo(render(output_format, report, color=color), nl=False, color=color or None)
     raise typer.Exit(_exit_code(findings, bool(collection.unmatched), fail_on, exit_zero))
 
 
