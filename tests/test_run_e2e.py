@@ -194,7 +194,7 @@ def _wait_for_rows(path: Path, rows: int, process: subprocess.Popen[bytes], time
         if path.exists() and len(path.read_text().splitlines()) > rows:
             return
         if process.poll() is not None:
-            out, err = process.communicate()
+            _, err = process.communicate()
             pytest.fail(f"metaconf run ended early ({process.returncode}): {err.decode()[-2000:]}")
         time.sleep(0.1)
     process.kill()
@@ -264,20 +264,9 @@ def test_trials_run_on_an_existing_dask_cluster(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    worker_args = ["--nthreads", "1", "--nworkers", "1", "--no-dashboard", "--host", "127.0.0.1"]
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "distributed.cli.dask_worker",
-            address,
-            "--nthreads",
-            "1",
-            "--nworkers",
-            "1",
-            "--no-dashboard",
-            "--host",
-            "127.0.0.1",
-        ],  # fmt: skip
+        [sys.executable, "-m", "distributed.cli.dask_worker", address, *worker_args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=subprocess_env(),

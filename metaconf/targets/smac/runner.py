@@ -466,7 +466,7 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         results.total_s = round(
             time.monotonic() - t0 + (previous_trials[-1].walltime_s if previous_trials else 0), 3
         )
-        rr.write_results(run_dir, results, state.trials)
+        rr.write_results(run_dir, results, state.trials, durable=False)
         if request.on_trial is not None:
             request.on_trial(record, state)
 

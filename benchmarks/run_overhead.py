@@ -1,0 +1,176 @@
+"""What does `metaconf run` cost on top of SMAC3? The same search, twice, in one process.
+
+1. **metaconf**: :func:`metaconf.targets.smac.runner.run_smac` — compile, callbacks (trial recording, origins,
+   plateau / signal stops), ``trajectory.csv`` + ``results.json`` rewritten after every trial, then the test
+   report and the plot.
+2. **hand-written SMAC3**: the script a careful user would write with identical settings — the same Scenario
+   values (name, seed, deterministic, crash cost, n_trials), the same single-threaded random-forest surrogate,
+   facade defaults for everything else, and a plain function target calling the same Evaluator.
+
+Both build the same data split and search space. Printed: wall time of the search (SMAC's ``optimize``) and
+end to end (data loading to results; metaconf's includes the test evaluation and plot that the hand-written
+script does not do), their ratios, and both incumbents with their costs, which must be identical for a fixed
+seed (both run in one process, so under the same ``PYTHONHASHSEED``).
+
+Usage::
+
+    python benchmarks/run_overhead.py --demo breast_cancer --models random_forest,linear --n-trials 40
+    python benchmarks/run_overhead.py --repeats 3 --optimizer hyperband
+
+Runs alternate (metaconf first, then SMAC first) and the median of ``--repeats`` is reported, so that import
+and cache warm-up do not favour either side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def make_config(args: argparse.Namespace, output_dir: str) -> Any:
+    from metaconf.config.model import Config
+
+    data: dict[str, Any] = {
+        "data": {"demo": args.demo},
+        "search_space": {"models": args.models.split(",")},
+        "optimizer": {"kind": args.optimizer},
+        "stopping": {"n_trials": args.n_trials},
+        "execution": {"seed": args.seed, "output_dir": output_dir, "name": "metaconf"},
+    }
+    if args.optimizer in ("hyperband", "successive_halving"):
+        data["fidelity"] = {"type": "subsample"}
+    return Config.model_validate(data)
+
+
+def run_metaconf(config: Any, root: Path) -> dict[str, Any]:
+    from metaconf.targets.smac.runner import RunRequest, run_smac
+
+    search: dict[str, float] = {}
+    t0 = time.perf_counter()
+    outcome = run_smac(config, root, root / "metaconf-run", RunRequest(overwrite=True))
+    total = time.perf_counter() - t0
+    search["s"] = float(outcome.results.search_s or 0.0)
+    inc = outcome.results.incumbent
+    assert inc is not None
+    return {"search_s": search["s"], "total_s": total, "config": inc.config, "cost": inc.cost}
+
+
+def run_handwritten(config: Any, root: Path) -> dict[str, Any]:
+    """The SMAC3 script with metaconf's settings spelled out by hand (no metaconf runner, no callbacks)."""
+    import smac
+    from smac.initial_design import SobolInitialDesign
+    from smac.model.random_forest import RandomForest
+
+    from metaconf.data.load import load_dataset
+    from metaconf.space.builtin import build_space
+    from metaconf.targets.evaluate import Evaluator
+
+    t0 = time.perf_counter()
+    seed = config.execution.seed
+    dataset = load_dataset(config, root)
+    evaluator = Evaluator(config, dataset, seed=seed)
+    space = build_space(config, root)
+    multi_fidelity = config.is_multi_fidelity()
+
+    if multi_fidelity:
+
+        def target(cfg: Any, seed: int = 0, budget: float | None = None) -> float:
+            return evaluator.cost(dict(cfg), seed=seed, budget=budget)
+
+    else:
+
+        def target(cfg: Any, seed: int = 0) -> float:  # type: ignore[misc]
+            return evaluator.cost(dict(cfg), seed=seed)
+
+    scenario = smac.Scenario(
+        space,
+        name="metaconf",  # the run name changes SMAC's results: use the one metaconf uses
+        output_directory=root / "handwritten",
+        deterministic=True,
+        crash_cost=evaluator.metric.worst_cost,
+        n_trials=config.stopping.n_trials,
+        seed=seed,
+        min_budget=0.1 if multi_fidelity else None,
+        max_budget=1.0 if multi_fidelity else None,
+    )
+    facade_cls = {
+        "bo": smac.HyperparameterOptimizationFacade,
+        "random": smac.RandomFacade,
+        "bo_gp": smac.BlackBoxFacade,
+        "hyperband": smac.MultiFidelityFacade,
+    }[config.optimizer.kind.value]
+    kwargs: dict[str, Any] = {}
+    if config.optimizer.kind.value in ("bo", "hyperband"):
+        kwargs["model"] = RandomForest(
+            configspace=space, seed=seed, log_y=True, n_trees=10, ratio_features=1.0,
+            min_samples_split=2, min_samples_leaf=1, max_depth=2**20, bootstrapping=True, n_jobs=1,
+        )  # fmt: skip
+    if config.optimizer.kind.value == "hyperband":
+        kwargs["intensifier"] = smac.MultiFidelityFacade.get_intensifier(scenario, eta=3)
+    if config.optimizer.kind.value in ("hyperband", "random"):
+        # metaconf's default initial design is Sobol for every optimizer; these facades default to others
+        kwargs["initial_design"] = SobolInitialDesign(scenario)
+    facade = facade_cls(scenario, target, overwrite=True, logging_level=40, **kwargs)
+    t_search = time.perf_counter()
+    incumbent = facade.optimize()
+    search = time.perf_counter() - t_search
+    total = time.perf_counter() - t0
+    values = {k: (v.item() if hasattr(v, "item") else v) for k, v in dict(incumbent).items()}
+    return {
+        "search_s": search,
+        "total_s": total,
+        "config": values,
+        "cost": facade.runhistory.get_cost(incumbent),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", default="breast_cancer")
+    parser.add_argument("--models", default="random_forest,linear")
+    parser.add_argument("--optimizer", default="bo", choices=["bo", "random", "bo_gp", "hyperband"])
+    parser.add_argument("--n-trials", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    rows: dict[str, list[dict[str, Any]]] = {"metaconf": [], "smac": []}
+    with tempfile.TemporaryDirectory(prefix="metaconf-overhead-") as tmp:
+        root = Path(tmp)
+        config = make_config(args, str(root))
+        for repeat in range(args.repeats):
+            order = ["metaconf", "smac"] if repeat % 2 == 0 else ["smac", "metaconf"]
+            for side in order:
+                result = run_metaconf(config, root) if side == "metaconf" else run_handwritten(config, root)
+                rows[side].append(result)
+                print(
+                    f"repeat {repeat + 1} {side:>8}: search {result['search_s']:.2f} s, total {result['total_s']:.2f} s"
+                )
+
+    def median(side: str, key: str) -> float:
+        return statistics.median(r[key] for r in rows[side])
+
+    search_ratio = median("metaconf", "search_s") / median("smac", "search_s")
+    total_ratio = median("metaconf", "total_s") / median("smac", "total_s")
+    same = all(m["config"] == s["config"] for m, s in zip(rows["metaconf"], rows["smac"], strict=True))
+    print()
+    print(
+        f"{args.optimizer} on {args.demo}, {args.n_trials} trials, seed {args.seed}, median of {args.repeats}"
+    )
+    print(f"search wall time : metaconf {median('metaconf', 'search_s'):.2f} s / SMAC3 {median('smac', 'search_s'):.2f} s"
+          f" = ratio {search_ratio:.3f}")  # fmt: skip
+    print(f"end to end       : metaconf {median('metaconf', 'total_s'):.2f} s / SMAC3 {median('smac', 'total_s'):.2f} s"
+          f" = ratio {total_ratio:.3f} (metaconf also evaluates the incumbent on the test set and plots)")  # fmt: skip
+    print(
+        f"incumbent cost   : metaconf {rows['metaconf'][0]['cost']:.6f} / SMAC3 {rows['smac'][0]['cost']:.6f}"
+    )
+    print(f"same incumbent   : {same}")
+    print(f"incumbent        : {rows['metaconf'][0]['config']}")
+
+
+if __name__ == "__main__":
+    main()
