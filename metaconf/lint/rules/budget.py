@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from metaconf.config.model import InitialDesignKind, OptimizerKind
 from metaconf.config.units import format_duration, format_memory
@@ -76,6 +78,9 @@ class SpaceSummary:
 
     n_hyperparameters: int
     n_categorical: int
+    max_configurations: float
+    """An upper bound on the distinct configurations (inf with any float hyperparameter): the product of each
+    hyperparameter's number of values, one more for a conditional one (inactive); forbiddens only lower it."""
 
 
 def space_summary(ctx: LintContext) -> SpaceSummary | None:
@@ -92,15 +97,34 @@ def space_summary(ctx: LintContext) -> SpaceSummary | None:
 
             from metaconf.space.builtin import build_space
 
-            hyperparameters = list(build_space(ctx.config, ctx.document.base_dir).values())
+            space = build_space(ctx.config, ctx.document.base_dir)
+            hyperparameters = list(space.values())
+            conditional = set(space.conditional_hyperparameters)
             summary = SpaceSummary(
                 n_hyperparameters=len(hyperparameters),
                 n_categorical=sum(isinstance(hp, CategoricalHyperparameter) for hp in hyperparameters),
+                max_configurations=math.prod(
+                    _n_values(hp) + (1 if hp.name in conditional else 0) for hp in hyperparameters
+                ),
             )
         except Exception:  # a space that does not build is reported by the MC2xx rules, not here
             summary = None
     ctx.cache[key] = summary
     return summary
+
+
+def _n_values(hyperparameter: Any) -> float:
+    """How many values a ConfigSpace hyperparameter can take (inf for a float range)."""
+    for attribute in ("choices", "sequence"):
+        values = getattr(hyperparameter, attribute, None)
+        if values is not None:
+            return len(values)
+    lower, upper = getattr(hyperparameter, "lower", None), getattr(hyperparameter, "upper", None)
+    if lower is None or upper is None:
+        return 1  # a constant
+    if isinstance(lower, int | np.integer) and isinstance(upper, int | np.integer):
+        return int(upper) - int(lower) + 1
+    return math.inf
 
 
 @dataclass(frozen=True)
@@ -934,4 +958,122 @@ def initial_design_with_random_search(ctx: LintContext) -> Iterator[Violation]:
             safe=False,
         ),
         key=True,
+    )
+
+
+@rule(
+    "MC315",
+    "n-trials-exceed-space-size",
+    severity=Severity.warning,
+    summary="More trials than the search space has distinct configurations.",
+    tools=["smac"],
+)
+def n_trials_exceed_space_size(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    Counts the distinct configurations of a search space without continuous hyperparameters (an upper
+    bound: the product of every hyperparameter's values, one more for a conditional one) and compares it
+    with `stopping.n_trials`.
+
+    ## Why is this bad?
+    SMAC evaluates each configuration once. When the space runs out, it stops with `Could not return a new
+    configuration after 16 retries` before `n_trials` (SMAC3 #1088, #1160), often after long, futile
+    retries; the walltime and trial count planned for the run no longer describe it. On a space this small,
+    evaluating every configuration (a grid) is both cheaper and exhaustive.
+
+    ## Example
+    ```yaml
+    search_space:
+      models: [k_nearest_neighbors]
+      overrides:
+        k_nearest_neighbors:
+          n_neighbors: {lower: 1, upper: 10, log: false}
+    stopping:
+      n_trials: 100
+    ```
+
+    ## Use instead
+    ```yaml
+    search_space:
+      models: [k_nearest_neighbors]
+      overrides:
+        k_nearest_neighbors:
+          n_neighbors: {lower: 1, upper: 10, log: false}
+    stopping:
+      n_trials: 30
+    ```
+
+    ## Fix safety
+    Lowering `n_trials` to the number of configurations is unsafe: it is an upper bound, and forbidden
+    clauses or conditions may leave fewer.
+
+    ## References
+    - SMAC-FACTS.md, "Initial design": "Could not return a new configuration after 16 retries" (SMAC3 #1088,
+      #1160)
+    - https://github.com/automl/SMAC3/issues/1088
+    """
+    config = config_of(ctx)
+    n_trials = config.stopping.n_trials
+    if n_trials is None or n_trials <= 1:
+        return
+    summary = space_summary(ctx)
+    if summary is None or not math.isfinite(summary.max_configurations) or n_trials <= summary.max_configurations:
+        return
+    most = int(summary.max_configurations)
+    yield Violation(
+        ("stopping", "n_trials"),
+        f"`stopping.n_trials` ({n_trials}) is more than the search space's {most} distinct configurations; "
+        "SMAC stops early when it cannot find a new one",
+        fix=Fix(f"Set `stopping.n_trials` to {most}", (Edit(("stopping", "n_trials"), most),), safe=False),
+    )
+
+
+@rule(
+    "MC316",
+    "trial-limit-on-dask-cluster",
+    severity=Severity.info,
+    summary="A per-trial time limit on an external Dask cluster, where SMAC may never run a trial.",
+    tools=["smac"],
+)
+def trial_limit_on_dask_cluster(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    Notes `stopping.trial_walltime` together with `execution.dask_scheduler`.
+
+    ## Why is this bad?
+    SMAC enforces per-trial limits with pynisher, which starts a subprocess inside the Dask worker. On
+    clusters whose workers may not fork (SMAC3 #1020: Dask on SLURM) no trial ever runs and the search
+    waits until its walltime. Try a short run on the cluster first, or enforce the limit in the job
+    scheduler.
+
+    ## Example
+    ```yaml
+    stopping:
+      trial_walltime: 5m
+    execution:
+      dask_scheduler: tcp://10.0.0.5:8786
+    ```
+
+    ## Use instead
+    ```yaml
+    stopping:
+      walltime: 2h
+    execution:
+      dask_scheduler: tcp://10.0.0.5:8786
+    ```
+
+    ## Fix safety
+    No automatic fix; the finding is informational.
+
+    ## References
+    - SMAC-FACTS.md, "Parallel (Dask)": SMAC3 #1020
+    - https://github.com/automl/SMAC3/issues/1020
+    """
+    config = config_of(ctx)
+    if config.execution.dask_scheduler is None or config.stopping.trial_walltime is None:
+        return
+    yield Violation(
+        ("stopping", "trial_walltime"),
+        "per-trial limits start a pynisher subprocess inside each Dask worker; on some clusters (SLURM, "
+        "SMAC3 #1020) no trial then runs: try a short run first",
     )
