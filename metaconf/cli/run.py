@@ -17,6 +17,7 @@ from metaconf.errors import UsageError
 
 if TYPE_CHECKING:
     from metaconf.config.model import Config
+    from metaconf.targets.smac.compile import SmacPlan
 
 
 def load_checked_config(path: Path) -> tuple[Config, Path]:
@@ -128,11 +129,19 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *,
         err.print(f"[bold]metaconf run[/]: {config.optimizer.kind.value} on {run_dir}")
     with _Progress(err, enabled=show_progress) as progress:
         request.on_trial = progress.update
+
+        def on_plan(plan: SmacPlan) -> None:
+            if not quiet:
+                for note in plan.notes:
+                    err.print(f"[dim]note:[/] {note}")
+            progress.set_total(int(plan.scenario["n_trials"]))
+
+        request.on_plan = on_plan
         outcome = run_smac(config, base_dir, run_dir, request)
     results = outcome.results
     if not quiet:
-        for note in outcome.notes:
-            err.print(f"[dim]note:[/] {note}")
+        for note in outcome.notes[len(outcome.plan.notes) :]:
+            err.print(f"[yellow]note:[/] {note}")
         output_console().print(summary_table(results, run_dir))
     if results.status == "interrupted":
         err.print(
@@ -169,6 +178,10 @@ class _Progress:
             self._bar = bar
         return self
 
+    def set_total(self, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)  # type: ignore[attr-defined]
+
     def update(self, record: object, state: object) -> None:
         if self._bar is None:
             return
@@ -176,8 +189,7 @@ class _Progress:
 
         assert isinstance(record, TrialRecord)
         best = "" if record.incumbent_score is None else f"best {record.incumbent_score:.4g}"
-        total = getattr(state, "n_trials", None)
-        self._bar.update(self._task, completed=record.trial, total=total, best=best)  # type: ignore[attr-defined]
+        self._bar.update(self._task, completed=record.trial, best=best)  # type: ignore[attr-defined]
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -308,6 +308,9 @@ class RunRequest:
     progress: bool = False
     """Show a progress bar (the CLI passes whether stderr is a terminal and not --quiet)."""
     on_trial: Callable[[rr.TrialRecord, SearchState], None] | None = None
+    """Called after every trial (progress displays)."""
+    on_plan: Callable[[SmacPlan], None] | None = None
+    """Called once the plan is compiled, before the search starts (to show notes and the trial total)."""
 
 
 def apply_overrides(config: Config, request: RunRequest) -> Config:
@@ -419,6 +422,8 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     space = build_space(config, base_dir)
     warm = [normalize_warm_start(space, values) for values in config.initial_design.warm_start]
     plan = compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm)
+    if request.on_plan is not None:
+        request.on_plan(plan)
 
     dataset_info = {
         "name": dataset.name,
