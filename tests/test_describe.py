@@ -275,3 +275,55 @@ def test_to_dict_is_json() -> None:
 
 def test_deterministic() -> None:
     assert parse_description(OPENML_CREDIT_G).to_dict() == parse_description(OPENML_CREDIT_G).to_dict()
+
+
+SPAMBASE = """\
+SPAM E-mail Database. Our collection of spam e-mails came from our postmaster and individuals who had filed spam.
+(b) Determine whether a given email is spam or not.
+(c) ~7% misclassification error. False positives (marking good mail as spam) are very undesirable. If we insist
+on zero false positives in the training/testing set, 20-25% of the spam passed through the filter.
+"""
+
+PIMA = """\
+Pima Indians Diabetes Database. All patients here are females at least 21 years old of Pima Indian heritage.
+Class variable (0 or 1). Results: Its sensitivity and specificity are both 76% on the remaining 192 instances.
+"""
+
+BANK = """\
+The data is related with direct marketing campaigns (phone calls) of a Portuguese banking institution. The
+classification goal is to predict if the client will subscribe a term deposit (variable y). The campaigns ran
+over 2 years; calls lasted 5 minutes on average.
+"""
+
+
+def test_spambase_false_positives_are_a_precision_wish_and_the_error_rate_a_result() -> None:
+    facts = parse_description(SPAMBASE)
+    assert (facts.metric_hints[0].metric, facts.metric_hints[0].strength) == ("accuracy", "reported")
+    assert facts.suggested_metric is not None and facts.suggested_metric.metric == "f1"
+    assert "very undesirable" in facts.suggested_metric.evidence.text
+
+
+def test_reported_sensitivity_and_time_words_in_data_descriptions() -> None:
+    assert parse_description(PIMA).suggested_metric is None
+    bank = parse_description(BANK)
+    assert bank.time_limits == () and bank.suggested_metric is None
+
+
+def test_real_openml_descriptions_state_no_task_facts() -> None:
+    """The descriptions scikit-learn ships with its OpenML fixtures (iris, titanic, adult, ...): a citation
+    title with "Accuracy" in it is not a metric wish, and none states costs or a time budget."""
+    import gzip
+    from pathlib import Path
+
+    import sklearn
+
+    folder = Path(sklearn.__file__).parent / "datasets" / "tests" / "data" / "openml"
+    files = sorted(folder.glob("id_*/api-v1-jd-*.json.gz"))
+    if not files:
+        pytest.skip("scikit-learn's OpenML fixtures are not installed")
+    for path in files:
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            description = json.load(handle)["data_set_description"].get("description", "")
+        facts = parse_description(description)
+        assert facts.cost_matrix is None and facts.time_limits == (), path
+        assert facts.suggested_metric is None, (path, facts.metric_hints)

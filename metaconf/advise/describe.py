@@ -14,8 +14,8 @@ its evidence and a user can see why a value was chosen. What it extracts:
 * **metric hints** ("recall", "precision", "F1", "AUC", "calibrated probabilities" -> ``log_loss``,
   "balanced accuracy", "RMSE", ...), each mapped to the closest :class:`~metaconf.config.model.Metric`,
   marked ``explicit`` (an intent word such as *optimise*, *evaluate by*, *care about* is in the sentence),
-  ``mention``, ``reported`` (a past result such as "85% accuracy": not a wish) or ``negated`` ("accuracy is
-  misleading", "rather than accuracy");
+  ``mention``, ``reported`` (a past result such as "85% accuracy", or a paper title in a citation: not a
+  wish) or ``negated`` ("accuracy is misleading", "rather than accuracy");
 * the **positive class** and a **target column** mention (checked against ``classes`` / ``columns`` when
   given);
 * **time limits** ("in 20 minutes", "a 1 hour budget", "each model must train in under 30 s" -> per trial);
@@ -290,17 +290,22 @@ _METRIC_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("rmse", r"\bRMSE\b|root[ -]mean[ -]squared?[ -]error|\bMSE\b|mean[ -]squared?[ -]error", ""),
     ("mae", r"\bMAE\b|mean[ -]absolute[ -]error", ""),
     ("r2", r"\bR\^?2\b|\bR²|R[- ]squared|coefficient of determination|explained variance", ""),
-    ("accuracy", r"\baccuracy\b|\berror rate\b|classification error|correctly classified|\bpercent correct\b", ""),
+    ("accuracy", r"\baccuracy\b|\berror rate\b|\b(?:mis)?classification error|correctly classified|\bpercent correct\b", ""),
 )
 _METRIC_RES = tuple((metric, re.compile(pattern, re.IGNORECASE), reason) for metric, pattern, reason in _METRIC_PATTERNS)
 
 _INTENT = re.compile(
     r"\b(?:optimi[sz]\w*|maximi[sz]\w*|minimi[sz]\w*|evaluat\w*|measured? (?:by|with|in|using)|metric|"
     r"scored?|judged?|care (?:most )?about|we want|want to|should|must|important|priority|prioriti[sz]\w*|"
-    r"focus(?:ed)? on|goal|objective|aim|target|need|use|using|based on|in terms of|matters?)\b",
+    r"focus(?:ed)? on|goal|objective|aim|need|in terms of|matters?)\b",
     re.IGNORECASE,
 )
 _REPORTED = re.compile(r"\d+(?:\.\d+)?\s*%|\b0?\.\d+\b|\b\d{2}(?:\.\d+)?\s*percent\b", re.IGNORECASE)
+_CITATION = re.compile(
+    r"\bplease cite\b|\bcit(?:e|ation)\b|\bproceedings\b|\bjournal\b|\bconference\b|\bet al\b|\bdoi\b|"
+    r"\bisbn\b|\bvol\.|\bpp\.|\bin proc\b|\bpublished\b|\btechnical report\b|\bpast usage\b",
+    re.IGNORECASE,
+)
 
 
 def _metric_hints(doc: _Text) -> list[MetricHint]:
@@ -317,7 +322,11 @@ def _metric_hints(doc: _Text) -> list[MetricHint]:
                 strength: Strength
                 if _negated(sentence, match.start(), match.end()):
                     strength = "negated"
-                elif _REPORTED.search(window) and not _INTENT.search(sentence[: match.start()]):
+                elif _CITATION.search(sentence) or (
+                    # a figure next to the metric, or anywhere in a sentence that states no wish: a result
+                    (_REPORTED.search(window) and not _INTENT.search(sentence[: match.start()]))
+                    or (_REPORTED.search(sentence) and not _INTENT.search(sentence))
+                ):
                     strength = "reported"
                 elif _INTENT.search(sentence):
                     strength = "explicit"
