@@ -315,3 +315,13 @@ def test_user_space_estimator_is_scaled_and_roc_auc_uses_decision_scores():
     assert not hasattr(model, "predict_proba")  # LinearSVC: decision scores only
     assert "scale" in model["preprocess"].named_transformers_["numeric"].named_steps
     assert evaluation.cost < 0.02  # scaled linear SVM on breast cancer: AUC > 0.98
+
+
+def test_a_class_with_a_single_row_still_evaluates():
+    rng = np.random.default_rng(0)
+    y = pd.Series(["a"] * 40 + ["b"] * 39 + ["rare"], name="label")
+    X = pd.DataFrame({"x": rng.normal(size=80) + (y == "b") * 2, "z": rng.normal(size=80)})
+    for resampling in ({"strategy": "holdout"}, {"strategy": "cv", "folds": 3}):
+        ev = Evaluator(make_config(resampling=resampling), Dataset(X, y, "t", "t", "classification"), seed=0)
+        assert ev.classes == ("a", "b", "rare")
+        assert 0 <= ev.cost({"model": "linear"}) <= 0.5

@@ -8,6 +8,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from metaconf.config.model import Config
@@ -253,3 +255,35 @@ def test_proba_shape_is_checked():
     spec = MetricSpec("log_loss", False, True, 0.0, 3.0, ("a", "b", "c"))
     with pytest.raises(ValueError, match="one column per class"):
         spec.cost(["a"], y_proba=[[0.5, 0.5]])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    costs=st.lists(st.lists(st.floats(0, 10), min_size=3, max_size=3), min_size=3, max_size=3),
+    weights=st.lists(st.lists(st.floats(0.01, 1), min_size=3, max_size=3), min_size=1, max_size=20),
+)
+def test_bayes_decision_minimises_the_expected_cost_of_every_row(costs, weights):
+    spec = MetricSpec(
+        "expected_cost", False, True, 0.0, 10.0, ("a", "b", "c"), None, tuple(map(tuple, costs))
+    )
+    proba = np.asarray(weights) / np.sum(weights, axis=1, keepdims=True)
+    expected = proba @ np.asarray(costs)  # expected cost of predicting each class, per row
+    chosen = [("a", "b", "c").index(d) for d in spec.decide(proba)]
+    assert np.allclose(expected[np.arange(len(proba)), chosen], expected.min(axis=1))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    metric=st.sampled_from(["accuracy", "balanced_accuracy", "roc_auc", "log_loss", "f1"]),
+    labels=st.lists(st.sampled_from(["x", "y", "z"]), min_size=4, max_size=30),
+    seed=st.integers(0, 1000),
+)
+def test_every_classification_cost_stays_within_best_and_worst(metric, labels, seed):
+    y = np.asarray(labels, dtype=object)
+    if len(set(labels)) < 2:
+        return
+    raw = np.random.default_rng(seed).random((len(y), 3))
+    proba = raw / raw.sum(axis=1, keepdims=True)
+    spec = metric_for(make_config(metric), ("x", "y", "z"), pd.Series(y))
+    cost = spec.cost(y, y_pred=spec.decide(proba), y_proba=proba)
+    assert spec.best_cost <= cost <= spec.worst_cost and math.isfinite(cost)

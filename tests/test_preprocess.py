@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from metaconf.errors import UsageError
 from metaconf.targets.preprocess import (
@@ -99,6 +101,12 @@ def test_unseen_categories_and_new_gaps_at_test_time():
     assert Z[0, age] == Z[2, age] == np.nanmedian(X["age"])  # NaN and inf imputed with the training median
 
 
+def test_huge_numbers_stay_finite_after_scaling():
+    X = pd.DataFrame({"x": [0.0, 3.4e170, 1.0, -1e300, 2.0, np.nan]})
+    Z = build_preprocessor(X, scale=True).fit_transform(X)
+    assert np.isfinite(Z).all()
+
+
 def test_scaling_only_when_asked():
     X = mixed_frame()
     names_scaled = build_preprocessor(X, scale=True).fit(X)
@@ -175,3 +183,31 @@ def test_integer_columns_that_are_features_are_kept():
     X = pd.DataFrame({"rooms": np.random.default_rng(1).permutation(30), "size": np.arange(30.0)})
     kinds = {c.name: c.kind for c in plan_columns(X).columns}
     assert kinds == {"rooms": "numeric", "size": "numeric"}  # distinct but unsorted ints; a sorted float
+
+
+_cells = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-5, 5),
+    st.sampled_from(["a", "b", "c", "2021-01-02", "?", "", "long text with several words in it here"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    columns=st.lists(st.lists(_cells, min_size=12, max_size=12), min_size=1, max_size=5),
+    unseen=st.lists(_cells, min_size=1, max_size=1),
+)
+def test_any_frame_either_transforms_to_finite_numbers_or_says_why_not(columns, unseen):
+    X = pd.DataFrame({f"c{i}": pd.Series(col, dtype=object) for i, col in enumerate(columns)})
+    try:
+        pre = build_preprocessor(X, scale=True)
+    except UsageError as error:
+        assert "no feature column is usable" in error.message
+        return
+    Z = pre.fit_transform(X)
+    assert Z.shape[0] == 12 and np.isfinite(Z).all()
+    test = X.head(2).copy()
+    test.iloc[0, 0] = unseen[0]  # anything at prediction time: unseen category, NaN, inf, another type
+    assert np.isfinite(pre.transform(test)).all()

@@ -8,8 +8,9 @@ validation or test rows).
 ========================  =====================================================================================
 column                    treatment
 ========================  =====================================================================================
-numeric                   float; ``inf`` -> missing; median imputation (+ a missing-indicator column when the
-                          training rows have gaps); ``StandardScaler`` when the model needs scaling
+numeric                   float; ``inf`` -> missing; magnitudes clipped at 1e100; median imputation (+ a
+                          missing-indicator column when the training rows have gaps); ``StandardScaler`` when
+                          the model needs scaling
 numbers stored as text    as numeric (>= 95 % of the values parse as numbers, e.g. a CSV with ``?`` for missing)
 categorical / bool /      values as strings; most-frequent imputation; one-hot with unseen categories encoded
 object                    as all zeros. High cardinality (> 10 distinct values): categories seen fewer than 5
@@ -56,6 +57,8 @@ MAX_CATEGORIES = 32
 """At most this many one-hot columns per high-cardinality column (the last one: infrequent)."""
 PARSE_FRACTION = 0.95
 """Text columns whose values parse as numbers / dates at least this often are numeric / datetime."""
+FLOAT_LIMIT = 1e100
+"""Numeric values are clipped to +-FLOAT_LIMIT (squares must stay finite for scaling and linear models)."""
 MISSING_MARKERS = frozenset({"", "?", "-", "na", "n/a", "nan", "null", "none", "missing"})
 """Values in a numbers-as-text column that mean "missing" (they become NaN)."""
 ID_UNIQUE_RATIO = 0.95
@@ -250,6 +253,8 @@ def _to_float(frame: pd.DataFrame) -> np.ndarray:
         frame.apply(lambda col: pd.to_numeric(col, errors="coerce")).to_numpy(dtype=float, na_value=np.nan)
     )
     values[~np.isfinite(values)] = np.nan
+    # beyond ~1e154 the scaler's variance overflows to inf; magnitudes this large carry order, not size
+    np.clip(values, -FLOAT_LIMIT, FLOAT_LIMIT, out=values)
     return values
 
 
