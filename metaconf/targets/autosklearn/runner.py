@@ -168,6 +168,7 @@ def run_autosklearn(
     from metaconf.targets.smac.runner import clear_run_directory, decide_existing
 
     env = ready_env(env_root)
+    run_dir = run_dir.resolve()  # the worker runs in another working directory
     started_wall = rr.utc_now()
     t0 = time.monotonic()
     config_hash = rr.config_sha256(config)
@@ -177,8 +178,7 @@ def run_autosklearn(
     evaluator = Evaluator(config, dataset, seed=seed)
     metric = evaluator.metric
     train_y = dataset.y.reset_index(drop=True).iloc[evaluator.train_rows]
-    # Absolute: the worker runs in another directory and writes its files under plan.worker.output_dir.
-    plan = compile_autosklearn(config, run_dir=run_dir.resolve(), seed=seed, classes=evaluator.classes, y=train_y)
+    plan = compile_autosklearn(config, run_dir=run_dir, seed=seed, classes=evaluator.classes, y=train_y)
 
     decision = decide_existing(run_dir, config_hash, config.execution.on_existing, request)
     if decision == "resume":
@@ -350,7 +350,9 @@ def run_autosklearn(
     rr.write_results(run_dir, results, trials, plot=bool(trials))
     if results.status == "failed":
         hint = f"its log is {tool_dir / LOG_FILE} (auto-sklearn's own: {tool_dir / 'autosklearn.log'})"
-        if raw.get("error_kind") == "dummy_only":
+        if raw.get("error_kind") == "dummy_failed":
+            hint = f"raise `stopping.trial_memory` (auto-sklearn's log: {tool_dir / 'autosklearn.log'})"
+        elif raw.get("error_kind") == "dummy_only":
             hint = (
                 "raise `stopping.trial_walltime` (every run hit the per-run limit?) or `stopping.trial_memory` "
                 f"(memory-outs?); see {run_dir / LEADERBOARD_FILE} and {tool_dir / 'autosklearn.log'}"

@@ -328,6 +328,26 @@ def _run_statuses(automl: Any) -> dict[str, int]:
     return counts
 
 
+def _best_effort(function: Any, *args: Any) -> Any:
+    """Reports that auto-sklearn cannot always give (its ``leaderboard`` raises a KeyError when no pipeline
+    succeeded): log the error, carry on with None, so the real reason reaches the user."""
+    try:
+        return function(*args)
+    except Exception:
+        traceback.print_exc()
+        return None
+
+
+def _single_best_cost(automl: Any) -> float | None:
+    costs = [
+        _finite(value.cost)
+        for value in automl.automl_.runhistory_.data.values()
+        if STATUS_NAMES.get(value.status.name) == "success"
+    ]
+    finite = [c for c in costs if c is not None]
+    return min(finite) if finite else None
+
+
 def _leaderboard(automl: Any) -> list[dict[str, Any]]:
     board = automl.leaderboard(detailed=True, ensemble_only=False).reset_index()
     records = []
@@ -452,15 +472,13 @@ def run(spec_path: str) -> int:
         emit("fit_finished", fit_s=result["timings"]["fit_s"])
 
         statuses = _run_statuses(automl)
-        leaderboard = _leaderboard(automl)
         result["runs"] = {"total": sum(statuses.values()), "by_status": statuses}
+        result["single_best_cost"] = _single_best_cost(automl)
+        leaderboard = _best_effort(_leaderboard, automl) or []
         result["leaderboard"] = leaderboard
-        result["ensemble"] = _ensemble(automl, leaderboard)
-        successful = [r for r in leaderboard if r.get("status") in ("StatusType.SUCCESS", "StatusType.DONOTADVANCE")]
-        costs = [c for c in (_finite(r.get("cost")) for r in successful) if c is not None]
-        result["single_best_cost"] = min(costs) if costs else None
+        result["ensemble"] = _best_effort(_ensemble, automl, leaderboard) or []
         result["ensemble_validation_cost"] = _ensemble_validation_cost(automl)
-        result["sprint_statistics"] = automl.sprint_statistics()
+        result["sprint_statistics"] = _best_effort(automl.sprint_statistics)
 
         failure = _dummy_only(automl, statuses)
         if failure is not None:
@@ -485,8 +503,7 @@ def run(spec_path: str) -> int:
             exit_code = EXIT_OK
     except Exception as error:  # everything inside fit: report it, keep what was evaluated
         traceback.print_exc()
-        result["error"] = f"{type(error).__name__}: {error}"
-        result["error_kind"] = "exception"
+        result["error"], result["error_kind"] = _explain_error(error, plan)
         if _STOP_SIGNAL is not None:
             result["status"], result["stop_reason"] = "interrupted", _STOP_SIGNAL
     finally:
@@ -501,6 +518,26 @@ def run(spec_path: str) -> int:
         _write_json(result_path, result)
         emit("result", path=result_path, status=result["status"])
     return exit_code
+
+
+def _explain_error(error: BaseException, plan: dict[str, Any]) -> tuple[str, str]:
+    """A one-line reason for an exception out of ``fit``, and its kind (the full traceback is in the log)."""
+    import re
+
+    text = str(error)
+    if "Dummy prediction failed" in text:
+        state = re.search(r"run state StatusType\.(\w+)", text)
+        detail = re.search(r"error message: (.*?)(?:\\n|\n|$)", text)
+        message = re.sub(r"\\+", "", detail.group(1)).strip() if detail else ""  # repr escapes, nested twice
+        why = (state.group(1) if state else "failed") + (f": {message}" if message else "")
+        limit = plan["constructor_kwargs"].get("memory_limit")
+        return (
+            f"auto-sklearn's dummy model already failed ({why}); most often the memory limit ({limit} MB per "
+            "job) is too small for the data",
+            "dummy_failed",
+        )
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return f"{type(error).__name__}: {first[:400]}", "exception"
 
 
 def _limit_reason(plan: dict[str, Any], reporter: TrialReporter) -> str:
