@@ -455,9 +455,6 @@ def test_compile_command_formats(tmp_path: Path) -> None:
     assert as_python.exit_code == 0
     compile(as_python.stdout, "<plan>", "exec")
     assert "HyperparameterOptimizationFacade(scenario, target" in as_python.stdout
-    other_tool = write_config(tmp_path, "ask", {"tool": "auto-sklearn", "data": {"demo": "iris"}})
-    refused = cli.invoke(app, ["compile", str(other_tool)])
-    assert refused.exit_code == 2 and "tool: auto-sklearn" in refused.stderr
 
 
 def test_overwrite_and_resume_exclude_each_other(tmp_path: Path) -> None:
