@@ -325,3 +325,14 @@ def test_a_class_with_a_single_row_still_evaluates():
         ev = Evaluator(make_config(resampling=resampling), Dataset(X, y, "t", "t", "classification"), seed=0)
         assert ev.classes == ("a", "b", "rare")
         assert 0 <= ev.cost({"model": "linear"}) <= 0.5
+
+
+def test_evaluator_pickles_and_leaves_the_dataset_alone():
+    import pickle
+
+    data = demo("iris")
+    numbered = Dataset(data.X.set_axis(range(4), axis=1), data.y, "iris", "t", "classification")
+    ev = Evaluator(make_config("iris"), numbered, seed=0)
+    assert list(numbered.X.columns) == [0, 1, 2, 3]  # the caller's frame keeps its names
+    again = pickle.loads(pickle.dumps(ev))
+    assert again.cost({"model": "linear"}) == ev.cost({"model": "linear"})

@@ -133,9 +133,9 @@ class Evaluator:
                 f"{dataset.task_type} ({dataset.y.nunique()} distinct values in {len(dataset.y)} rows)",
                 f"set `task.type: {dataset.task_type}` (or `task.type: {self._task_type}` if that is what you mean)",
             )
-        X = dataset.X.copy()
+        X = dataset.X
         if not all(isinstance(c, str) for c in X.columns):
-            X.columns = [str(c) for c in X.columns]
+            X = X.set_axis([str(c) for c in X.columns], axis=1)  # a new frame: the caller's stays as it was
         y = _clean_target(dataset.y.reset_index(drop=True), self._task_type)
         X = X.reset_index(drop=True)
         if len(X) != len(y):
@@ -158,7 +158,9 @@ class Evaluator:
             self._train_rows, self._test_rows = np.sort(train_rows), np.sort(test_rows)
         else:
             self._train_rows, self._test_rows = rows, rows[:0]
-        self._X, self._y = X, y
+        # the search rows and the test rows, each copied once; the full frame is not kept (memory on big data)
+        self._X_test = X.iloc[self._test_rows].reset_index(drop=True)
+        self._y_test = y.iloc[self._test_rows].reset_index(drop=True)
         self._X_train = X.iloc[self._train_rows].reset_index(drop=True)
         self._y_train = y.iloc[self._train_rows].reset_index(drop=True)
         self._plan = plan_columns(self._X_train)
@@ -279,9 +281,8 @@ class Evaluator:
         fit_seconds = time.perf_counter() - started
         test_cost: float | None = None
         if len(self._test_rows):
-            X_test, y_test = self._X.iloc[self._test_rows], self._y.iloc[self._test_rows]
             with _quiet_single_thread():
-                test_cost = self._cost_of(model, X_test, y_test, clip=False)
+                test_cost = self._cost_of(model, self._X_test, self._y_test, clip=False)
         return {
             "validation_cost": validation.cost,
             "validation_score": self._metric.score(validation.cost),
