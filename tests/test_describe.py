@@ -327,3 +327,53 @@ def test_real_openml_descriptions_state_no_task_facts() -> None:
         facts = parse_description(description)
         assert facts.cost_matrix is None and facts.time_limits == (), path
         assert facts.suggested_metric is None, (path, facts.metric_hints)
+
+
+@pytest.mark.parametrize(
+    ("text", "classes"),
+    [
+        ("Use the cost matrix [[0, 1], [5, 0]] with labels [good, bad].", None),
+        ("Costs: [[0,1],[5,0]] (1 = good, 2 = bad)", None),
+        ("Misclassification costs are [[0, 1], [5, 0]] for good and bad customers.", ["bad", "good"]),
+    ],
+)
+def test_nested_list_matrix(text: str, classes: list[str] | None) -> None:
+    facts = parse_description(text, classes=classes)
+    assert facts.cost_matrix is not None and facts.cost_matrix.layout == "list"
+    assert facts.cost_matrix.as_config() == {"labels": ["good", "bad"], "costs": [[0.0, 1.0], [5.0, 0.0]]}
+
+
+def test_nested_list_without_labels_is_reported_not_guessed() -> None:
+    facts = parse_description("The cost matrix is [[0, 1], [5, 0]].")
+    assert facts.cost_matrix is None
+    assert any("without class labels" in note for note in facts.notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "classes", "positive", "fn_cost"),
+    [
+        ("Missing a fraud costs 10x more than a false alarm.", ["ok", "fraud"], "fraud", 10.0),
+        ("A false negative is five times worse than a false positive; the positive class is `sick`.", ["healthy", "sick"], "sick", 5.0),
+        ("False negatives cost 20 times as much as false positives. Positive class: 1", [0, 1], 1, 20.0),
+    ],
+)
+def test_relative_error_costs(text: str, classes: list[object], positive: object, fn_cost: float) -> None:
+    facts = parse_description(text, classes=classes)
+    assert facts.positive_class is not None and facts.positive_class.value == positive
+    assert facts.cost_matrix is not None and facts.cost_matrix.layout == "relative"
+    labels = list(facts.cost_matrix.labels)
+    assert labels[1] == positive
+    assert facts.cost_matrix.costs == ((0.0, 1.0), (fn_cost, 0.0))
+
+
+def test_three_class_table() -> None:
+    text = """Cost of errors (rows: true class, columns: predicted class):
+        low  mid  high
+low      0    1    4
+mid      1    0    1
+high     8    2    0
+"""
+    facts = parse_description(text, classes=["high", "low", "mid"])
+    assert facts.cost_matrix is not None
+    assert facts.cost_matrix.labels == ("low", "mid", "high")
+    assert facts.cost_matrix.costs[2] == (8.0, 2.0, 0.0)

@@ -54,8 +54,9 @@ class CostMatrixFact:
     labels: tuple[Label, ...]
     costs: tuple[tuple[float, ...], ...]
     evidence: Evidence
-    layout: Literal["table", "markdown", "sentences", "relative"]
-    """How the matrix was written: a plain-text table, a markdown table, per-error sentences, or a ratio."""
+    layout: Literal["table", "markdown", "list", "sentences", "relative"]
+    """How the matrix was written: a plain-text or markdown table, a nested list ``[[0, 1], [5, 0]]``,
+    per-error sentences, or a ratio of the two errors."""
     notes: tuple[str, ...] = ()
     """What the parser assumed or corrected (legend used, transposed, labels not matched to the classes)."""
 
@@ -518,7 +519,7 @@ _POSITIVE_PATTERNS = (
     re.compile(r"\bclass of interest\s*(?:is|=|:)\s*(?:the\s+)?(?:class\s+)?" + _NAME, re.IGNORECASE),
     re.compile(r"\b(?:treat|consider|use|take)\s+(?:class\s+|label\s+)?" + _NAME + r"\s+as\s+(?:the\s+)?positive\b", re.IGNORECASE),
 )  # fmt: skip
-_DETECT_VERBS = r"(?:detect|identify|catch|flag|find|spot|recogni[sz]e|screen for|predict which|predict who)\w*"
+_DETECT_VERBS = r"(?:detect|identify|catch|flag|find|spot|miss|recogni[sz]e|screen for|predict which|predict who)\w*"
 
 _TARGET_PATTERNS = (
     re.compile(r"\b(?:target|label|response|outcome|dependent|class)\s+(?:column|variable|attribute|feature|field)\s*(?:is|=|:|called|named)?\s*(?:the\s+)?(?:column\s+)?" + _NAME, re.IGNORECASE),
@@ -889,12 +890,63 @@ def _sentence_matrix(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int
 
 _TIMES = {"twice": 2.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0, "hundred": 100.0}
 _RELATIVE = re.compile(
-    r"\b(?P<first>false negatives?|false positives?|missed \w+|false alarms?)\s+(?:are|is|cost|costs|is considered|are considered)?\s*"
+    r"\b(?P<first>false negatives?|false positives?|miss(?:ed|ing)\s+(?:an?\s+|the\s+)?[\w\-]+|false alarms?)\s+"
+    r"(?:are|is|cost|costs|is considered|are considered)?\s*"
     r"(?:about\s+|roughly\s+|around\s+)?(?P<k>\d+(?:\.\d+)?|twice|two|three|four|five|ten|a hundred)\s*(?:times|x|×)?\s*"
-    r"(?:as\s+(?:costly|expensive|bad|harmful|serious)\s+as|more\s+(?:costly|expensive|harmful|serious)\s+than|worse\s+than)\s+"
-    r"(?:an?\s+)?(?P<second>false negatives?|false positives?|false alarms?)",
+    r"(?:as\s+(?:costly|expensive|bad|harmful|serious|much)\s+as|(?:more\s+(?:costly|expensive|harmful|serious)\s+|"
+    r"worse\s+|costlier\s+|more\s+)than)\s+"
+    r"(?:an?\s+|the\s+)?(?P<second>false negatives?|false positives?|false alarms?)",
     re.IGNORECASE,
 )
+_NESTED_LIST = re.compile(
+    r"\[\s*(?P<rows>\[\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\]"
+    r"(?:\s*,\s*\[\s*-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+\s*\])+)\s*,?\s*\]"
+)
+_LABEL_LIST = re.compile(
+    r"(?:labels?|classes|order(?:ed)?|rows? and columns?|rows?/columns?)\s*(?:are|is|:|=|in the order)?\s*"
+    r"[\[(]\s*(?P<labels>['\"`]?[\w\-]+['\"`]?(?:\s*,\s*['\"`]?[\w\-]+['\"`]?)+)\s*[\])]",
+    re.IGNORECASE,
+)
+
+
+def _list_matrix(doc: _Text, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact | None:
+    """A matrix written as a nested list, ``[[0, 1], [5, 0]]``, next to the word cost. Labels come from a
+    label list (``labels: [good, bad]``), a legend (``1 = good``) or, with ``classes``, the order in which the
+    sentence names the classes."""
+    for match in _NESTED_LIST.finditer(doc.text):
+        begin, end = doc.sentence_span(match.start())
+        context = doc.text[max(0, begin - 200) : min(len(doc.text), end + 200)]
+        if not _COST_CONTEXT.search(context):
+            continue
+        rows = [[float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", row)] for row in re.findall(r"\[([^\[\]]*)\]", match.group("rows"))]
+        k = len(rows)
+        if any(len(row) != k for row in rows) or any(c < 0 for row in rows for c in row) or not any(c > 0 for row in rows for c in row):
+            continue
+        labels: list[str] | None = None
+        found = _LABEL_LIST.search(context)
+        if found:
+            candidate = [v.strip().strip("'\"`") for v in found.group("labels").split(",")]
+            labels = candidate if len(candidate) == k else None
+        if labels is None:
+            legend = {code: name for code, name in _LEGEND_ITEM.findall(context)}
+            if len(legend) == k:
+                labels = list(legend.values())
+        if labels is None and classes is not None and len(classes) == k:
+            sentence = doc.text[begin:end].lower()
+            positions = {str(_plain(c)): sentence.find(str(_plain(c)).lower()) for c in classes}
+            if all(p >= 0 for p in positions.values()):
+                labels = sorted(positions, key=lambda name: positions[name])
+        if labels is None:
+            notes.append(f"a {k}x{k} cost matrix was found without class labels; name them, e.g. `labels: [a, b]`")
+            continue
+        return CostMatrixFact(
+            labels=tuple(labels),
+            costs=tuple(tuple(row) for row in rows),
+            evidence=Evidence(text=" ".join(doc.text[begin:end].split()), start=begin, end=end),
+            layout="list",
+            notes=("rows are the true class and columns the predicted class (the OpenML convention)",),
+        )
+    return None
 
 
 def _relative_matrix(
@@ -905,7 +957,7 @@ def _relative_matrix(
         match = _RELATIVE.search(sentence)
         if not match:
             continue
-        first = "fn" if "negative" in match.group("first").lower() or "missed" in match.group("first").lower() else "fp"
+        first = "fn" if "negative" in match.group("first").lower() or "miss" in match.group("first").lower() else "fp"
         second = "fn" if "negative" in match.group("second").lower() else "fp"
         if first == second:
             continue
@@ -913,8 +965,8 @@ def _relative_matrix(
         ratio = _TIMES.get(raw) or float(raw)
         if classes is None or len(classes) != 2 or positive is None:
             notes.append(
-                f"the text says {match.group('first')} cost {match.group('k')} times {match.group('second')}; "
-                "a cost matrix needs the two classes and the positive class"
+                f"the text weighs the two errors (\"{' '.join(match.group(0).split())}\"); turning that into a cost "
+                "matrix needs the two classes and the positive class"
             )
             return None
         negative = next(_plain(c) for c in classes if _plain(c) != positive)
@@ -976,6 +1028,8 @@ def parse_description(
     pairs = _pairs_from_sentences(doc)
     matrices = _table_matrices(doc, pairs)
     cost_matrix: CostMatrixFact | None = matrices[0] if matrices else None
+    if cost_matrix is None:
+        cost_matrix = _list_matrix(doc, classes, notes)
     if cost_matrix is None and pairs:
         cost_matrix = _sentence_matrix(doc, pairs)
     if cost_matrix is None:
