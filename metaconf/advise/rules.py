@@ -68,6 +68,14 @@ SMAC_OVERHEAD_S: Mapping[OptimizerKind, float] = {
 """SMAC's own time per trial on 2 cores with the surrogate's n_jobs=1 (SMAC-FACTS: 150 no-op trials in 28 s;
 measured again here: 0.22 s/trial for 40 trials, 0.25 s with a pynisher per-trial limit)."""
 
+MAX_OVERHEAD_FACTOR = 6.0
+"""SMAC's overhead is scaled by the probe's machine factor up to this (measured here under heavy load: the
+acquisition step every 8 trials took 8-15 s instead of ~2 s, i.e. 1.3-1.9 s per trial instead of 0.25 s)."""
+
+SHRINK_RANGE = 3.0
+"""A family's measured cost may differ from the cost model x machine factor by at most this factor either way:
+one noisy probe fit (a busy machine, a first-call import) must not decide the search alone."""
+
 STARTUP_S = 6.0
 """`metaconf run` start-up: importing smac (~2 s) and ConfigSpace (~1 s), building the space, the Dask-free runner."""
 
@@ -201,6 +209,9 @@ class CostModel:
     source: str = "cost model"
     probe_seconds: float = 0.0
     """Walltime the probe itself took; it counts against the budget."""
+    machine_factor: float = 1.0
+    """How much slower this machine is than the reference machine of the cost model (and of SMAC's measured
+    overhead), from the probe: SMAC's own per-trial time is scaled by it (R2)."""
 
     def seconds(self, family: ModelFamily | str, rows: float) -> float:
         name = family.value if isinstance(family, ModelFamily) else family
@@ -288,10 +299,16 @@ class Envelope:
     n_trials_min: int
     n_trials_max: int
     """Trials the search walltime allows with the cheapest allowed family on holdout."""
+    overhead_factor: float = 1.0
+    """SMAC's per-trial overhead on this machine relative to the reference machine (R2)."""
+
+    def overhead(self, optimizer: OptimizerKind) -> float:
+        """SMAC's own seconds per trial on this machine (R2)."""
+        return SMAC_OVERHEAD_S[optimizer] * self.overhead_factor
 
     def n_trials_for(self, eval_s: float, optimizer: OptimizerKind) -> int:
         """How many trials of ``eval_s`` seconds fit into the search walltime, SMAC's overhead included."""
-        per_trial = eval_s + SMAC_OVERHEAD_S[optimizer]
+        per_trial = eval_s + self.overhead(optimizer)
         return max(0, int(self.search_walltime_s * self.workers / per_trial))
 
     def to_dict(self) -> dict[str, Any]:
@@ -372,8 +389,10 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
     minimum_total = (
         reserve - reserve_parts["safety margin"] - reserve_parts["final refit"] + cheapest * 2 + 1.0
     )
-    minimum_total += SMAC_OVERHEAD_S[OptimizerKind.random]
-    if search <= cheapest + SMAC_OVERHEAD_S[OptimizerKind.random]:
+    overhead_factor = min(MAX_OVERHEAD_FACTOR, max(1.0, costs.machine_factor))
+    random_overhead = SMAC_OVERHEAD_S[OptimizerKind.random] * overhead_factor
+    minimum_total += random_overhead
+    if search <= cheapest + random_overhead:
         raise BudgetTooSmallError(
             f"a budget of {format_duration(user.walltime_s)} is too small: start-up, data loading, the probe and "
             f"a safety margin take {reserve:.0f} s, and one evaluation of the cheapest model takes "
@@ -451,7 +470,7 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
     else:
         optimizers = tuple(OptimizerKind)
 
-    per_trial_min = min(eval_seconds[f]["holdout"] for f in allowed) + SMAC_OVERHEAD_S[OptimizerKind.random]
+    per_trial_min = min(eval_seconds[f]["holdout"] for f in allowed) + random_overhead
     n_trials_max = max(1, int(search * workers / per_trial_min))
     return Envelope(
         total_walltime_s=user.walltime_s,
@@ -469,6 +488,7 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
         max_folds=max_folds,
         n_trials_min=1,
         n_trials_max=n_trials_max,
+        overhead_factor=overhead_factor,
     )
 
 
@@ -835,11 +855,16 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         )
 
     # --- R9: n_trials
-    overhead = SMAC_OVERHEAD_S[optimizer_kind]
+    overhead = round(env.overhead(optimizer_kind), 2)
     per_trial = mean_eval * mean_fraction + overhead
     expected = max(1, int(env.search_walltime_s * env.workers / per_trial))
     cap = MAX_TRIALS_GP if optimizer_kind == OptimizerKind.bo_gp else MAX_TRIALS_RF
     n_trials = min(cap, max(expected + 1, math.ceil(expected * 1.5)))
+    factor_note = (
+        f", {env.overhead_factor:.1f}x the reference machine's as the probe measured"
+        if env.overhead_factor > 1.05
+        else ""
+    )
     fidelity_note = (
         f" at a mean budget of {mean_fraction:.2f} of full fidelity"
         if optimizer_kind in (OptimizerKind.hyperband,)
@@ -847,7 +872,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     )
     n_trials_reason = (
         f"R9: {_fmt_s(env.search_walltime_s)} of search x {env.workers} worker(s) / ({_fmt_s(mean_eval)} per "
-        f"evaluation{fidelity_note} + {overhead:g} s SMAC overhead) = ~{expected} trials; the cap is 1.5x that "
+        f"evaluation{fidelity_note} + {overhead:g} s SMAC overhead{factor_note}) = ~{expected} trials; the cap is 1.5x that "
         f"because costs differ by family, so the walltime is what stops the run"
     )
     if n_trials == cap:
@@ -1182,7 +1207,9 @@ def space_shape(families: Sequence[ModelFamily], task_type: str) -> dict[ModelFa
     return out
 
 
-def cost_model_from_probe(result: Any, *, n_rows: int, measured: bool) -> CostModel:
+def cost_model_from_probe(
+    result: Any, *, n_rows: int, measured: bool, reference: Any | None = None
+) -> CostModel:
     """A :class:`CostModel` from :class:`metaconf.profile.probe.ProbeResult` (measured or modelled).
 
     The probe reports seconds per full evaluation per family at ``resampling_folds=1`` (one fit on all rows
@@ -1203,6 +1230,9 @@ def cost_model_from_probe(result: Any, *, n_rows: int, measured: bool) -> CostMo
         exponent = getattr(item, "exponent", None)
         if isinstance(exponent, (int, float)) and 0.3 <= exponent <= 3.0:
             exponents[str(key)] = float(exponent)
+    factor = 1.0
+    if measured and reference is not None:
+        seconds, factor = _shrink_to_reference(result, reference, seconds)
     rows = int(getattr(result, "rows", 0) or getattr(result, "n_rows", 0) or n_rows)
     probe_seconds = float(getattr(result, "walltime_s", 0.0) or 0.0)
     method = str(getattr(result, "method", "") or ("probe" if measured else "cost model"))
@@ -1212,4 +1242,34 @@ def cost_model_from_probe(result: Any, *, n_rows: int, measured: bool) -> CostMo
         exponent=exponents,
         source=method,
         probe_seconds=probe_seconds if measured else 0.0,
+        machine_factor=factor,
     )
+
+
+def _shrink_to_reference(
+    result: Any, reference: Any, seconds: Mapping[str, float]
+) -> tuple[dict[str, float], float]:
+    """R2: combine the probe with the cost model. The machine factor is the median ratio measured / modelled
+    over the families the probe really measured; each family's cost is the model's x that factor, moved
+    towards its own measurement by at most ``SHRINK_RANGE`` either way."""
+    ratios: dict[str, float] = {}
+    for name, item in result.families.items():
+        model = reference.families.get(name)
+        if model is None or getattr(item, "source", "probe") == "cost model" or model.seconds <= 0:
+            continue
+        ratios[str(name)] = float(item.seconds) / float(model.seconds)
+    if not ratios:
+        return dict(seconds), 1.0
+    ordered = sorted(ratios.values())
+    middle = len(ordered) // 2
+    factor = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    factor = max(0.1, factor)
+    out: dict[str, float] = {}
+    for name, value in seconds.items():
+        model = reference.families.get(name)
+        if model is None:
+            out[name] = value
+            continue
+        expected = float(model.seconds) * factor
+        out[name] = min(max(value, expected / SHRINK_RANGE), expected * SHRINK_RANGE)
+    return out, factor

@@ -165,7 +165,10 @@ def _costs(
                 time_limit_s=limit,
                 seed=seed,
             )
-        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True)
+        from metaconf.profile.probe import estimate_trial_cost
+
+        reference = estimate_trial_cost(profile, names, 1)
+        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
         note = (
             f"probe: {model.probe_seconds:.1f} s of at most {limit:.0f} s ({PROBE_SHARE:.0%} of the budget)"
         )
@@ -177,6 +180,7 @@ def _costs(
         note = "--no-probe: trial cost from the documented cost model"
     details = {
         "method": model.source,
+        "machine_factor": round(model.machine_factor, 2),
         "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
     }
     return model, note, details
