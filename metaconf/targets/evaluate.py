@@ -425,14 +425,22 @@ class Evaluator:
         return self._subsamples[key]
 
 
+_THREADPOOLS: Any = None
+
+
 @contextmanager
 def _quiet_single_thread() -> Iterator[None]:
     """One thread for OpenMP / BLAS (histogram gradient boosting fits 6x faster on 2 busy cores than with
     its default of all cores, and trials never oversubscribe parallel workers), and no convergence
     warnings (expected at low max_iter fidelities)."""
-    from threadpoolctl import threadpool_limits
+    global _THREADPOOLS
+    if _THREADPOOLS is None:
+        from threadpoolctl import ThreadpoolController
 
-    with threadpool_limits(limits=1), warnings.catch_warnings():
+        # Finding the loaded OpenMP / BLAS libraries takes ~10 ms: once per process, not per trial.
+        # scikit-learn's (the ones that matter) are loaded by the imports at the top of this module.
+        _THREADPOOLS = ThreadpoolController()
+    with _THREADPOOLS.limit(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
 
