@@ -163,6 +163,12 @@ def test_subsample_fidelity_fits_fewer_rows_and_validates_on_the_same_rows():
     assert ev.evaluate({"model": "k_nearest_neighbors"}, budget=0.25).cost == small.cost  # same subsample
 
 
+def test_subsample_full_fidelity_is_fidelity_max_and_refit_uses_every_row():
+    ev = evaluator("breast_cancer", fidelity={"type": "subsample", "min": 0.1, "max": 0.5})
+    assert ev.evaluate({"model": "k_nearest_neighbors"}).n_fit_rows == [152]  # 0.5 x 304: what SMAC's max is
+    assert ev.refit({"model": "k_nearest_neighbors"})["model"].n_samples_fit_ == 455
+
+
 def test_subsample_keeps_every_class():
     ev = evaluator("iris", fidelity={"type": "subsample", "min": 0.05, "max": 1.0})
     evaluation = ev.evaluate({"model": "linear"}, budget=0.01, keep_models=True)

@@ -17,6 +17,7 @@ probe) and then called once per trial. What it guarantees:
   - ``subsample``: the model is fitted on a stratified fraction ``budget`` of each training fold, at least
     ``max(3 x n_classes, 10)`` rows and every class present; validation rows stay full-size and fixed. The
     subsample is drawn from the evaluator's seed, so all configurations at one budget see the same rows.
+    ``budget=None`` means ``fidelity.max`` (all rows when that is unset or 1).
   - ``n_estimators`` / ``max_iter``: ``int(round(budget))`` trees / iterations, passed to
     :func:`metaconf.space.builtin.make_estimator` (families without that argument are fitted in full).
     ``budget=None`` means ``fidelity.max`` (or the family's own default when that is unset).
@@ -225,7 +226,10 @@ class Evaluator:
         folds = list(enumerate(self._folds))
         if fidelity == "cv_folds" and budget is not None:
             folds = folds[: min(len(folds), max(1, round(budget)))]
-        fraction = budget if fidelity == "subsample" and budget is not None and budget < 1 else None
+        fraction = None
+        if fidelity == "subsample":
+            fraction = budget if budget is not None else self.config.fidelity.max
+            fraction = fraction if fraction is not None and fraction < 1 else None
         estimator_budget = self._estimator_budget(budget)
 
         evaluation = Evaluation(math.nan, [], [], [], 0.0, fidelity, budget)
