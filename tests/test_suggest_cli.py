@@ -141,6 +141,20 @@ def test_description_as_text_asking_for_interpretability(tmp_path: Path) -> None
     assert [m.value for m in _load(out).search_space.models or []] == ["linear", "decision_tree"]
 
 
+def test_budget_and_metric_can_come_from_the_description(tmp_path: Path) -> None:
+    out = tmp_path / "described.yaml"
+    text = "We need a model within 3 minutes. We will evaluate it by F1 on the malignant class."
+    code, output = _suggest("--demo", "breast_cancer", "--describe", text, "--no-probe", "-o", str(out))
+    assert code == 0, output
+    config = _load(out)
+    assert config.budget.walltime == 180
+    assert config.provenance is not None
+    assert "within 3 minutes" in config.provenance.values["budget.walltime"].reason
+    assert config.task.metric == Metric.f1
+    assert config.task.positive_label == "malignant"
+    _lint_clean(out)
+
+
 def test_models_option_restricts_the_families(tmp_path: Path) -> None:
     out = tmp_path / "svm.yaml"
     code, output = _suggest(

@@ -234,6 +234,7 @@ class DescriptionHints:
     interpretable: bool = False
     interpretable_evidence: str | None = None
     time_limit_s: float | None = None
+    time_limit_evidence: str | None = None
     imbalance: bool = False
     """The description says the classes are imbalanced."""
 
@@ -255,6 +256,8 @@ class UserChoices:
     cost_matrix: CostMatrix | None = None
     models: Sequence[ModelFamily] | None = None
     test_size: float = 0.2
+    walltime_evidence: str | None = None
+    """Set when the walltime came from the description rather than ``--budget``: the words that gave it."""
 
 
 @dataclass(frozen=True)
@@ -776,7 +779,13 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     classification = data.task_type == TaskType.classification.value
 
     # --- what the user gave
-    rec.user("budget.walltime", f"you gave --budget {format_duration(user.walltime_s)} for the whole job")
+    if user.walltime_evidence is not None:
+        rec.user(
+            "budget.walltime",
+            f"the description's time limit (\u201c{_clip(user.walltime_evidence)}\u201d) for the whole job",
+        )
+    else:
+        rec.user("budget.walltime", f"you gave --budget {format_duration(user.walltime_s)} for the whole job")
     rec.user("budget.cores", f"{user.cores} core(s)")
     if user.memory_mb is not None:
         rec.user("budget.memory", f"you gave --memory {format_memory(user.memory_mb)}")
@@ -1185,6 +1194,9 @@ def description_hints(facts: Any) -> DescriptionHints:
         interpretable=interpretable,
         interpretable_evidence=_quote(facts.interpretability.evidence.text) if interpretable else None,
         time_limit_s=facts.time_limit_s,
+        time_limit_evidence=next(
+            (_quote(limit.evidence.text) for limit in facts.time_limits if limit.scope == "total"), None
+        ),
         imbalance=bool(facts.mentions_imbalance),
     )
 

@@ -326,10 +326,12 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         }
 
     # 1. budget (from --budget, else from the description)
+    walltime_evidence: str | None = None
     if request.budget is not None:
         walltime_s = parse_duration(request.budget)
     elif hints.time_limit_s is not None:
         walltime_s = float(hints.time_limit_s)
+        walltime_evidence = hints.time_limit_evidence or "a time limit"
     else:
         raise UsageError(
             "--budget is required: how long may the whole job take?", "e.g. --budget 20m or --budget 1h30m"
@@ -398,6 +400,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         else None,
         models=models,
         test_size=request.test_size,
+        walltime_evidence=walltime_evidence,
     )
     inputs = AdvisorInputs(
         user=user,
