@@ -33,7 +33,7 @@ SEEDS = [
 FUZZ = settings(
     derandomize=True,
     deadline=None,
-    max_examples=120,
+    max_examples=80,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 CODES = set(all_rules())
