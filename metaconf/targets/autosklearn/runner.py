@@ -317,7 +317,8 @@ def run_autosklearn(
     results.search_s = (raw.get("timings") or {}).get("fit_s")
     results.status = raw.get("status", "failed")
     results.stop_reason = raw.get("stop_reason")
-    if worker.stop_signal is not None and results.status == "finished":
+    if worker.stop_signal is not None and results.status != "failed":
+        # The worker only saw the SIGTERM metaconf forwarded; report the signal the user sent.
         results.status, results.stop_reason = "interrupted", worker.stop_signal
 
     validation_cost = raw.get("ensemble_validation_cost")

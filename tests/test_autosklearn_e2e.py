@@ -1,0 +1,173 @@
+"""Real auto-sklearn searches through `metaconf run`, in auto-sklearn's own environment.
+
+Skipped when the environment is missing; `metaconf backends install auto-sklearn` creates it (about a minute),
+and CI does that before the tests. Each search is auto-sklearn's minimum of 30-40 s on breast cancer.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from metaconf.targets.autosklearn import environment as envs
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not envs.inspect_env(envs.env_dir()).ready,
+        reason="needs auto-sklearn's environment: run `metaconf backends install auto-sklearn`",
+    ),
+]
+
+RUN_TIMEOUT_S = 240
+
+
+def metaconf(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "metaconf", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+ACCURACY_CONFIG = """\
+tool: auto-sklearn
+task:
+  type: classification
+data:
+  demo: breast_cancer
+stopping:
+  walltime: 40s
+  trial_walltime: 15s
+execution:
+  seed: 0
+"""
+
+
+@pytest.fixture(scope="module")
+def askl_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    folder = tmp_path_factory.mktemp("askl")
+    (folder / "askl.yaml").write_text(ACCURACY_CONFIG, encoding="utf-8")
+    return folder, metaconf("run", "askl.yaml", "--quiet", cwd=folder)
+
+
+def test_autosklearn_run_reports_a_test_score(askl_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    folder, completed = askl_run
+    assert completed.returncode == 0, completed.stderr
+    run_dir = folder / "runs" / "askl"
+    results = read_json(run_dir / "results.json")
+    assert results["tool"] == "auto-sklearn"
+    assert results["status"] == "finished"
+    assert results["metric"] == {"name": "accuracy", "greater_is_better": True}
+    incumbent = results["incumbent"]
+    assert 0.85 <= incumbent["test_score"] <= 1.0
+    assert incumbent["test_cost"] == pytest.approx(1.0 - incumbent["test_score"])
+    assert incumbent["config"]["ensemble"], "the ensemble names its members"
+    assert results["trials"]["by_status"].get("success", 0) >= 1
+    assert results["versions"]["auto-sklearn"] == "0.15.0"
+    assert results["dataset"]["n_test"] == 114  # data.test_size 0.2 of 569 rows, split by metaconf
+
+    trajectory = read_csv(run_dir / "trajectory.csv")
+    assert len(trajectory) == results["trials"]["total"]
+    assert [int(row["trial"]) for row in trajectory] == list(range(1, len(trajectory) + 1))
+    leaderboard = read_csv(run_dir / "leaderboard.csv")
+    assert leaderboard and sum(float(row["ensemble_weight"] or 0) for row in leaderboard) == pytest.approx(1.0)
+    for name in ("config.yaml", "trajectory.png", "autosklearn/spec.json", "autosklearn/metaconf_worker.py"):
+        assert (run_dir / name).exists(), name
+
+
+def test_smac_writes_a_comparable_run_directory(askl_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    folder, completed = askl_run
+    assert completed.returncode == 0, completed.stderr
+    smac_config = ACCURACY_CONFIG.replace("tool: auto-sklearn", "tool: smac").replace(
+        "  trial_walltime: 15s\n", "  trial_walltime: 15s\n  n_trials: 4\n"
+    )
+    (folder / "smac.yaml").write_text(smac_config, encoding="utf-8")
+    smac = metaconf("run", "smac.yaml", "--quiet", cwd=folder)
+    assert smac.returncode == 0, smac.stderr
+    askl_dir, smac_dir = folder / "runs" / "askl", folder / "runs" / "smac"
+    shared = {"config.yaml", "results.json", "trajectory.csv", "trajectory.png"}
+    assert shared <= {p.name for p in askl_dir.iterdir()}
+    assert shared <= {p.name for p in smac_dir.iterdir()}
+    askl, smac_results = read_json(askl_dir / "results.json"), read_json(smac_dir / "results.json")
+    assert askl.keys() == smac_results.keys()
+    assert askl["incumbent"].keys() == smac_results["incumbent"].keys()
+    assert askl["metric"] == smac_results["metric"]
+    assert (askl["dataset"]["n_rows"], askl["dataset"]["n_features"]) == (
+        smac_results["dataset"]["n_rows"],
+        smac_results["dataset"]["n_features"],
+    )
+    header = (askl_dir / "trajectory.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header == (smac_dir / "trajectory.csv").read_text(encoding="utf-8").splitlines()[0]
+    report = metaconf("report", str(askl_dir), str(smac_dir), cwd=folder)
+    assert report.returncode == 0, report.stderr
+    assert "auto-sklearn" in report.stdout and "smac" in report.stdout
+
+
+def test_cost_matrix_run_stops_cleanly_on_sigint(tmp_path: Path) -> None:
+    (tmp_path / "credit.yaml").write_text(
+        "tool: auto-sklearn\n"
+        "task:\n  type: classification\n  metric: expected_cost\n"
+        "  cost_matrix:\n    labels: [malignant, benign]\n    costs: [[0, 5], [1, 0]]\n"
+        "data:\n  demo: breast_cancer\n"
+        "stopping:\n  walltime: 90s\n  trial_walltime: 20s\n"
+        "auto_sklearn:\n  metalearning_configs: 0\n"
+        "execution:\n  seed: 1\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "metaconf", "run", "credit.yaml", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONHASHSEED="0"),
+    )
+    trajectory = tmp_path / "runs" / "credit" / "trajectory.csv"
+    deadline = time.monotonic() + 80
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if trajectory.exists() and len(read_csv(trajectory)) >= 1:
+                break
+            time.sleep(0.5)
+        assert process.poll() is None, "the search ended before it could be interrupted"
+        assert trajectory.exists() and read_csv(trajectory), "no trial finished within 80 s"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    assert "stopped by SIGINT" in stderr
+    results = read_json(tmp_path / "runs" / "credit" / "results.json")
+    assert results["status"] == "interrupted" and results["stop_reason"] == "SIGINT"
+    assert results["metric"] == {"name": "expected_cost", "greater_is_better": False}
+    incumbent = results["incumbent"]
+    # Expected cost per test row: between 0 (all right) and 5 (every malignant tumour missed)
+    assert 0.0 <= incumbent["test_cost"] <= 5.0
+    assert incumbent["test_score"] == incumbent["test_cost"]
+    spec = read_json(tmp_path / "runs" / "credit" / "autosklearn" / "spec.json")
+    assert spec["plan"]["metric"]["custom_function"] == "expected_cost"
+    assert spec["plan"]["constructor_kwargs"]["initial_configurations_via_metalearning"] == 0
