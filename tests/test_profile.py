@@ -51,6 +51,7 @@ def test_column_kinds_and_reasons() -> None:
     assert all(c.reason for c in profile.columns)
     assert by_name["age"].missing_ratio == pytest.approx(0.1)
     assert by_name["age"].stats["min"] >= 18
+    assert "distinct values" not in by_name["age"].reason
     assert by_name["city"].n_unique == 3 and len(by_name["city"].top_values) == 3
     assert by_name["review"].treatment == "dropped" and by_name["country"].treatment == "dropped"
     assert set(profile.kind_counts()) == set(COLUMN_KINDS) and sum(profile.kind_counts().values()) == 8
@@ -58,6 +59,14 @@ def test_column_kinds_and_reasons() -> None:
     assert profile.n_encoded_features == 2 + 3 + 2 + 4  # age (+ missing indicator), city, member, signup
     assert profile.missing_ratio == pytest.approx(20 / (200 * 8))
     assert any("dropped by the preprocessing" in note for note in profile.notes)
+
+
+def test_numeric_column_with_few_values_gets_a_hint() -> None:
+    X = pd.DataFrame({"pclass": [1, 2, 3] * 40, "x": np.linspace(0, 1, 120)})
+    y = pd.Series(["a", "b"] * 60, name="y")
+    profile = profile_dataset(Dataset(X=X, y=y, name="t", source="test", task_type="classification"))
+    reasons = {c.name: c.reason for c in profile.columns}
+    assert "only 3 distinct values" in reasons["pclass"] and "distinct values" not in reasons["x"]
 
 
 def test_target_classes_and_imbalance() -> None:

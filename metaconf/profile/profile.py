@@ -42,6 +42,8 @@ _BOOLEAN_PAIRS = (
     {"0", "1"}, {"true", "false"}, {"t", "f"}, {"yes", "no"}, {"y", "n"}, {"1.0", "0.0"}, {"-1", "1"},
 )  # fmt: skip
 _TOP_VALUES = 5
+_FEW_NUMERIC_VALUES = 10
+"""A numeric column with at most this many distinct values gets a hint that it may be a coded category."""
 
 
 @dataclass(frozen=True)
@@ -421,6 +423,8 @@ def _column_profile(series: pd.Series, treatment: str, reason: str, missing_rati
         reason = f"two values: {values[0]} / {values[1]}"
     elif treatment == "numeric":
         kind = "numeric"
+        if 2 < n_unique <= _FEW_NUMERIC_VALUES and len(non_null) >= 10 * n_unique:
+            reason += f"; only {n_unique} distinct values: an ordinal or a category coded as numbers?"
     else:
         kind = "categorical"
 
