@@ -461,3 +461,25 @@ def test_overwrite_and_resume_exclude_each_other(tmp_path: Path) -> None:
     config = write_config(tmp_path, "both", {"data": {"demo": "iris"}})
     result = cli.invoke(app, ["run", str(config), "--overwrite", "--resume"])
     assert result.exit_code == 2 and "exclude each other" in result.stderr
+
+
+@pytest.mark.slow
+def test_plateau_stops_the_search_early(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        "plateau",
+        {
+            "data": {"demo": "iris"},
+            "search_space": {"models": ["linear"]},
+            "initial_design": {"size": 2},
+            "stopping": {"n_trials": 40, "plateau_patience": 3},
+        },
+    )
+    result = cli.invoke(app, ["run", str(config), "-q"])
+    assert result.exit_code == 0, result.output
+    results = read_results(run_dir_of(config))
+    assert results.status == "finished"
+    assert results.stop_reason == "plateau: 3 trials without improvement"
+    trajectory = read_trajectory(run_dir_of(config))
+    assert 5 <= len(trajectory) < 40
+    assert all(t.incumbent_cost == trajectory[-4].incumbent_cost for t in trajectory[-3:])
