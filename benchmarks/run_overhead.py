@@ -162,7 +162,9 @@ def main() -> None:
                 result = run_metaconf(config, root) if side == "metaconf" else run_handwritten(config, root)
                 rows[side].append(result)
                 print(
-                    f"repeat {repeat + 1} {side:>8}: search {result['search_s']:.2f} s, total {result['total_s']:.2f} s"
+                    f"repeat {repeat + 1} {side:>8}: search {result['search_s']:.2f} s wall, "
+                    f"{result['search_cpu_s']:.2f} s CPU; total {result['total_s']:.2f} s wall",
+                    flush=True,
                 )
 
     def median(side: str, key: str) -> float:
