@@ -6,6 +6,8 @@ import json
 from importlib import resources
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from metaconf.advise.describe import parse_description
 from metaconf.config.model import CostMatrix, Metric
@@ -377,3 +379,17 @@ high     8    2    0
     assert facts.cost_matrix is not None
     assert facts.cost_matrix.labels == ("low", "mid", "high")
     assert facts.cost_matrix.costs[2] == (8.0, 2.0, 0.0)
+
+
+_WORDS = ["cost", "matrix", "good", "bad", "0", "1", "5", "|", "---", "\n", "(1 = Good, 2 = Bad)", "recall",
+          "in", "20", "minutes", "not", "accuracy", "positive", "class", "is", "`x`", "[[0, 1], [5, 0]]", "'", '"',
+          "as", "when", "they", "are", "(5)", "false", "negatives", "times", "than", "predicted", "actual", "\\"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=60).map(" ".join) | st.text(max_size=400))
+@settings(max_examples=200, deadline=None)
+def test_never_raises_on_arbitrary_text(text: str) -> None:
+    facts = parse_description(text, classes=["good", "bad"], columns=["x", "y"])
+    json.dumps(facts.to_dict())
+    if facts.cost_matrix is not None:
+        CostMatrix.model_validate(facts.cost_matrix.as_config())

@@ -821,6 +821,8 @@ def _block_matrix(
             costs = [[row[o] for o in order] for row in costs]
             notes.append("columns reordered to the row order of the labels")
 
+    if len({label.lower() for label in labels}) != len(labels):
+        return None  # repeated row names: not a matrix over distinct classes
     legend = _legend(lines, first, last)
     if legend and all(label in legend for label in labels):
         notes.append("codes mapped with the legend " + ", ".join(f"{c} = {n}" for c, n in legend.items()))
