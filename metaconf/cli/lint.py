@@ -68,13 +68,19 @@ def _lint_one(file: str, options: LintOptions, stdin_name: str | None, stdin: by
     return lint_file(file, options)
 
 
-def _fix_one(file: str, options: LintOptions, unsafe: bool) -> FixResult | None:
-    """Fix one file in memory; None when it cannot be read (its findings say why)."""
+def _fix_one(
+    file: str, options: LintOptions, unsafe: bool, stdin_name: str | None, stdin: bytes | None
+) -> FixResult | None:
+    """Fix one input in memory (nothing is written here); None when it cannot be read as text, and then
+    plain linting reports why."""
     from pathlib import Path
 
     from metaconf.config.loader import LoadError, read_text
     from metaconf.lint.fix import fix_text
 
+    if file == "-":
+        text = _decode(stdin)
+        return None if text is None else fix_text(text, stdin_name or "-", options, unsafe=unsafe)
     try:
         text = read_text(Path(file))
     except LoadError:
@@ -152,22 +158,12 @@ def lint(
     findings: list[Finding] = []
     results: list[FixResult] = []
     for file in collection.files:
-        if (fix or diff) and file != "-":
-            result = _fix_one(file, options, unsafe_fixes)
-            if result is not None:
-                results.append(result)
-                findings.extend(result.findings)
-                continue
-        if (fix or diff) and file == "-":
-            from metaconf.lint.fix import fix_text
-
-            text = _decode(stdin_bytes)
-            if text is not None:
-                result = fix_text(text, stdin_filename or "-", options, unsafe=unsafe_fixes)
-                results.append(result)
-                findings.extend(result.findings)
-                continue
-        findings.extend(_lint_one(file, options, stdin_filename, stdin_bytes))
+        result = _fix_one(file, options, unsafe_fixes, stdin_filename, stdin_bytes) if fix or diff else None
+        if result is not None:
+            results.append(result)
+            findings.extend(result.findings)
+        else:
+            findings.extend(_lint_one(file, options, stdin_filename, stdin_bytes))
 
     for missing in collection.unmatched:
         from metaconf.cli.common import print_error
@@ -184,8 +180,8 @@ def lint(
     if fix:
         from metaconf.io import atomic_write_text
 
-        for result in results:
-            if result.changed and result.path != "-":
+        for result in results:  # stdin is refused with --fix above, so every result is a file
+            if result.changed:
                 atomic_write_text(result.path, result.fixed, force=True)
             for applied in result.applied:
                 span = applied.span
