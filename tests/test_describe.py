@@ -393,3 +393,13 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
     json.dumps(facts.to_dict())
     if facts.cost_matrix is not None:
         CostMatrix.model_validate(facts.cost_matrix.as_config())
+
+
+def test_shipped_breast_cancer_description() -> None:
+    text = resources.files("metaconf.examples").joinpath("breast_cancer_description.txt").read_text("utf-8")
+    facts = parse_description(text, classes=["benign", "malignant"])
+    assert facts.positive_class is not None and facts.positive_class.value == "malignant"
+    assert facts.cost_matrix is not None
+    assert facts.cost_matrix.as_config() == {"labels": ["benign", "malignant"], "costs": [[0.0, 1.0], [10.0, 0.0]]}
+    assert facts.time_limit_s == 600.0
+    assert facts.wants_interpretability

@@ -892,7 +892,7 @@ def _sentence_matrix(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int
 
 _TIMES = {"twice": 2.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0, "hundred": 100.0}
 _RELATIVE = re.compile(
-    r"\b(?P<first>false negatives?|false positives?|miss(?:ed|ing)\s+(?:an?\s+|the\s+)?[\w\-]+|false alarms?)\s+"
+    r"\b(?P<first>false negatives?|false positives?|miss(?:ed|ing)\s+(?:an?\s+|the\s+)?[\w\-]+(?:\s+[\w\-]+)?|false alarms?)\s+"
     r"(?:are|is|cost|costs|is considered|are considered)?\s*"
     r"(?:about\s+|roughly\s+|around\s+)?(?P<k>\d+(?:\.\d+)?|twice|two|three|four|five|ten|a hundred)\s*(?:times|x|×)?\s*"
     r"(?:as\s+(?:costly|expensive|bad|harmful|serious|much)\s+as|(?:more\s+(?:costly|expensive|harmful|serious)\s+|"
