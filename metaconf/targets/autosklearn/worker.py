@@ -382,8 +382,10 @@ def _ensemble(automl: Any, leaderboard: list[dict[str, Any]]) -> list[dict[str, 
 def _dummy_only(automl: Any, statuses: dict[str, int]) -> str | None:
     """Why the fit produced nothing but auto-sklearn's dummy (constant) model, or None."""
     if statuses.get("success", 0) == 0:
-        total = sum(statuses.values())
-        details = ", ".join(f"{n} {s}" for s, n in sorted(statuses.items())) or "no run finished"
+        # `stopped` / `running` entries are runs SMAC cancelled at the time limit before they started.
+        ran = {s: n for s, n in statuses.items() if s not in ("stopped", "running")}
+        total = sum(ran.values())
+        details = ", ".join(f"{n} {s}" for s, n in sorted(ran.items())) or "no run finished"
         return f"no pipeline finished successfully ({total} runs: {details}); the model is auto-sklearn's dummy (constant) predictor"
     try:
         models = automl.get_models_with_weights()
