@@ -115,6 +115,8 @@ def test_mc313_several_families_point_at_the_models() -> None:
     finding = one("optimizer: {kind: bo_gp}\nsearch_space: {models: [svm, mlp]}\n", "MC313")
     assert finding.json_path == ("search_space", "models")
     assert run("optimizer: {kind: bo_gp}\nsearch_space: {models: [svm]}\nstopping: {n_trials: 100}\n", "MC313") == []
+    every_family = one("optimizer: {kind: bo_gp}\n", "MC313")
+    assert every_family.json_path == ("optimizer", "kind") and "`search_space.models` is unset" in every_family.message
 
 
 # ------------------------------------------------------------------------------------- multi-fidelity

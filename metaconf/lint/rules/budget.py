@@ -416,7 +416,7 @@ def walltime_too_short_for_initial_design(ctx: LintContext) -> Iterator[Violatio
     """
     ## What it does
     Multiplies the initial design size (as SMAC computes it) by `stopping.trial_walltime`, divides by the
-    workers, and compares the result with the search's walltime.
+    workers, and compares the result with the search's walltime (not for random search, which has no model).
 
     ## Why is this bad?
     The surrogate model only proposes configurations after the initial design has been evaluated. If trials
@@ -454,8 +454,8 @@ def walltime_too_short_for_initial_design(ctx: LintContext) -> Iterator[Violatio
     """
     config = config_of(ctx)
     total, per_trial = effective_walltime(config), config.stopping.trial_walltime
-    if total is None or per_trial is None or total <= 0:
-        return
+    if config.optimizer.kind == OptimizerKind.random or total is None or per_trial is None or total <= 0:
+        return  # random search has no model waiting for the design
     size = initial_design_size(ctx).effective
     if not size or size <= 1:
         return
@@ -837,8 +837,8 @@ def gp_optimizer_scales_badly(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
     With `optimizer.kind: bo_gp`, reports more than 200 trials, a search over several model families (a
-    conditional space with a categorical `model` choice), or a space whose hyperparameters are mostly
-    categorical.
+    conditional space with a categorical `model` choice; an unset `search_space.models` means all of them),
+    or a space whose hyperparameters are mostly categorical.
 
     ## Why is this bad?
     A Gaussian-process surrogate is refitted after every trial at a cost cubic in the number of
@@ -875,7 +875,7 @@ def gp_optimizer_scales_badly(ctx: LintContext) -> Iterator[Violation]:
         return
     fix = Fix("Set `optimizer.kind` to `bo`", (Edit(("optimizer", "kind"), "bo"),), safe=False)
     n_trials = config.stopping.n_trials
-    models = config.search_space.models
+    families = _searched_families(config)
     if n_trials is not None and n_trials > GP_MAX_TRIALS:
         yield Violation(
             ("stopping", "n_trials"),
@@ -883,14 +883,15 @@ def gp_optimizer_scales_badly(ctx: LintContext) -> Iterator[Violation]:
             f"(keep it below {GP_MAX_TRIALS} or use `bo`)",
             fix=fix,
         )
-    elif models is not None and len(models) > 1:
+    elif len(families) > 1:
+        unset = "" if ctx.has("search_space", "models") else " (all built-in ones: `search_space.models` is unset)"
         yield Violation(
-            ("search_space", "models"),
-            f"`optimizer.kind: bo_gp` over {len(models)} model families: a conditional, categorical space that "
-            "GP kernels model poorly",
+            ctx.where(("search_space", "models"), ("optimizer", "kind")),
+            f"`optimizer.kind: bo_gp` over {len(families)} model families{unset}: a conditional, categorical "
+            "space that GP kernels model poorly",
             fix=fix,
         )
-    elif ctx.config is not None and not ctx.has("search_space", "models"):
+    else:
         summary = space_summary(ctx)
         if summary and summary.n_categorical * 2 > summary.n_hyperparameters:
             yield Violation(
@@ -899,6 +900,18 @@ def gp_optimizer_scales_badly(ctx: LintContext) -> Iterator[Violation]:
                 f"{summary.n_hyperparameters} hyperparameters categorical",
                 fix=fix,
             )
+
+
+def _searched_families(config: Config) -> list[str]:
+    """The built-in model families a config searches (none for a user-supplied space)."""
+    if config.search_space.models is not None:
+        return [m.value for m in config.search_space.models]
+    try:
+        from metaconf.space.builtin import is_user_space, selected_families
+
+        return [] if is_user_space(config) else [f.value for f in selected_families(config)]
+    except Exception:  # the search-space rules (MC2xx) report an unusable model list
+        return []
 
 
 @rule(
