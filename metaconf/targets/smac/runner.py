@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from metaconf.config.model import Config, ExistingOutput
-from metaconf.errors import OutputExistsError, RunError, UsageError
+from metaconf.errors import MetaconfError, OutputExistsError, RunError, UsageError
 from metaconf.report import results as rr
 from metaconf.targets.smac.compile import SmacPlan, compile_smac
 
@@ -448,7 +448,6 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         versions=versions,
         dataset=dataset_info,
     )
-    rr.write_config(run_dir, config)
 
     from metaconf.targets.smac.callbacks import (
         FullBudgetCostThreshold,
@@ -490,11 +489,10 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     target = target_cls(config.model_dump_json(), str(base_dir.resolve()), seed)
     target.remember(evaluator)
 
-    rr.write_results(run_dir, results, state.trials)
     dask = DaskResources()
-    facade = None
     error: BaseException | None = None
     interrupted = False
+    # Everything that can refuse the run happens before the run directory is written to.
     try:
         workers = plan.execution["workers"]
         scheduler = plan.execution["dask_scheduler"]
@@ -505,6 +503,21 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         )
         if decision == "resume":
             _check_smac_resumable(facade)
+    except MetaconfError:
+        dask.close()
+        raise
+    except Exception as exc:
+        dask.close()
+        raise RunError(
+            f"could not start the SMAC search: {type(exc).__name__}: {exc}",
+            "nothing was run or written; `metaconf compile` shows what SMAC would receive",
+        ) from exc
+    except BaseException:
+        dask.close()
+        raise
+    rr.write_config(run_dir, config)
+    rr.write_results(run_dir, results, state.trials)
+    try:
         stopper.install()
         try:
             state.started = time.monotonic()
@@ -519,9 +532,6 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     except KeyboardInterrupt:
         interrupted = True
         state.request_stop("SIGINT")
-    except (UsageError, OutputExistsError):
-        dask.close()
-        raise
     except Exception as exc:  # recorded in results.json, then re-raised as RunError
         error = exc
     finally:
@@ -531,15 +541,14 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     # Incumbent and final scores
     incumbent_values: dict[str, Any] | None = None
     incumbent_cost: float | None = None
-    if facade is not None:
-        try:
-            incumbent = facade.intensifier.get_incumbent()
-            if incumbent is not None:
-                incumbent_values = plain_config(incumbent)
-                cost = facade.runhistory.get_cost(incumbent)
-                incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
-        except Exception:  # no incumbent (no trial finished)
-            incumbent_values = None
+    try:
+        incumbent = facade.intensifier.get_incumbent()
+        if incumbent is not None:
+            incumbent_values = plain_config(incumbent)
+            cost = facade.runhistory.get_cost(incumbent)
+            incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
+    except Exception:  # no incumbent (no trial finished)
+        incumbent_values = None
     notes = list(plan.notes)
     if incumbent_values is not None and error is None and not interrupted:
         try:
