@@ -825,11 +825,27 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             f"search (< {MIN_TRIALS_FOR_BO}): too few for a surrogate model; random search "
             "(Bergstra & Bengio 2012)",
         )
-    elif FidelityType.subsample in env.fidelity_types and mean_eval >= 1.0 and trials_full < 200:
+    elif (
+        FidelityType.subsample in env.fidelity_types
+        and mean_eval >= 1.0
+        and trials_full < 200
+        and 2.0 * env.overhead(OptimizerKind.hyperband) / mean_eval <= 1.0 / 9.0
+    ):
         min_rows = _subsample_min_rows(data)
         fit_rows = env.n_train * _resampling_fits(res_key)[1]
-        min_fraction = round(min_rows / fit_rows, 4)
         eta = 3.0
+        # The smallest budget: enough rows to rank configurations, at most eta^3 below the full one (4 rungs, the
+        # usual BOHB range), and a low-fidelity trial must cost at least twice SMAC's own time per trial.
+        overhead_floor = 2.0 * env.overhead(OptimizerKind.hyperband) / mean_eval
+        candidates = {
+            f"{min_rows:,} of {int(fit_rows):,} fitting rows (>= 300 rows and 30 per class)": min_rows
+            / fit_rows,
+            f"1/{eta**3:g} of the rows (at most 4 rungs, the usual BOHB range)": 1.0 / eta**3,
+            f"2x SMAC's overhead per trial ({_fmt_s(2.0 * env.overhead(OptimizerKind.hyperband))} of a "
+            f"{_fmt_s(mean_eval)} evaluation)": overhead_floor,
+        }
+        why_min, min_fraction = max(candidates.items(), key=lambda item: item[1])
+        min_fraction = math.ceil(min_fraction * 10_000) / 10_000
         mean_fraction, rungs = _hyperband_mean_fraction(min_fraction, eta)
         optimizer_kind = OptimizerKind.hyperband
         fidelity = Fidelity(type=FidelityType.subsample, min=min_fraction, max=1.0, eta=eta)
@@ -842,8 +858,8 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         rec.rule("fidelity.type", f"R8: subsample: {env.fidelity_types[FidelityType.subsample]}")
         rec.rule(
             "fidelity.min",
-            f"R8: {min_rows:,} of {int(fit_rows):,} fitting rows (>= 300 rows and 30 per class): below that the "
-            "ranking of configurations is noise",
+            f"R8: the largest of three floors: {why_min}; below it low-fidelity rankings are noise or SMAC's "
+            "overhead eats the savings",
         )
         rec.rule("fidelity.max", "R8: the full training rows")
         rec.rule(
@@ -949,7 +965,8 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         initial = initial.model_copy(update={"size": shrunk})
         rec.rule(
             "initial_design.size",
-            f"R10: {shrunk} Sobol points, so that the initial design fits the walltime even if every point ran to "
+            f"R10: {shrunk} {initial.kind.value} points, so that the initial design fits the walltime even if every "
+            "point ran to "
             f"the per-trial limit of {trial_walltime} s",
         )
     wanted_s = max(EVAL_TIME_LIMIT_FACTOR * slowest_eval, 10.0)
