@@ -250,3 +250,48 @@ def test_mc110_leaves_smac_fidelity_findings_to_the_mc4_rules() -> None:
     text = "optimizer:\n  kind: bo\nfidelity:\n  eta: 2\n"
     assert [f for f in lint_text(text, "run.yaml", LintOptions(select=["MC110"]))] == []
     assert any(f.code == "MC405" for f in lint_text(text, "run.yaml", LintOptions(select=["MC405"])))
+
+
+def _activating(tool: str, name: str) -> dict[str, Any]:
+    """Parent values that make ``name`` active (walking up the conditions)."""
+    space = meta_space(tool)
+    out: dict[str, Any] = {}
+    for condition in space.parent_conditions_of.get(name, []):
+        parent = condition.parent.name
+        values = getattr(condition, "values", None) or [condition.value]
+        out[parent] = values[0]
+        out.update(_activating(tool, parent))
+    return out
+
+
+@pytest.mark.parametrize("tool", ["smac", "auto-sklearn"])
+def test_values_generated_outside_every_declared_range_are_reported(tool: str) -> None:
+    from pydantic import ValidationError
+
+    bounds = meta_space_bounds(tool)
+    checked = 0
+    for name, entry in bounds.items():
+        if entry["type"] == "categorical":
+            continue
+        for bad in (
+            entry["lower"] - (1 if entry["type"] == "integer" else entry["lower"] / 2 or 0.5),
+            entry["upper"] * 2,
+        ):
+            data: dict[str, Any] = {"tool": tool}
+            for parent, value in {**_activating(tool, name), name: bad}.items():
+                section, field = path_of(parent)
+                data.setdefault(section, {})[field] = value
+            if "[" in name:
+                data.setdefault("fidelity", {})["type"] = name.split("[")[1].rstrip("]")
+            try:
+                config = Config.model_validate(data)
+            except ValidationError:
+                continue  # the schema already refuses it (MC102), before the meta-space is consulted
+            found = [
+                v
+                for v in check_config(None, config)
+                if v.path == path_of(name) and "it must be between" in v.message
+            ]
+            assert found, (name, bad)
+            checked += 1
+    assert checked >= 8
