@@ -118,3 +118,9 @@ def test_rule_renders_rich_markdown_on_a_terminal(monkeypatch: pytest.MonkeyPatc
     assert "## What it does" not in out  # headings are rendered, not printed as source
     code, out, _ = invoke("rules", "--family", "stopping")
     assert code == 0 and "MC501" in out and "no-stopping-criterion" in out
+
+
+def test_a_preview_rule_says_how_to_turn_it_on() -> None:
+    code, out, _ = invoke("rule", "missing-seed")
+    assert code == 0
+    assert "Status: preview (off by default: `metaconf lint --select MC701`)" in out

@@ -94,9 +94,14 @@ def find_rule(query: str) -> Rule:
 
 def rule_markdown(rule_: Rule) -> str:
     """The full explanation of a rule, as Markdown: a title, its facts, the summary and the docstring."""
+    from metaconf.lint.finding import Status
+
     tools = ", ".join(sorted(rule_.tools)) if rule_.tools is not None else "all"
+    status = rule_.status.value
+    if rule_.status == Status.preview:
+        status += f" (off by default: `metaconf lint --select {rule_.code}`)"
     facts = (
-        f"Family: {rule_.family} · Severity: {rule_.severity.value} · Status: {rule_.status.value} · "
+        f"Family: {rule_.family} · Severity: {rule_.severity.value} · Status: {status} · "
         f"Tools: {tools} · Needs data: {'yes (`--data`)' if rule_.needs_data else 'no'}"
     )
     return f"# {rule_.code} `{rule_.name}`\n\n{facts}\n\n{rule_.summary}\n\n{rule_.doc}\n"
