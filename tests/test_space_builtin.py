@@ -21,6 +21,7 @@ from metaconf.space.builtin import (
     FAMILY_SPECS,
     MODEL,
     build_space,
+    builtin_space_bounds,
     families_for,
     fidelity_families,
     fidelity_range,
@@ -412,3 +413,26 @@ def test_estimators_are_sklearn_estimators() -> None:
     for family in ModelFamily:
         for task in TASKS:
             assert isinstance(make_estimator({MODEL: family.value}, task, seed=0), BaseEstimator)
+
+
+def test_builtin_space_bounds_are_json_data_matching_the_space() -> None:
+    import json
+
+    bounds = builtin_space_bounds("classification")
+    json.dumps(bounds)
+    assert set(bounds) == {f.value for f in ModelFamily}
+    assert bounds["svm"]["gamma"] == {
+        "type": "float",
+        "default": 0.1,
+        "lower": 1e-4,
+        "upper": 8.0,
+        "log": True,
+        "active_if": {"kernel": ["rbf"]},
+    }
+    space = build_space(config())
+    for family, params in bounds.items():
+        for param, entry in params.items():
+            hp = space[f"{family}:{param}"]
+            assert hp.default_value == entry["default"]
+            if entry["type"] in ("float", "int"):
+                assert (hp.lower, hp.upper, hp.log) == (entry["lower"], entry["upper"], entry["log"])

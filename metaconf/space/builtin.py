@@ -266,6 +266,17 @@ def model_spec(family: ModelFamily | str, task_type: str | TaskType) -> ModelSpe
         ) from None
 
 
+def builtin_space_bounds(task_type: str | TaskType) -> dict[str, dict[str, dict[str, Any]]]:
+    """The built-in spaces as JSON-ready data: per family, per parameter, its type, range or choices, default
+    and condition. The counterpart of :func:`metaconf.space.meta.meta_space_bounds` for model spaces (schema
+    narrowing, explanations)."""
+    task = _task(task_type)
+    return {
+        family.value: {spec.name: spec.as_dict() for spec in model_spec(family, task).hyperparameters}
+        for family in families_for(task)
+    }
+
+
 def needs_scaling(values: Mapping[str, Any]) -> bool:
     """Whether the configured model needs standardised features (linear, SVM, k-NN, MLP: distances and
     gradient steps depend on feature scale; trees do not). False for a user space without ``model``."""
@@ -760,14 +771,14 @@ def to_configuration(space: ConfigurationSpace, values: Mapping[str, Any]) -> Co
         configuration.check_valid_configuration()
     except Exception as exc:  # ConfigSpace raises several unrelated types: see explain_configspace_error
         raise SpaceError(
-            explain_configspace_error(exc, clean),
+            explain_configspace_error(exc),
             "Use values inside the space.",
             kind=SpaceProblem.bad_warm_start,
         ) from None
     return configuration
 
 
-def explain_configspace_error(exc: BaseException, values: Mapping[str, Any] | None = None) -> str:
+def explain_configspace_error(exc: BaseException) -> str:
     """One line for a ConfigSpace exception (they print whole spaces or bare keys otherwise)."""
     from ConfigSpace.exceptions import (
         ActiveHyperparameterNotSetError,
