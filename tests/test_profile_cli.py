@@ -112,3 +112,30 @@ def test_help_in_a_fresh_process() -> None:
     done = subprocess.run([sys.executable, "-m", "metaconf", "profile", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "--probe" in done.stdout and "--list-demos" in done.stdout
+
+
+def test_describe_shows_what_the_description_says() -> None:
+    from importlib import resources
+
+    path = resources.files("metaconf.examples").joinpath("german_credit_description.txt")
+    result = runner.invoke(app, ["profile", "--demo", "german_credit", "--describe", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "what the description says" in result.output
+    assert "expected_cost" in result.output and "bad -> 5, 0" in result.output
+
+
+def test_describe_text_in_json() -> None:
+    result = runner.invoke(
+        app,
+        ["profile", "--demo", "breast_cancer", "--format", "json", "--describe", "We must catch every malignant case; optimise recall."],
+    )
+    assert result.exit_code == 0, result.output
+    description = json.loads(result.output)["description"]
+    assert description["positive_class"]["value"] == "malignant"  # matched to the data's classes
+    assert description["suggested_metric"] == "f1"
+
+
+def test_describe_that_says_nothing() -> None:
+    result = runner.invoke(app, ["profile", "--demo", "iris", "--describe", "Fisher's iris flowers."])
+    assert result.exit_code == 0
+    assert "states nothing metaconf uses" in result.output

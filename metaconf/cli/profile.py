@@ -6,6 +6,7 @@ Exit codes: 0 profiled, 2 bad input (a missing or unreadable file, an unknown de
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -18,6 +19,7 @@ from metaconf.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from metaconf.advise.describe import DescriptionFacts
     from metaconf.profile.probe import ProbeResult
     from metaconf.profile.profile import DataProfile
 
@@ -50,6 +52,13 @@ def profile(
     probe_time: Annotated[
         str, typer.Option("--probe-time", help="Time limit of the probe, e.g. `20s`, `2m`.")
     ] = "30s",
+    describe: Annotated[
+        str | None,
+        typer.Option(
+            "--describe",
+            help="A task description (a file, or the text itself): show what metaconf reads from it.",
+        ),
+    ] = None,
     max_rows: Annotated[
         int, typer.Option("--max-rows", min=100, help="Rows beyond this are sampled for the column statistics.")
     ] = 100_000,
@@ -59,7 +68,8 @@ def profile(
     ] = False,
 ) -> None:
     """Profile a dataset: rows, column kinds with reasons, missing values, target classes and balance,
-    duplicates, memory; `--probe` also measures what one model fit costs."""
+    duplicates, memory; `--describe` shows what metaconf reads from a task description; `--probe` measures
+    what one model fit costs."""
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=False)
@@ -76,6 +86,7 @@ def profile(
 
     probe_limit = parse_duration(probe_time) if probe else 0.0
     result, dataset = _profile(data, demo, target, max_rows=max_rows, seed=seed, need_dataset=probe)
+    facts = _describe(describe, result) if describe is not None else None
     probe_result = None
     if probe:
         probe_result = _probe(result, dataset, data, probe_limit, seed)
@@ -83,13 +94,39 @@ def profile(
         import json
 
         payload: dict[str, Any] = result.to_dict()
+        if facts is not None:
+            payload["description"] = facts.to_dict()
         if probe_result is not None:
             payload["probe"] = probe_result.to_dict()
         typer.echo(json.dumps(payload, indent=2, default=str))
         return
     _print_profile(console, result)
+    if facts is not None:
+        _print_description(console, facts)
     if probe_result is not None:
         _print_probe(console, probe_result)
+
+
+def _describe(value: str, result: DataProfile) -> DescriptionFacts:
+    """Parse ``--describe`` (a file when one exists at that path, else the text) against the data's columns
+    and classes."""
+    from metaconf.advise.describe import parse_description
+
+    path = Path(value).expanduser()
+    try:
+        is_file = "\n" not in value and len(value) < 4096 and path.is_file()
+    except OSError:
+        is_file = False
+    if is_file:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as error:
+            raise UsageError(f"cannot read the description file `{path}`: {error.strerror or error}") from None
+    else:
+        text = value
+    columns = [c.name for c in result.columns] + ([result.target.name] if result.target else [])
+    classes = list(result.target.class_counts) if result.target and result.target.class_counts else None
+    return parse_description(text, columns=columns, classes=classes)
 
 
 def _profile(
@@ -234,6 +271,61 @@ def _print_profile(console: Console, result: DataProfile) -> None:
         console.print()
         for note in result.notes:
             console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def _quote(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return f"“{text[: limit - 1]}…”" if len(text) > limit else f"“{text}”"
+
+
+def _print_description(console: Console, facts: DescriptionFacts) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    console.print()
+    if facts.is_empty:
+        console.print("description: states nothing metaconf uses (no costs, metric, classes, time limit)")
+    else:
+        table = Table(title="what the description says", title_justify="left", show_edge=False)
+        table.add_column("fact")
+        table.add_column("value", overflow="fold")
+        table.add_column("from the text", overflow="fold")
+        if facts.cost_matrix is not None:
+            matrix = facts.cost_matrix.as_config()
+            rows = "; ".join(
+                f"{label} -> " + ", ".join(f"{c:g}" for c in row) for label, row in zip(matrix["labels"], matrix["costs"], strict=True)
+            )
+            evidence = facts.cost_matrix.evidence.text
+            if facts.cost_matrix.layout in ("table", "markdown"):
+                worded = [line for line in evidence.splitlines() if len(re.findall(r"[A-Za-z]{2,}", line)) >= 4]
+                kind = "markdown table" if facts.cost_matrix.layout == "markdown" else "text table"
+                evidence = f"a {kind}" + (": " + " ".join(worded) if worded else "")
+            table.add_row(
+                "cost matrix",
+                escape(f"true class -> cost of predicting {', '.join(map(str, matrix['labels']))}: {rows}"),
+                escape(_quote(evidence, 120)),
+            )
+        hint = facts.suggested_metric
+        if hint is not None:
+            source = "the cost matrix" if facts.cost_matrix is not None else _quote(hint.evidence.text)
+            table.add_row("metric", escape(f"{hint.metric} ({hint.word}, {hint.strength})"), escape(source))
+        for other in facts.metric_hints:
+            if other is not hint and other.strength in ("negated", "reported"):
+                table.add_row(f"  not: {other.strength}", escape(other.word), escape(_quote(other.evidence.text)))
+        if facts.positive_class is not None:
+            table.add_row("positive class", escape(str(facts.positive_class.value)), escape(_quote(facts.positive_class.evidence.text)))
+        if facts.target_column is not None:
+            table.add_row("target column", escape(str(facts.target_column.value)), escape(_quote(facts.target_column.evidence.text)))
+        for limit in facts.time_limits:
+            scope = "time limit" if limit.scope == "total" else "per-trial limit"
+            table.add_row(scope, f"{limit.seconds:g} s ({escape(limit.text)})", escape(_quote(limit.evidence.text)))
+        for label, mention in (("interpretability", facts.interpretability), ("class imbalance", facts.imbalance)):
+            if mention is not None:
+                value = ("not wanted: " if mention.negated else "") + mention.word
+                table.add_row(label, escape(value), escape(_quote(mention.evidence.text)))
+        console.print(table)
+    for note in facts.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
 
 
 def _print_probe(console: Console, result: ProbeResult) -> None:
