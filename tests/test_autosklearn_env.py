@@ -207,10 +207,13 @@ def test_install_writes_the_marker_last_and_logs_pip(tmp_path: Path) -> None:
     assert any(line.startswith("step 1/1: pip install auto-sklearn==0.15.0") for line in lines)
     assert "  Successfully installed auto-sklearn-0.15.0" in lines
 
-    with pytest.raises(UsageError, match="already installed"):
-        envs.install_env(directory, interpreter)
-    again = envs.install_env(directory, interpreter, repair=True)
-    assert again["installed"] >= marker["installed"]
+    kept: list[str] = []
+    assert envs.install_env(directory, interpreter, repair=True, progress=kept.append) == marker  # ready: kept
+    assert kept and kept[0].startswith("already installed")
+    (directory / "stale").write_text("x", encoding="utf-8")
+    envs.install_env(directory, interpreter, force=True)  # --force rebuilds a ready environment
+    assert not (directory / "stale").exists()
+    assert envs.inspect_env(directory).ready
 
 
 def test_a_failed_install_leaves_no_marker_and_points_at_the_log(tmp_path: Path) -> None:

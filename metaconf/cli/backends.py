@@ -142,8 +142,10 @@ def install(
     ] = None,
     env_dir: EnvDirOption = None,
     repair: Annotated[
-        bool, typer.Option("--repair", help="Delete a broken, half-installed or outdated environment and reinstall it.")
+        bool,
+        typer.Option("--repair", help="Delete a broken, half-installed or outdated environment and reinstall it (a ready one is kept)."),
     ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Reinstall even a ready environment.")] = False,
 ) -> None:
     """Create the environment a backend needs (auto-sklearn: a dedicated Python 3.9 virtualenv, about a minute)."""
     from rich.console import Console
@@ -157,6 +159,14 @@ def install(
         raise UsageError(f"unknown backend `{name}`", "backends: `auto-sklearn` (and `smac`, which needs no install)")
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     directory = envs.env_dir(env_dir)
+    current = envs.inspect_env(directory, root_option=env_dir)
+    if current.ready and not force:
+        versions = current.versions
+        console.print(
+            f"auto-sklearn {versions.get('auto-sklearn')} is already installed in {escape(str(directory))} "
+            f"(Python {versions.get('python')}); `metaconf backends doctor` checks it, --force reinstalls it"
+        )
+        return
     interpreter = envs.choose_interpreter(python)
     recipe = interpreter.recipe
     assert recipe is not None
@@ -176,7 +186,9 @@ def install(
                 status.update(escape(line)[:120])
 
         try:
-            marker = envs.install_env(directory, interpreter, repair=repair, progress=progress, root_option=env_dir)
+            marker = envs.install_env(
+                directory, interpreter, repair=repair, force=force, progress=progress, root_option=env_dir
+            )
         except KeyboardInterrupt:
             raise MetaconfError(
                 f"install interrupted; {directory} is left half-installed",

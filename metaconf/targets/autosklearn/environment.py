@@ -450,13 +450,17 @@ def install_env(
     interpreter: Interpreter,
     *,
     repair: bool = False,
+    force: bool = False,
     progress: Progress = lambda line: None,
     root_option: Path | None = None,
 ) -> dict[str, Any]:
-    """Create the environment in ``directory`` with ``interpreter`` and return the marker written.
+    """Create the environment in ``directory`` with ``interpreter`` and return its marker.
 
-    The marker is written last, after the import check passed. Any failure leaves the folder without it
-    (detected as half-installed) and raises :class:`BackendEnvError` pointing at the log.
+    A ready environment is kept (its marker is returned) unless ``force``; a half-installed, broken or
+    outdated one is deleted and rebuilt with ``repair`` (or ``force``), else refused. So
+    ``install --repair`` always ends in a ready environment, which is what CI wants. The marker is written
+    last, after the import check passed; any failure leaves the folder without it (detected as
+    half-installed) and raises :class:`BackendEnvError` pointing at the log.
     """
     recipe = interpreter.recipe
     if recipe is None:
@@ -465,12 +469,11 @@ def install_env(
     repair_command = _fix_with_dir(REPAIR_COMMAND, root_option)
     if directory.exists():
         state = inspect_env(directory).state
-        if not repair:
-            if state == EnvState.ready:
-                raise UsageError(
-                    f"auto-sklearn's environment is already installed in {directory}",
-                    f"`metaconf backends doctor` checks it; `{repair_command}` reinstalls it",
-                )
+        marker = read_marker(directory)
+        if state == EnvState.ready and not force and marker is not None:
+            progress(f"already installed in {directory} (`metaconf backends doctor` checks it; --force reinstalls)")
+            return marker
+        if not (repair or force):
             raise UsageError(
                 f"{directory} exists but is {state.value.replace('-', ' ')}",
                 f"run `{repair_command}` to delete and reinstall it",
