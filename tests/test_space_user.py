@@ -308,3 +308,27 @@ def test_lint_missing_file_relative_to_the_config(tmp_path: Path) -> None:
     config.write_text(f"search_space:\n  file: other.yaml\n  estimator: {ESTIMATOR}\n")
     ((finding),) = lint_file(config, LintOptions(select=["MC2"]))
     assert finding.code == "MC201" and finding.span.line == 2 and "does not exist" in finding.message
+
+
+def test_file_and_inline_together_are_ambiguous(tmp_path: Path) -> None:
+    tree_space().to_yaml(tmp_path / "tree.yaml")
+    with pytest.raises(SpaceError, match="both `file` and `inline`") as info:
+        build_space(user_config(file="tree.yaml", inline={"max_depth": 3}), tmp_path)
+    assert info.value.kind == SpaceProblem.user_space_invalid
+
+
+def test_lint_warns_about_built_in_settings_next_to_a_user_space() -> None:
+    text = """search_space:
+  models: [svm]
+  overrides:
+    svm: {C: {upper: 10}}
+  estimator: sklearn.tree:DecisionTreeClassifier
+  inline:
+    max_depth: {lower: 2, upper: 9}
+"""
+    found = lint_text(text, "space.yaml", LintOptions(select=["MC2"]))
+    assert sorted((f.code, f.span.line, f.severity.value) for f in found) == [
+        ("MC205", 3, "warning"),
+        ("MC207", 2, "warning"),
+    ]
+    assert all(f.fix is not None and f.fix.safe for f in found)

@@ -54,6 +54,13 @@ def _pointer(path: JsonPath) -> str:
 def read_space_source(config: Config, base_dir: Path) -> tuple[Any, JsonPath, str]:
     """The raw data of the user's space, the config path errors point at, and a label for messages."""
     search_space = config.search_space
+    if search_space.inline is not None and search_space.file is not None:
+        raise SpaceError(
+            "`search_space` has both `file` and `inline`; it is not clear which space to search.",
+            "Keep one of them.",
+            kind=SpaceProblem.user_space_invalid,
+            path=("search_space", "inline"),
+        )
     if search_space.inline is not None:
         return search_space.inline, ("search_space", "inline"), "`search_space.inline`"
     assert search_space.file is not None

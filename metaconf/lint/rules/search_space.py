@@ -192,8 +192,8 @@ def meta_space_check(ctx: LintContext) -> Iterator[Violation]:
 def user_space_unusable(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
-    Reports a `search_space.file` that does not exist or does not parse, and a `file` or `inline` space that
-    is not a ConfigSpace space (serialized with `to_yaml` / `to_json`, or metaconf's shorthand
+    Reports a `search_space.file` that does not exist or does not parse, `file` and `inline` given together,
+    and a `file` or `inline` space that is not a ConfigSpace space (serialized with `to_yaml` / `to_json`, or metaconf's shorthand
     `name: {lower, upper}`) or that has no hyperparameters.
 
     ## Why is this bad?
@@ -381,7 +381,8 @@ def unknown_override(ctx: LintContext) -> Iterator[Violation]:
     ## What it does
     Reports an override of a model family that is not in `search_space.models`, of a hyperparameter the
     family's built-in space does not have, or with values of the wrong kind (`lower` on a categorical,
-    a non-number for a numeric hyperparameter).
+    a non-number for a numeric hyperparameter). Warns about overrides next to a user space, where they
+    have no effect.
 
     ## Why is this bad?
     A misspelt override would otherwise be ignored and the search would run over the default range, which
@@ -406,11 +407,27 @@ def unknown_override(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    No automatic fix; the message lists the names that exist.
+    Removing overrides next to a user space is safe (they change nothing); otherwise no automatic fix, and
+    the message lists the names that exist.
 
     ## References
     - `metaconf rule MC205`; the built-in spaces are listed in `metaconf/space/builtin.py`
     """
+    from metaconf.space.builtin import is_user_space
+
+    config = _config(ctx)
+    if is_user_space(config) and config.search_space.overrides:
+        yield Violation(
+            ("search_space", "overrides"),
+            "`search_space.overrides` has no effect with a user space (`file` / `inline`); edit that space instead",
+            fix=Fix(
+                "Remove `search_space.overrides`",
+                (Edit(("search_space", "overrides"), delete=True),),
+                safe=True,
+            ),
+            key=True,
+            severity=Severity.warning,
+        )
     for error in _problems(ctx, SpaceProblem.bad_override):
         yield _violation(error)
 
@@ -469,6 +486,7 @@ def no_usable_model_family(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
     Reports `search_space.models: []` and a model family that has no built-in space for the task type.
+    Warns about `models` next to a user space (`file` / `inline`), where it has no effect.
 
     ## Why is this bad?
     An empty list leaves nothing to search: the run would fail at its first trial. Leaving `models` out
@@ -487,13 +505,26 @@ def no_usable_model_family(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Removing an empty `models` list is unsafe: it widens the search to every family.
+    Removing an empty `models` list is unsafe: it widens the search to every family. Removing `models`
+    next to a user space is safe: it changes nothing.
 
     ## References
     - Thornton et al. 2013, "Auto-WEKA: Combined Selection and Hyperparameter Optimization of
       Classification Algorithms", KDD (the combined algorithm selection and HPO space)
     """
+    from metaconf.space.builtin import is_user_space
+
     config = _config(ctx)
+    if is_user_space(config) and config.search_space.models is not None:
+        yield Violation(
+            ("search_space", "models"),
+            "`search_space.models` has no effect with a user space (`file` / `inline`); its estimator is searched",
+            fix=Fix(
+                "Remove `search_space.models`", (Edit(("search_space", "models"), delete=True),), safe=True
+            ),
+            key=True,
+            severity=Severity.warning,
+        )
     for error in _problems(ctx, SpaceProblem.bad_models):
         fix = None
         if config.search_space.models == []:
