@@ -31,6 +31,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from metaconf.config.units import MAX_SECONDS
+
 Label = str | int | bool
 
 Strength = Literal["explicit", "mention", "reported", "negated"]
@@ -388,14 +390,12 @@ _PER_TRIAL_AFTER = re.compile(
     r"config|candidate)\b",
     re.IGNORECASE,
 )
-_MAX_SECONDS = 366 * 86400.0
 
 
 def _unit_seconds(unit: str) -> float:
-    key = unit.lower().rstrip("s") if len(unit) > 1 else unit.lower()
-    if key in ("", "sec"):
-        key = "s" if key == "" else key
-    return _UNIT_SECONDS.get(key, _UNIT_SECONDS.get(unit.lower(), 0.0))
+    unit = unit.lower()
+    singular = unit[:-1] if len(unit) > 1 and unit.endswith("s") else unit
+    return _UNIT_SECONDS.get(unit, _UNIT_SECONDS.get(singular, 0.0))
 
 
 def _time_limits(doc: _Text) -> list[TimeLimit]:
@@ -419,7 +419,7 @@ def _time_limits(doc: _Text) -> list[TimeLimit]:
             seconds = (amount if amount is not None else float(amount_text)) * _unit_seconds(unit)
             if match.group("amount2"):
                 seconds += float(match.group("amount2")) * _unit_seconds(match.group("unit2"))
-            if not 0 < seconds <= _MAX_SECONDS:
+            if not 0 < seconds <= MAX_SECONDS:
                 continue
             scope: Scope = "total"
             if _PER_TRIAL_AFTER.search(after) or _PER_TRIAL.search(sentence[: match.start()]):
