@@ -167,6 +167,13 @@ def run_autosklearn(
     from metaconf.targets.evaluate import Evaluator
     from metaconf.targets.smac.runner import clear_run_directory, decide_existing
 
+    if request.save_model:
+        raise UsageError(
+            "--save-model is not available with `tool: auto-sklearn`: its models unpickle only inside "
+            "auto-sklearn's own environment",
+            "drop --save-model; the ensemble's members and their configurations are in "
+            "RUN_DIR/autosklearn/result.json and leaderboard.csv",
+        )
     env = ready_env(env_root)
     run_dir = run_dir.resolve()  # the worker runs in another working directory
     started_wall = rr.utc_now()
