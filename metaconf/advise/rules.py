@@ -981,6 +981,14 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             f"be {_fmt_s(wanted_s)}, cut so that the initial design fits the {_fmt_s(stopping_walltime)} search "
             "even if every design point ran to the limit (at least 2x the slowest evaluation)"
         )
+    if user.tool == Tool.auto_sklearn and trial_walltime < math.ceil(stopping_walltime / 10):
+        # auto-sklearn's pipelines add feature preprocessors the probe did not time; a limit that every run hits
+        # leaves only its dummy model (AUTOSKLEARN-FACTS), so never go below its own default of 1/10.
+        trial_walltime = math.ceil(stopping_walltime / 10)
+        why_limit = (
+            f"auto-sklearn's own default, 1/10 of the search ({trial_walltime} s): its pipelines add preprocessing "
+            f"the probe did not time (the slowest default evaluation took {_fmt_s(slowest_eval)})"
+        )
     rec.rule(
         "stopping.trial_walltime",
         f"R11: {why_limit}; a runaway configuration becomes a TIMEOUT instead of eating the budget",
