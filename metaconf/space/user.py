@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from metaconf.config.loader import JsonPath
 from metaconf.config.model import Config
 from metaconf.space.errors import SpaceError, SpaceProblem
@@ -85,13 +87,8 @@ def read_space_source(config: Config, base_dir: Path) -> tuple[Any, JsonPath, st
             path=where,
         ) from None
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            import yaml
-
-            data = yaml.safe_load(text)
-    except (ValueError, Exception) as exc:  # json.JSONDecodeError is a ValueError; yaml.YAMLError otherwise
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SpaceError(
             f"Search space file `{search_space.file}` is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {first}",
