@@ -214,10 +214,15 @@ class _Text:
     def __init__(self, text: str):
         self.text = text
         self.spans = _sentences(text)
+        self._starts = [begin for begin, _ in self.spans]
 
     def sentence_span(self, pos: int) -> tuple[int, int]:
-        for begin, end in self.spans:
-            if begin <= pos < end:
+        import bisect
+
+        index = bisect.bisect_right(self._starts, pos) - 1
+        if index >= 0:
+            begin, end = self.spans[index]
+            if pos < end:
                 return begin, end
         return pos, pos
 
@@ -839,6 +844,7 @@ def _block_matrix(
         costs = _transpose(costs)
         notes.append("transposed: the text puts the predicted class in the rows")
 
+    pairs = [pair for pair in pairs if start - 800 <= pair[3] <= end + 800]  # sentences about this table
     agreement = _consistent(labels, costs, pairs)
     if agreement is False and _consistent(labels, _transpose(costs), pairs):
         costs = _transpose(costs)
