@@ -143,6 +143,13 @@ def test_profile_path_samples_large_files(tmp_path: Path) -> None:
     assert any("sampled at random" in note for note in profile.notes)
 
 
+def test_row_count_without_a_final_line_break(tmp_path: Path) -> None:
+    path = tmp_path / "nonl.csv"
+    path.write_text("a,y\n" + "\n".join(f"{i},{i % 2}" for i in range(300)), encoding="utf-8")  # no final \n
+    profile = profile_path(path, "y", max_rows=100, large_file_mb=0.0)
+    assert profile.n_rows == 300 and profile.rows_profiled == 100
+
+
 def test_profile_path_errors(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="does not exist"):
         profile_path(tmp_path / "nope.csv", "y")

@@ -292,8 +292,13 @@ def _read_csv_sample(path: Path, max_rows: int, seed: int) -> tuple[pd.DataFrame
     from metaconf.data.load import sniff_delimiter
 
     opener: Any = gzip.open if path.name.lower().endswith(".gz") else open
+    lines, last = 0, b"\n"
     with opener(path, "rb") as handle:
-        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b""))
+        for chunk in iter(lambda: handle.read(1 << 24), b""):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    if last != b"\n":
+        lines += 1  # a last line without a line break
     n_rows = max(0, lines - 1)
     if n_rows <= max_rows:
         return pd.read_csv(path, sep=sniff_delimiter(path)), n_rows
