@@ -156,12 +156,18 @@ def test_mc408_partial_support_is_a_warning() -> None:
     assert one(regression, "MC408").severity == Severity.error  # Ridge ignores max_iter
 
 
-def test_mc409_uses_the_folds() -> None:
-    base = "data: {{demo: iris}}\noptimizer: {{kind: hyperband}}\nfidelity: {{type: subsample, min: 0.1}}\n{r}"
-    assert run(base.format(r="resampling: {strategy: holdout}\n"), "MC409", data=True) == []  # 12 rows >= 3 x 2
-    finding = one(base.format(r="resampling: {strategy: cv, folds: 5}\n"), "MC409", data=True)
-    assert "fewer than 3 classes x 5 splits = 15" in finding.message
-    assert finding.fix is not None and finding.fix.edits[0].value == 0.13
+def test_mc409_mirrors_the_evaluators_subsample_floor() -> None:
+    base = "data: {{demo: {demo}}}\noptimizer: {{kind: hyperband}}\nfidelity: {{type: subsample, min: {low}}}\n{r}"
+    holdout, cv = "resampling: {strategy: holdout}\n", "resampling: {strategy: cv, folds: 5}\n"
+    # iris: 120 search rows; holdout fits on 80 of them, 5-fold CV on 96; the floor is max(3 x 3, 10) = 10
+    assert run(base.format(demo="iris", low=0.15, r=holdout), "MC409", data=True) == []
+    finding = one(base.format(demo="iris", low=0.05, r=cv), "MC409", data=True)
+    assert "fit on 5 of 96 rows" in finding.message and "at least 10 (3 per class, 10 in all)" in finding.message
+    assert finding.fix is not None and finding.fix.safe and finding.fix.edits[0].value == 0.11
+    regression = one(base.format(demo="diabetes", low=0.02, r=holdout) + "task: {type: regression}\n", "MC409", data=True)
+    assert "(10 in all)" in regression.message
+    tiny = base.format(demo="iris, sample_rows: 12", low=0.5, r=cv)
+    assert "every budget fits on all of them" in one(tiny, "MC409", data=True).message
 
 
 # ------------------------------------------------------------------------------------------- stopping
@@ -212,11 +218,12 @@ def test_mc507_counts_the_initial_design_and_warm_starts() -> None:
 
 
 # ----------------------------------------------------------------------------------------- resampling
-def test_mc602_warning_when_only_some_classes_are_small() -> None:
-    warn = one("data: {demo: wine}\nresampling: {strategy: cv, folds: 40}\n", "MC602", data=True)
-    assert warn.severity == Severity.warning  # the smallest wine class has 38 training rows, the largest 56
-    error = one("data: {demo: wine}\nresampling: {strategy: cv, folds: 60}\n", "MC602", data=True)
-    assert error.severity == Severity.error
+def test_mc602_says_when_no_fold_can_be_stratified() -> None:
+    some = one("data: {demo: wine}\nresampling: {strategy: cv, folds: 40}\n", "MC602", data=True)
+    assert "cannot be stratified" not in some.message  # the smallest wine class has 38 training rows, the largest 56
+    every = one("data: {demo: wine}\nresampling: {strategy: cv, folds: 60}\n", "MC602", data=True)
+    assert every.severity == Severity.warning and "cannot be stratified" in every.message
+    assert every.fix is not None and every.fix.edits[0].value == 38
 
 
 def test_mc609_points_at_the_bad_cell() -> None:

@@ -292,8 +292,8 @@ def sample_rows_exceeds_data(ctx: LintContext) -> Iterator[Violation]:
 @rule(
     "MC905",
     "singleton-class",
-    severity=Severity.error,
-    summary="A class with a single row, which no stratified split can put on both sides.",
+    severity=Severity.warning,
+    summary="A class with a single row, which no split can both learn and validate.",
     needs_data=True,
 )
 def singleton_class(ctx: LintContext) -> Iterator[Violation]:
@@ -302,10 +302,10 @@ def singleton_class(ctx: LintContext) -> Iterator[Violation]:
     With the data loaded, reports classes of the target that occur in only one row.
 
     ## Why is this bad?
-    Every split metaconf makes (the test set, holdout, cross-validation) is stratified for classification, and
-    scikit-learn refuses a class with one member: `The least populated class in y has only 1 member, which
-    is too few.` The run stops before the search. Such classes are usually typos in the labels or ids in
-    the wrong column.
+    A class with one row lands in one split only: either the model never sees it, or no test or validation
+    row measures it. Stratified splitting refuses it (`The least populated class in y has only 1 member`),
+    so metaconf's evaluator falls back to unstratified splits for the whole target. Such classes are usually
+    typos in the labels, or an id column taken for the target.
 
     ## Example
     ```yaml
@@ -336,6 +336,7 @@ def singleton_class(ctx: LintContext) -> Iterator[Violation]:
         return
     yield Violation(
         ctx.where(("task", "target"), ("data", "sample_rows"), ("data", "path"), ("data", "demo"), ("data",)),
-        f"{len(single)} class(es) of `{data.target}` have a single row ({_shown(single)}); stratified splits fail",
+        f"{len(single)} class(es) of `{data.target}` have a single row ({_shown(single)}); splits cannot be "
+        "stratified, and no split both learns and validates them",
         fix_title="Merge or drop the rare labels, or check the target column",
     )

@@ -425,8 +425,8 @@ def fidelity_range_below_eta(ctx: LintContext) -> Iterator[Violation]:
 @rule(
     "MC407",
     "cv-folds-fidelity-with-holdout",
-    severity=Severity.error,
-    summary="A `cv_folds` fidelity with holdout resampling, which has no folds.",
+    severity=Severity.warning,
+    summary="A `cv_folds` fidelity with holdout resampling, which it silently replaces by cross-validation.",
     tools=["smac"],
 )
 def cv_folds_fidelity_with_holdout(ctx: LintContext) -> Iterator[Violation]:
@@ -435,8 +435,10 @@ def cv_folds_fidelity_with_holdout(ctx: LintContext) -> Iterator[Violation]:
     Reports `fidelity.type: cv_folds` with `resampling.strategy: holdout`.
 
     ## Why is this bad?
-    A `cv_folds` budget evaluates a configuration on the first k folds of a cross-validation. Holdout has a
-    single split; the budget cannot vary, so every rung of successive halving measures the same thing.
+    A `cv_folds` budget evaluates a configuration on the first k folds of a cross-validation, so metaconf's
+    evaluator cross-validates (k = `fidelity.max`, else `resampling.folds`) whatever the resampling says:
+    `holdout` and its `holdout_fraction` are silently ignored, and a full-budget trial costs k fits instead of
+    the one the config suggests.
 
     ## Example
     ```yaml
@@ -460,7 +462,7 @@ def cv_folds_fidelity_with_holdout(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Switching to `resampling.strategy: cv` is unsafe: every full-budget trial then costs `folds` fits.
+    Setting `resampling.strategy: cv` is safe: it is what the evaluator does anyway.
 
     ## References
     - Kohavi 1995, "A Study of Cross-Validation and Bootstrap for Accuracy Estimation and Model Selection",
@@ -471,9 +473,9 @@ def cv_folds_fidelity_with_holdout(ctx: LintContext) -> Iterator[Violation]:
     if config.fidelity.type != FidelityType.cv_folds or config.resampling.strategy != ResamplingStrategy.holdout:
         return
     yield Violation(
-        ("fidelity", "type"),
-        "`fidelity.type: cv_folds` needs cross-validation, but `resampling.strategy` is `holdout`",
-        fix=Fix("Set `resampling.strategy` to `cv`", (Edit(("resampling", "strategy"), "cv"),), safe=False),
+        ctx.where(("resampling", "strategy"), ("fidelity", "type")),
+        "`fidelity.type: cv_folds` cross-validates; `resampling.strategy: holdout` is ignored",
+        fix=Fix("Set `resampling.strategy` to `cv`", (Edit(("resampling", "strategy"), "cv"),), safe=True),
     )
 
 
@@ -559,22 +561,23 @@ def fidelity_unsupported_by_model(ctx: LintContext) -> Iterator[Violation]:
 @rule(
     "MC409",
     "subsample-min-too-few-rows",
-    severity=Severity.error,
-    summary="The smallest subsample has too few rows to fit and validate every class.",
+    severity=Severity.warning,
+    summary="The smallest subsample is below the rows a fit needs, so it is silently raised.",
     needs_data=True,
     tools=["smac"],
 )
 def subsample_min_too_few_rows(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
-    With the data loaded, computes the training rows at the smallest `subsample` budget (rows minus the test
-    split, times `fidelity.min`) and compares them with the number of classes times the validation splits
-    (the folds, or 2 for holdout).
+    With the data loaded, computes the rows a trial fits on at the smallest `subsample` budget (the
+    training rows of one fold, times `fidelity.min`) and compares them with the floor metaconf's evaluator
+    keeps: 3 rows per class and 10 in all, every class present.
 
     ## Why is this bad?
-    Below that, some class cannot appear in every training and validation split: stratified splitting fails,
-    or models are fitted without a class and score at chance. Every low-budget trial then crashes or
-    measures noise, and successive halving promotes configurations at random.
+    Below the floor some class would be missing or represented by a row or two, and most models fail or
+    score at chance. The evaluator therefore fits on the floor instead: every budget up to it uses the same
+    rows, so the lowest rungs are dearer and less distinct than the configured range says, and successive
+    halving compares configurations on fewer real budget levels.
 
     ## Example
     ```yaml
@@ -605,36 +608,46 @@ def subsample_min_too_few_rows(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Raising `fidelity.min` to the smallest fraction that works is unsafe: it makes low rungs dearer.
+    Raising `fidelity.min` to the floor's fraction is safe: it is the budget the evaluator uses anyway.
 
     ## References
     - Falkner et al. 2018, "BOHB", ICML: too small a minimum budget makes low-fidelity results uninformative
-    - Kohavi 1995, "A Study of Cross-Validation and Bootstrap", IJCAI: stratification
+    - Li et al. 2018, "Hyperband", JMLR 18(185): the minimum resource must allow a meaningful evaluation
     """
+    from metaconf.targets.evaluate import MIN_ROWS_PER_CLASS, MIN_SUBSAMPLE_ROWS
+
     config = config_of(ctx)
     data = ctx.data
     assert data is not None
-    if not config.is_multi_fidelity() or data.task_type != "classification" or data.n_classes < 2:
+    if not config.is_multi_fidelity():
         return
     kind, low, _ = fidelity_bounds(config)
     if kind != FidelityType.subsample or low <= 0:
         return
-    splits = config.resampling.folds if config.resampling.strategy == ResamplingStrategy.cv else 2
-    train_rows = data.n_rows * (1 - config.data.test_size)
-    rows = math.floor(train_rows * low)
-    needed = data.n_classes * splits
-    if rows >= needed:
+    test_size = config.data.test_size
+    train = data.n_rows - math.ceil(data.n_rows * test_size) if test_size > 0 else data.n_rows
+    if config.resampling.strategy == ResamplingStrategy.cv:
+        fit_rows = train - math.ceil(train / config.resampling.folds)
+    else:
+        fit_rows = train - math.ceil(train * config.resampling.holdout_fraction)
+    n_classes = data.n_classes if data.task_type == "classification" else 0
+    floor = max(MIN_ROWS_PER_CLASS * n_classes, MIN_SUBSAMPLE_ROWS)
+    rows = math.ceil(low * fit_rows)
+    if fit_rows <= 0 or rows >= floor:
         return
-    fraction = math.ceil(needed / train_rows * 100) / 100
-    fix = (
-        Fix(f"Set `fidelity.min` to {fraction:g}", (Edit(("fidelity", "min"), fraction),), safe=False)
-        if fraction < 1
-        else None
-    )
+    where = "3 per class, 10 in all" if n_classes else "10 in all"
+    if floor >= fit_rows:
+        yield Violation(
+            _min_path(ctx),
+            f"a fold has only {fit_rows} rows to fit on, no more than the {floor} a subsample keeps ({where}): "
+            "every budget fits on all of them",
+            fix_title="Use `fidelity.type: n_estimators` or `max_iter`; the data is too small to subsample",
+        )
+        return
+    fraction = math.ceil(floor / fit_rows * 100) / 100
     yield Violation(
         _min_path(ctx),
-        f"at `fidelity.min` {low:g} a trial trains on {rows} rows, fewer than {data.n_classes} classes x "
-        f"{splits} splits = {needed}",
-        fix=fix,
-        fix_title=None if fix else "Use `fidelity.type: n_estimators` or `max_iter`; the data is too small to subsample",
+        f"at `fidelity.min` {low:g} a trial would fit on {rows} of {fit_rows} rows; the evaluator keeps at least "
+        f"{floor} ({where}), so budgets up to {fraction:g} all fit on the same rows",
+        fix=Fix(f"Set `fidelity.min` to {fraction:g}", (Edit(("fidelity", "min"), fraction),), safe=True),
     )

@@ -103,13 +103,14 @@ def folds_exceed_smallest_class(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
     With the data loaded, compares `resampling.folds` with the training rows of the smallest class (after
-    the test split). A warning when some classes are smaller than the folds, an error when all are.
+    the test split).
 
     ## Why is this bad?
-    Stratified k-fold puts each class into every fold only if it has at least k rows: scikit-learn warns
-    `The least populated class in y has only N members` and some validation folds miss the class (ROC AUC and
-    log loss are then undefined on them); when every class is smaller it raises `n_splits cannot be greater
-    than the number of members in each class`, and every trial crashes.
+    Stratified k-fold can put a class into every validation fold only if it has at least k rows. With
+    fewer, some folds validate without a single example of it, so how well the class is predicted hardly
+    enters the score; when every class is smaller than k, stratification is impossible and metaconf's
+    evaluator falls back to plain k-fold, whose folds may miss classes at random. The search then optimises
+    a noisy estimate that undervalues the rare class, usually the one that matters.
 
     ## Example
     ```yaml
@@ -160,11 +161,10 @@ def folds_exceed_smallest_class(ctx: LintContext) -> Iterator[Violation]:
     )
     yield Violation(
         ctx.where(("resampling", "folds"), ("resampling", "strategy")),
-        f"{folds} folds, but the class `{label}` has only {smallest} training rows"
-        + (" (every class has fewer than the folds: stratified CV fails)" if all_small else "; some folds miss it"),
+        f"{folds} folds, but the class `{label}` has only {smallest} training rows; some validation folds miss it"
+        + (" (every class is smaller than the folds: the folds cannot be stratified)" if all_small else ""),
         fix=fix,
         fix_title=None if fix else "Use holdout, or gather more rows of the smallest class",
-        severity=Severity.error if all_small else None,
     )
 
 
@@ -579,7 +579,7 @@ def cost_matrix_ignored(ctx: LintContext) -> Iterator[Violation]:
 @rule(
     "MC611",
     "split-smaller-than-classes",
-    severity=Severity.error,
+    severity=Severity.warning,
     summary="The test or holdout split has fewer rows than there are classes.",
     needs_data=True,
 )
@@ -590,9 +590,10 @@ def split_smaller_than_classes(ctx: LintContext) -> Iterator[Violation]:
     validation split, and compares each with the number of classes.
 
     ## Why is this bad?
-    A stratified split needs at least one row per class on each side: scikit-learn raises `The test_size = 2
-    should be greater or equal to the number of classes = 3`. The run stops before the search (test split)
-    or every trial crashes (holdout).
+    A split with fewer rows than classes cannot hold every class: scikit-learn refuses to stratify it (`The
+    test_size = 2 should be greater or equal to the number of classes = 3`), metaconf's evaluator falls back
+    to an unstratified split, and the test score (or every validation score) silently ignores the classes
+    that are missing. With a handful of rows the score is mostly noise anyway.
 
     ## Example
     ```yaml
@@ -614,6 +615,7 @@ def split_smaller_than_classes(ctx: LintContext) -> Iterator[Violation]:
 
     ## References
     - scikit-learn `train_test_split(stratify=...)`: each class must appear in both parts
+    - Kohavi 1995, "A Study of Cross-Validation and Bootstrap", IJCAI: stratification
     """
     config = config_of(ctx)
     data = ctx.data
