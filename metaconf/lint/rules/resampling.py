@@ -363,8 +363,8 @@ def metric_task_mismatch(ctx: LintContext) -> Iterator[Violation]:
 @rule(
     "MC607",
     "stratify-on-regression",
-    severity=Severity.error,
-    summary="Stratified splits asked for on a regression target.",
+    severity=Severity.warning,
+    summary="Stratified splits asked for on a regression target, where they are silently not used.",
 )
 def stratify_on_regression(ctx: LintContext) -> Iterator[Violation]:
     """
@@ -372,8 +372,10 @@ def stratify_on_regression(ctx: LintContext) -> Iterator[Violation]:
     Reports `resampling.stratify: true` with `task.type: regression`.
 
     ## Why is this bad?
-    Stratification keeps class proportions; a continuous target has (almost) one "class" per row, and
-    scikit-learn's stratified splitters raise `The least populated class in y has only 1 member`.
+    Stratification keeps class proportions in every split; a continuous target has (almost) one "class" per
+    row, so scikit-learn's stratified splitters refuse it and metaconf's evaluator splits a regression
+    target without strata, whatever the config says. The setting promises a balance the splits do not have
+    (to balance a skewed target, bin it into a classification task instead).
 
     ## Example
     ```yaml
@@ -392,7 +394,7 @@ def stratify_on_regression(ctx: LintContext) -> Iterator[Violation]:
     ```
 
     ## Fix safety
-    Setting `stratify: false` is safe: a regression target cannot be stratified.
+    Setting `stratify: false` is safe: it is what the evaluator does for a regression target.
 
     ## References
     - Kohavi 1995, "A Study of Cross-Validation and Bootstrap", IJCAI: stratification is defined for classes
@@ -402,7 +404,7 @@ def stratify_on_regression(ctx: LintContext) -> Iterator[Violation]:
         return
     yield Violation(
         ("resampling", "stratify"),
-        "`resampling.stratify` needs classes; a regression target cannot be stratified",
+        "`resampling.stratify` needs classes; a regression target is split without strata",
         fix=Fix("Set `resampling.stratify` to false", (Edit(("resampling", "stratify"), False),), safe=True),
     )
 
