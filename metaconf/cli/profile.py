@@ -213,7 +213,8 @@ def _print_profile(console: Console, result: DataProfile) -> None:
         f"{result.duplicate_rows:,} rows"
         + (f", {result.conflicting_duplicates:,} with conflicting targets" if result.conflicting_duplicates else ""),
     )
-    summary.add_row("memory", f"{result.memory_mb:,.1f} MB" + (" (estimated)" if result.sampled else ""))
+    memory = f"{result.memory_mb:,.1f} MB" if result.memory_mb >= 1 else f"{result.memory_mb * 1024:,.0f} kB"
+    summary.add_row("memory", memory + (" (estimated)" if result.sampled else ""))
     summary.add_row("profiled in", f"{result.seconds:.2f} s")
     console.print(summary)
 
