@@ -263,7 +263,10 @@ def _subsample(X: pd.DataFrame, y: pd.Series, n: int, task_type: str, seed: int)
         counts = y.value_counts()
         if counts.min() >= 2 and n >= len(counts):
             stratify = y
-    X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=stratify, random_state=seed)
+    try:
+        X_s, _, y_s, _ = train_test_split(X, y, train_size=n, stratify=stratify, random_state=seed)
+    except ValueError:  # too few rows left for every class on the other side: a plain random subsample
+        X_s, _, y_s, _ = train_test_split(X, y, train_size=n, random_state=seed)
     return X_s, y_s
 
 
