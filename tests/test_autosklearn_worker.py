@@ -1,0 +1,157 @@
+"""The worker's own logic, in metaconf's Python (it is plain Python 3.8+ with lazy numpy / sklearn imports):
+its custom metrics agree with metaconf's MetricSpec, its trials callback stops as configured, its error
+messages are one line, and its command line refuses a bad spec with exit code 2."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from metaconf.config.model import Config
+from metaconf.targets.autosklearn.compile import compile_autosklearn
+from metaconf.targets.autosklearn.environment import worker_source
+from metaconf.targets.metrics import metric_for
+
+
+@pytest.fixture(scope="module")
+def worker() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("metaconf_worker_under_test", worker_source())
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_worker_source_is_python38_syntax() -> None:
+    import ast
+
+    ast.parse(worker_source().read_text(encoding="utf-8"), feature_version=(3, 8))
+
+
+def test_expected_cost_matches_metaconf_metric(worker: ModuleType) -> None:
+    config = Config.model_validate(
+        {
+            "task": {
+                "metric": "expected_cost",
+                "cost_matrix": {"labels": ["good", "bad"], "costs": [[0, 1], [5, 0]]},
+            },
+            "data": {"demo": "german_credit"},
+            "stopping": {"walltime": 30},
+            "tool": "auto-sklearn",
+        }
+    )
+    classes = ["bad", "good"]
+    plan = compile_autosklearn(config, run_dir="r", seed=0, classes=classes)
+    spec = metric_for(config, classes)
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet([1.0, 1.0], size=200)  # columns in metaconf's class order: bad, good
+    truth = rng.choice(classes, size=200)
+    order = plan.metric.classes
+    assert order is not None
+    encoded_truth = np.asarray([order.index(label) for label in truth])
+    encoded_proba = proba[:, [classes.index(label) for label in order]]
+    costs = plan.metric.make_scorer_args["costs"]
+    assert worker.expected_cost(encoded_truth, encoded_proba, costs) == pytest.approx(
+        spec.cost(truth.astype(object), y_proba=proba, clip=False)
+    )
+    # A binary scorer may pass P(class 1) only
+    assert worker.expected_cost(encoded_truth, encoded_proba[:, 1], costs) == pytest.approx(
+        worker.expected_cost(encoded_truth, encoded_proba, costs)
+    )
+
+
+def test_multiclass_roc_auc_matches_metaconf_metric(worker: ModuleType) -> None:
+    config = Config.model_validate({"task": {"metric": "roc_auc"}, "data": {"demo": "wine"}})
+    classes = ["class_0", "class_1", "class_2"]
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet([1.0, 1.0, 1.0], size=90)
+    truth = np.asarray(classes, dtype=object)[rng.integers(0, 3, size=90)]
+    spec = metric_for(config, classes)
+    encoded = np.asarray([classes.index(t) for t in truth])
+    assert 1.0 - worker.roc_auc_ovr(encoded, proba) == pytest.approx(spec.cost(truth, y_proba=proba, clip=False))
+
+
+class _Status(Enum):
+    SUCCESS = 1
+    TIMEOUT = 2
+    CRASHED = 3
+
+
+@dataclass
+class _Config:
+    origin: str
+
+
+@dataclass
+class _RunInfo:
+    config: _Config
+
+
+@dataclass
+class _RunValue:
+    cost: float
+    status: _Status
+    time: float = 1.0
+
+
+def feed(reporter: Any, costs: list[tuple[float, _Status]]) -> list[Any]:
+    return [reporter(None, _RunInfo(_Config("Local Search")), _RunValue(c, s), 10.0) for c, s in costs]
+
+
+def test_trials_callback_counts_plateau_after_the_initial_design(worker: ModuleType, capfd: pytest.CaptureFixture[str]) -> None:
+    reporter = worker.TrialReporter(0.0, {"plateau_patience": 2, "initial_design_size": 3})
+    answers = feed(
+        reporter,
+        [(0.5, _Status.SUCCESS), (0.6, _Status.SUCCESS), (0.7, _Status.SUCCESS),  # initial design: never stops
+         (0.4, _Status.SUCCESS), (1.0, _Status.TIMEOUT), (0.45, _Status.SUCCESS)],
+    )
+    assert answers == [None, None, None, None, None, False]
+    assert reporter.stop_reason == "plateau: 2 runs without improvement"
+    assert [t["incumbent_cost"] for t in reporter.trials] == [0.5, 0.5, 0.5, 0.4, 0.4, 0.4]
+    assert [t["status"] for t in reporter.trials][-2:] == ["timeout", "success"]
+    lines = [json.loads(line) for line in capfd.readouterr().out.splitlines()]
+    assert [line["event"] for line in lines] == ["trial"] * 6
+    assert lines[3] == {**lines[3], "trial": 4, "cost": 0.4, "origin": "acquisition"}
+
+
+def test_trials_callback_cost_threshold(worker: ModuleType) -> None:
+    reporter = worker.TrialReporter(0.0, {"cost_threshold": 0.05})
+    assert feed(reporter, [(0.2, _Status.SUCCESS), (0.04, _Status.SUCCESS)]) == [None, False]
+    assert reporter.stop_reason.startswith("cost threshold reached")
+
+
+def test_dummy_failure_is_explained_in_one_line(worker: ModuleType) -> None:
+    raw = (
+        "(' Dummy prediction failed with run state StatusType.MEMOUT and additional output: "
+        "{\\'error\\': \\'Memout\\', \\'subprocess_stdout\\': \\'error message: MemoryError()\\\\n\\'}.',)"
+    )
+    message, kind = worker._explain_error(ValueError(raw), {"constructor_kwargs": {"memory_limit": 512}})
+    assert kind == "dummy_failed"
+    assert message == (
+        "auto-sklearn's dummy model already failed (MEMOUT: MemoryError()); most often the memory limit "
+        "(512 MB per job) is too small for the data"
+    )
+    other, kind = worker._explain_error(RuntimeError("first line\nsecond line"), {"constructor_kwargs": {}})
+    assert (other, kind) == ("RuntimeError: first line", "exception")
+
+
+def test_worker_refuses_a_bad_spec(tmp_path: Path) -> None:
+    bad = tmp_path / "spec.json"
+    bad.write_text(json.dumps({"format": 99}), encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, str(worker_source()), str(bad)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 2
+    event = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert event["event"] == "error"
+    assert "spec format 99 is not 1" in event["message"]
