@@ -140,3 +140,14 @@ def test_cost_model_scales_with_rows_folds_and_classes() -> None:
     multiclass = profile_dataset(_dataset(500, n_classes=4))
     assert estimate_trial_cost(multiclass, ["linear"], 1).seconds("linear") > 3 * one.seconds("linear")
     assert one.seconds("not_a_family") == max(c.seconds for c in one.families.values())
+
+
+def test_probe_with_many_small_classes() -> None:
+    """25 classes in 60 rows: no stratified 50-row subsample exists; the probe still measures."""
+    X = pd.DataFrame({"x": np.arange(60, dtype=float), "z": np.arange(60) % 7})
+    y = pd.Series([f"c{i % 25}" for i in range(60)], name="y")
+    dataset = Dataset(X=X, y=y, name="many", source="test", task_type="classification")
+    result = probe_trial_cost(
+        dataset, task_type="classification", families=["decision_tree"], resampling_folds=1, time_limit_s=10.0
+    )
+    assert [n for n, _ in result.families["decision_tree"].measurements] == [50, 60]
