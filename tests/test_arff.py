@@ -160,3 +160,22 @@ def test_load_dataset_reads_arff(tmp_path: Path) -> None:
     config = Config.model_validate({"task": {"target": "y"}, "data": {"path": "data.arff"}})
     dataset = load_dataset(config, tmp_path)
     assert dataset.X.shape == (4, 1) and dataset.task_type == "classification"
+
+
+@pytest.mark.parametrize(("demo", "rows", "target"), [("kr-vs-kp", 3196, "class"), ("titanic", 1309, "survived"), ("penguins", 344, "species")])
+def test_openml_demos_are_full_datasets(demo: str, rows: int, target: str) -> None:
+    from metaconf.data.load import DEMOS
+
+    _, loader = DEMOS[demo]
+    X, y, task_type = loader()
+    assert len(X) == len(y) == rows and y.name == target and task_type == "classification"
+    assert all(isinstance(v, str) for v in y.dropna().unique())
+
+
+def test_truncated_openml_fixture_is_refused() -> None:
+    """scikit-learn's adult fixture (OpenML 1590) holds 10 of 48,842 rows: not offered as data."""
+    from metaconf.data.load import _openml_demo
+
+    _openml_file(1590)
+    with pytest.raises(DataError, match=r"holds 10 of the 48842 rows"):
+        _openml_demo(1590, "class")()
