@@ -154,7 +154,7 @@ def run_autosklearn(
     *,
     env_root: str | Path | None = None,
     on_trial: TrialCallback | None = None,
-    on_phase: Callable[[str], None] | None = None,
+    on_phase: Callable[[str, SearchProgress], None] | None = None,
 ) -> AutoSklearnOutcome:
     """Run ``config`` (``tool: auto-sklearn``, overrides applied) into ``run_dir``.
 
@@ -281,7 +281,7 @@ def run_autosklearn(
     def phase(name: str) -> None:
         progress.phase = name
         if on_phase is not None:
-            on_phase(name)
+            on_phase(name, progress)
 
     worker = _WorkerProcess(env.python, worker_path, tool_dir, timeout_s=float(plan.worker["hard_timeout_s"]))
     with worker.signals_forwarded():
@@ -606,7 +606,8 @@ def run_from_cli(config: Config, base_dir: Path, run_dir: Path, request: RunRequ
 
 
 class _ProgressBar:
-    """A rich progress bar over auto-sklearn's time budget: elapsed of time_left, runs, best score."""
+    """A rich progress bar on stderr that fills with wall time over auto-sklearn's budget (its search is bounded
+    by time, not by a number of runs), with the phase, the runs finished and the best score so far."""
 
     def __init__(self, console: Any, *, enabled: bool):
         self._console, self._enabled = console, enabled
@@ -615,34 +616,47 @@ class _ProgressBar:
 
     def __enter__(self) -> _ProgressBar:
         if self._enabled:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, Progress, ProgressBar, Task, TextColumn, TimeElapsedColumn
+
+            class TimeBarColumn(BarColumn):
+                def render(self, task: Task) -> ProgressBar:
+                    budget, started = task.fields.get("budget"), task.fields.get("search_started")
+                    done = None if started is None else min(time.monotonic() - started, budget)
+                    return ProgressBar(
+                        total=budget if done is not None else None,
+                        completed=done or 0.0,
+                        width=None if self.bar_width is None else max(1, self.bar_width),
+                        pulse=done is None,
+                        animation_time=task.get_time(),
+                        style=self.style,
+                        complete_style=self.complete_style,
+                        finished_style=self.finished_style,
+                        pulse_style=self.pulse_style,
+                    )
 
             self._bar = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
+                TimeBarColumn(),
                 TimeElapsedColumn(),
                 TextColumn("{task.fields[runs]} runs {task.fields[best]}"),
                 console=self._console,
             )
             self._bar.start()
-            self._task = self._bar.add_task("starting", total=None, runs=0, best="")
+            self._task = self._bar.add_task("starting", total=None, runs=0, best="", budget=None, search_started=None)
         return self
 
     def trial(self, record: rr.TrialRecord, progress: SearchProgress) -> None:
         if self._bar is None:
             return
         best = "" if progress.best_score is None else f"best {progress.best_score:.4g}"
-        self._bar.update(
-            self._task,
-            total=progress.time_left_s,
-            completed=min(progress.elapsed(), progress.time_left_s),
-            runs=record.trial,
-            best=best,
-        )
+        self._bar.update(self._task, runs=record.trial, best=best, budget=progress.time_left_s)
 
-    def phase(self, name: str) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, description=name)
+    def phase(self, name: str, progress: SearchProgress) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(self._task, description=name, budget=progress.time_left_s)
+        if name == "searching":
+            self._bar.update(self._task, search_started=time.monotonic())
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
