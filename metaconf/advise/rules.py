@@ -672,15 +672,16 @@ def _pick_resampling(
         return env.n_trials_for(mean, OptimizerKind.bo)
 
     if n_train < SMALL_DATA_ROWS and env.max_folds >= 3:
-        for folds in (5, 3):
+        for folds, enough in ((5, 50), (3, 20)):
             if folds > env.max_folds:
                 continue
             trials = trials_with(f"cv{folds}")
-            if trials >= 50:
+            if trials >= enough:
                 rec.rule(
                     "resampling.strategy",
-                    f"R7: {n_train} training rows are too few for a stable single holdout (Kohavi 1995); "
-                    f"{folds}-fold CV still leaves ~{trials} trials",
+                    f"R7: {n_train} training rows are too few for a stable single holdout (Kohavi 1995; selecting "
+                    f"on a noisy holdout overfits it, Cawley & Talbot 2010); {folds}-fold CV still leaves ~{trials} "
+                    f"trials (>= {enough})",
                 )
                 rec.rule(
                     "resampling.folds",
