@@ -155,3 +155,55 @@ def test_worker_refuses_a_bad_spec(tmp_path: Path) -> None:
     event = json.loads(completed.stdout.strip().splitlines()[-1])
     assert event["event"] == "error"
     assert "spec format 99 is not 1" in event["message"]
+
+
+# ------------------------------------------------------------------------------------- process supervision
+def supervised(tmp_path: Path, script: str, timeout_s: float = 30.0) -> Any:
+    """metaconf's handle on a worker, around a shell script standing in for the environment's Python."""
+    import stat
+
+    from metaconf.targets.autosklearn.runner import SPEC_FILE, _WorkerProcess
+
+    python = tmp_path / "python"
+    python.write_text("#!/bin/sh\n" + script, encoding="utf-8")
+    python.chmod(python.stat().st_mode | stat.S_IXUSR)
+    (tmp_path / SPEC_FILE).write_text("{}", encoding="utf-8")
+    process = _WorkerProcess(python, tmp_path / "worker.py", tmp_path, timeout_s=timeout_s)
+    process.start()
+    return process
+
+
+def test_a_hung_worker_is_killed_at_the_hard_timeout(tmp_path: Path) -> None:
+    process = supervised(tmp_path, "echo '{\"event\": \"loaded\"}'\nexec sleep 60\n", timeout_s=1.0)
+    events = list(process.events())
+    assert events == [{"event": "loaded"}]
+    code = process.wait()
+    assert code == -9
+    assert process.failure_reason(code) == "killed by metaconf: no result after 1s"
+
+
+def test_first_signal_asks_the_worker_to_stop_second_kills_it(tmp_path: Path) -> None:
+    import signal as sig
+
+    (tmp_path / "polite").mkdir()
+    polite = supervised(
+        tmp_path / "polite",
+        "trap 'echo \"{\\\"event\\\": \\\"stopping\\\"}\"; exit 0' TERM\necho '{\"event\": \"fit_started\"}'\n"
+        "while true; do sleep 0.1; done\n",
+    )
+    events = polite.events()
+    assert next(events) == {"event": "fit_started"}
+    polite._on_signal(sig.SIGINT, None)
+    assert list(events) == [{"event": "stopping"}]
+    assert polite.wait() == 0
+    assert polite.stop_signal == "SIGINT"
+
+    (tmp_path / "stubborn").mkdir()
+    stubborn = supervised(tmp_path / "stubborn", "trap '' TERM\necho '{\"event\": \"fit_started\"}'\nwhile true; do sleep 0.1; done\n")
+    events = stubborn.events()
+    assert next(events) == {"event": "fit_started"}
+    stubborn._on_signal(sig.SIGTERM, None)
+    stubborn._on_signal(sig.SIGTERM, None)
+    assert list(events) == []
+    code = stubborn.wait()
+    assert stubborn.failure_reason(code) == "killed by metaconf: second SIGTERM"
