@@ -205,3 +205,24 @@ def test_a_crashing_rule_becomes_a_rule_error_not_a_traceback() -> None:
     assert info.value.exit_code == 2
     assert "rule MC101 failed on `c.yaml`: ZeroDivisionError" in info.value.message
     assert "--ignore MC101" in (info.value.hint or "")
+
+
+def test_data_facts_are_reused_until_the_file_changes(tmp_path: Path) -> None:
+    import os
+
+    from metaconf.lint import engine
+
+    config = tmp_path / "c.yaml"
+    config.write_text("task:\n  target: y\ndata:\n  path: d.csv\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(20)), encoding="utf-8")
+    options = LintOptions(select=["MC900"], data=True)
+    assert lint_file(config, options) == []
+    cached = len(engine._DATA_CACHE)
+    assert lint_file(config, options) == []
+    assert len(engine._DATA_CACHE) == cached  # the second lint reused the facts
+    data.write_text("x,y\n" + "".join(f"{i},1\n" for i in range(20)), encoding="utf-8")  # one class left
+    stat = data.stat()
+    os.utime(data, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    (finding,) = lint_file(config, options)
+    assert finding.code == "MC900" and "single class" in finding.message

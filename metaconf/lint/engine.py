@@ -214,6 +214,47 @@ def partial_config(data: Any, problems: Sequence[SchemaProblem]) -> tuple[Any, l
     return None, []
 
 
+_DATA_CACHE: dict[str, tuple[Any, str | None]] = {}
+_DATA_CACHE_SIZE = 16
+
+
+def data_facts(config: Any, base_dir: Path) -> tuple[Any, str | None]:
+    """The facts of the data ``config`` names, or why it cannot be loaded: ``(DataFacts | None, error)``.
+
+    Linting a directory of configs usually loads the same few datasets again and again; the facts are
+    immutable, so they are kept per process, keyed by everything that decides what is loaded (the data and
+    task sections, the seed that draws `sample_rows`, the config's directory and the data file's size and
+    modification time, so an edited file is loaded again).
+    """
+    import json
+
+    from metaconf.data.facts import DataFacts
+    from metaconf.data.load import DataError, load_dataset, resolve_path
+
+    stamp: tuple[str, int | None, int | None] | None = None
+    file = resolve_path(config, base_dir)
+    if file is not None:
+        try:
+            stat = file.stat()
+            stamp = (str(file.resolve()), stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            stamp = (str(file), None, None)
+    key = json.dumps(
+        [config.data.model_dump(mode="json"), config.task.model_dump(mode="json"), config.execution.seed,
+         str(base_dir), stamp],
+        sort_keys=True,
+        default=str,
+    )
+    if key not in _DATA_CACHE:
+        try:
+            _DATA_CACHE[key] = (DataFacts.of(load_dataset(config, base_dir)), None)
+        except DataError as error:
+            _DATA_CACHE[key] = (None, str(error))
+        while len(_DATA_CACHE) > _DATA_CACHE_SIZE:
+            _DATA_CACHE.pop(next(iter(_DATA_CACHE)))
+    return _DATA_CACHE[key]
+
+
 def _touches(path: JsonPath, pruned: Sequence[JsonPath]) -> bool:
     return any(path[: len(p)] == p or p[: len(path)] == path for p in pruned)
 
@@ -233,13 +274,7 @@ def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool 
     ctx.cache["schema_problems"] = problems
     ctx.cache["pruned_paths"] = pruned
     if load_data and config is not None:
-        from metaconf.data.facts import DataFacts
-        from metaconf.data.load import DataError, load_dataset
-
-        try:
-            ctx.data = DataFacts.of(load_dataset(config, document.base_dir))
-        except DataError as error:
-            ctx.data_error = str(error)
+        ctx.data, ctx.data_error = data_facts(config, document.base_dir)
     findings: list[Finding] = []
     for rule in rules:
         try:
