@@ -381,7 +381,9 @@ def test_build_smac_passes_exactly_the_plan_to_the_facade(tmp_path: Path) -> Non
     assert warm[0]["linear:C"] == 2.0
     assert kwargs["model"]._rf_opts["n_jobs"] == 1
     assert kwargs["random_design"]._probability == 0.2
-    assert runner._memory_limit == (1024, "MB") and runner._algorithm_walltime_limit == 4
+    # The limits reach the target, which applies them with pynisher's fork context (see limits.py)
+    assert runner._target_function.limits == ((1024, "MB"), 4)
+    assert runner._memory_limit is None and runner._algorithm_walltime_limit is None
     assert runner._required_arguments == ["seed", "budget"]
 
 

@@ -11,6 +11,7 @@ import math
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import FrameType
@@ -62,6 +63,8 @@ class SearchState:
     on_trial: Callable[[TrialRecord], None] | None = None
     n_trials: int | None = None
     """The plan's trial limit, for progress displays."""
+    errors: Counter[str] = field(default_factory=Counter)
+    """Why trials crashed: the error SMAC recorded, counted."""
 
     def elapsed(self) -> float:
         return self.time_offset + time.monotonic() - self.started
@@ -103,6 +106,9 @@ class RecordTrials(Callback):
         state = self._state
         cost = _finite(value.cost)
         status = value.status.name.lower()
+        if status != "success":
+            error = (value.additional_info or {}).get("error")
+            state.errors[str(error) if error else status] += 1
         if cost is not None and status == "success" and (state.best_cost is None or cost < state.best_cost):
             state.best_cost = cost
         record = TrialRecord(

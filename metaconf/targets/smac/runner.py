@@ -100,6 +100,8 @@ class TrialTarget:
         self.base_dir = base_dir
         self.seed = seed
         self.key = (rr.sha256_of(config_json), base_dir, seed)
+        self.limits: tuple[Any, Any] | None = None
+        """(memory, walltime) per trial, set by :class:`~metaconf.targets.smac.limits.LimitingTargetRunner`."""
 
     @property
     def __code__(self) -> Any:
@@ -119,19 +121,47 @@ class TrialTarget:
             _EVALUATORS[self.key] = evaluator
         return evaluator
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: self.__dict__[k] for k in ("config_json", "base_dir", "seed", "key", "limits")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled in a Dask worker: load the data there, once, before SMAC forks the pynisher subprocess a
+        limited trial runs in (a child's cache dies with it, so it would reload the data for every trial).
+        A failure here is left for the trial itself to raise and record."""
+        self.__dict__.update(state)
+        with contextlib.suppress(Exception):
+            self.evaluator()
+
     def remember(self, evaluator: Any) -> None:
         """Use an Evaluator the main process already built (sequential runs never reload the data)."""
         _EVALUATORS[self.key] = evaluator
 
     def __call__(self, config: Configuration, seed: int = 0) -> float:
-        return float(self.evaluator().cost(plain_config(config), seed=seed))
+        return self.limited_cost(plain_config(config), seed, None)
+
+    def cost(self, values: dict[str, Any], seed: int, budget: float | None) -> float:
+        return float(self.evaluator().cost(values, seed=seed, budget=budget))
+
+    def limited_cost(self, values: dict[str, Any], seed: int, budget: float | None) -> float:
+        """The cost, within the per-trial limits when there are any (pynisher, ``fork`` context)."""
+        if self.limits is None:
+            return self.cost(values, seed, budget)
+        import pynisher
+
+        from metaconf.targets.smac.limits import fork_context
+
+        memory, wall_time = self.limits
+        limited = pynisher.limit(
+            self.cost, memory=memory, wall_time=wall_time, wrap_errors=True, context=fork_context()
+        )
+        return float(limited(values, seed, budget))
 
 
 class BudgetTrialTarget(TrialTarget):
     """The multi-fidelity target: ``cost = target(config, seed, budget)``."""
 
     def __call__(self, config: Configuration, seed: int = 0, budget: float | None = None) -> float:
-        return float(self.evaluator().cost(plain_config(config), seed=seed, budget=budget))
+        return self.limited_cost(plain_config(config), seed, budget)
 
 
 def plain_config(config: Configuration | dict[str, Any]) -> dict[str, Any]:
@@ -199,15 +229,39 @@ def open_dask(workers: int, scheduler: str | None) -> DaskResources:
                 "start it with `dask scheduler` and workers with `dask worker <address>`, or drop --scheduler",
             ) from None
         return DaskResources(client=client)
-    cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        host="127.0.0.1",
-        silence_logs=40,
-    )
+    import dask
+
+    # Non-daemonic workers: per-trial limits run each trial in a pynisher subprocess, and a daemonic process
+    # may not have children (every trial would crash with an AssertionError).
+    with dask.config.set({"distributed.worker.daemon": False}):
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            silence_logs=40,
+        )
     return DaskResources(client=Client(cluster), cluster=cluster)
+
+
+def check_workers_can_limit_trials(client: Any) -> None:
+    """Refuse per-trial limits on a cluster whose workers are daemonic processes (they cannot start the
+    pynisher subprocess a limited trial runs in; every trial would crash)."""
+
+    def is_daemon() -> bool:
+        import multiprocessing
+
+        return bool(multiprocessing.current_process().daemon)
+
+    daemonic = [address for address, daemon in client.run(is_daemon).items() if daemon]
+    if daemonic:
+        raise UsageError(
+            f"the Dask workers at {', '.join(daemonic)} are daemonic processes, which cannot run trials with "
+            "`stopping.trial_walltime` / `trial_memory` (each limited trial runs in a subprocess)",
+            "start the workers with `DASK_DISTRIBUTED__WORKER__DAEMON=False dask worker ...`, or remove the "
+            "per-trial limits",
+        )
 
 
 # ---------------------------------------------------------------------------------------- building SMAC
@@ -228,7 +282,8 @@ def build_smac(
     """The SMAC facade for ``plan``, built from the plan's data and nothing else."""
     import smac
     from ConfigSpace import Configuration
-    from smac.runner.target_function_runner import TargetFunctionRunner
+
+    from metaconf.targets.smac.limits import LimitingTargetRunner
 
     scenario_kwargs = dict(plan.scenario)
     scenario_kwargs["output_directory"] = Path(scenario_kwargs["output_directory"])
@@ -257,7 +312,7 @@ def build_smac(
         )
 
     arguments = [a for a in plan.target["arguments"] if a != "config"]
-    runner: Any = TargetFunctionRunner(
+    runner: Any = LimitingTargetRunner(
         scenario=scenario, target_function=target, required_arguments=arguments
     )
     if dask_client is not None:
@@ -498,6 +553,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         scheduler = plan.execution["dask_scheduler"]
         if scheduler or workers > 1:
             dask = open_dask(workers, scheduler)
+            limited = plan.scenario["trial_walltime_limit"] is not None or plan.scenario["trial_memory_limit"]
+            if scheduler and limited:
+                check_workers_can_limit_trials(dask.client)
         facade = build_smac(
             plan, space, target, callbacks=callbacks, overwrite=decision != "resume", dask_client=dask.client
         )
@@ -550,6 +608,8 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     except Exception:  # no incumbent (no trial finished)
         incumbent_values = None
     notes = list(plan.notes)
+    for reason, count in state.errors.most_common(3):
+        notes.append(f"{count} trial{'s' if count > 1 else ''} did not finish: {reason}")
     if incumbent_values is not None and error is None and not interrupted:
         try:
             with warnings.catch_warnings():
