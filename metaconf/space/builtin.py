@@ -167,10 +167,15 @@ FAMILY_SPECS: dict[ModelFamily, dict[str, ModelSpec]] = {
         ),
         _REG: ModelSpec("sklearn.linear_model:Ridge", (_f("alpha", 1e-4, 1e3, 1.0, log=True),)),
     },
+    # libsvm has no iteration limit by default, and a linear kernel with a large C barely converges on noisy
+    # data (measured: 3,750 rows x 20 features, C=100: 77 s, versus 1.4 s at C=1 for the same test accuracy).
+    # The cap bounds such a trial to seconds; it only binds where a smaller C does as well.
     ModelFamily.svm: {
-        _CLS: ModelSpec("sklearn.svm:SVC", _SVM_CLS, {"cache_size": 500}),
+        _CLS: ModelSpec("sklearn.svm:SVC", _SVM_CLS, {"cache_size": 500, "max_iter": 200_000}),
         _REG: ModelSpec(
-            "sklearn.svm:SVR", (*_SVM_CLS, _f("epsilon", 1e-3, 1.0, 0.1, log=True)), {"cache_size": 500}
+            "sklearn.svm:SVR",
+            (*_SVM_CLS, _f("epsilon", 1e-3, 1.0, 0.1, log=True)),
+            {"cache_size": 500, "max_iter": 200_000},
         ),
     },
     ModelFamily.random_forest: {
