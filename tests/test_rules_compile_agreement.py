@@ -1,4 +1,4 @@
-"""Lint and the compilers agree: every config a compiler refuses is an *error* finding of a specific rule,
+"""Lint, the compilers and the evaluator agree: every config they refuse is an *error* finding of a specific rule,
 with the position of the key to change, before anything runs; configs the compilers accept get no error from
 the rules that mirror them."""
 
@@ -137,3 +137,57 @@ def test_what_the_compilers_accept_has_no_lint_error(case: str) -> None:
     text = textwrap.dedent(ACCEPTED[case])
     compile_config(text)
     assert errors(text) == {}
+
+
+def build_evaluator(text: str) -> None:
+    from metaconf.data.load import load_dataset
+    from metaconf.targets.evaluate import Evaluator
+
+    config = Config.model_validate(load_text(text).data)
+    Evaluator(config, load_dataset(config), seed=0)
+
+
+def data_errors(text: str) -> set[str]:
+    found = lint_text(text, "c.yaml", LintOptions(select=["MC3", "MC4", "MC5", "MC6", "MC7", "MC8", "MC9"], data=True))
+    return {f.code for f in found if f.severity == Severity.error}
+
+
+EVALUATOR_REFUSED = {
+    "folds-above-rows": ("MC906", "data: {demo: iris, sample_rows: 12}\nresampling: {strategy: cv, folds: 20}\n"),
+    "test-split-takes-all": ("MC906", "data: {demo: iris, sample_rows: 4, test_size: 0.9}\n"),
+    "holdout-takes-all": ("MC906", "data: {demo: iris, sample_rows: 4}\nresampling: {holdout_fraction: 0.9}\n"),
+    "cv-fidelity-above-rows": (
+        "MC906",
+        "data: {demo: iris, sample_rows: 12}\noptimizer: {kind: hyperband}\nfidelity: {type: cv_folds, max: 40}\n",
+    ),
+    "cost-matrix-label": (
+        "MC901",
+        "data: {demo: breast_cancer}\ntask:\n  metric: expected_cost\n"
+        "  cost_matrix: {labels: [benign, cancer], costs: [[0, 1], [5, 0]]}\n",
+    ),
+    "positive-label": ("MC902", "data: {demo: breast_cancer}\ntask: {metric: f1, positive_label: 1}\n"),
+}
+
+
+@pytest.mark.parametrize("case", list(EVALUATOR_REFUSED), ids=list(EVALUATOR_REFUSED))
+def test_what_the_evaluator_refuses_is_a_lint_error(case: str) -> None:
+    code, text = EVALUATOR_REFUSED[case]
+    with pytest.raises(UsageError):
+        build_evaluator(text)
+    assert code in data_errors(text)
+
+
+EVALUATOR_ACCEPTED = {
+    "iris-defaults": "data: {demo: iris}\n",
+    "few-rows-few-folds": "data: {demo: iris, sample_rows: 12}\nresampling: {strategy: cv, folds: 3}\n",
+    "singleton-classes-fall-back": "data: {demo: iris, sample_rows: 4}\n",
+    "tiny-test-split-falls-back": "data: {demo: iris, test_size: 0.01}\n",
+    "folds-above-a-class": "data: {demo: iris, sample_rows: 30}\nresampling: {strategy: cv, folds: 10}\n",
+}
+
+
+@pytest.mark.parametrize("case", list(EVALUATOR_ACCEPTED), ids=list(EVALUATOR_ACCEPTED))
+def test_what_the_evaluator_accepts_has_no_data_error(case: str) -> None:
+    text = EVALUATOR_ACCEPTED[case]
+    build_evaluator(text)
+    assert data_errors(text) == set()

@@ -340,3 +340,92 @@ def singleton_class(ctx: LintContext) -> Iterator[Violation]:
         "stratified, and no split both learns and validates them",
         fix_title="Merge or drop the rare labels, or check the target column",
     )
+
+
+@rule(
+    "MC906",
+    "too-few-rows-to-split",
+    severity=Severity.error,
+    summary="The data has too few rows for the test split, the holdout split or the folds asked for.",
+    needs_data=True,
+)
+def too_few_rows_to_split(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    With the data loaded, replays the splits metaconf's evaluator makes: the test split (`data.test_size`),
+    then a holdout split (`resampling.holdout_fraction`) or k folds (`resampling.folds`, or `fidelity.max`
+    for a `cv_folds` fidelity) of the rows left. Each part must keep at least one held-out row and two rows
+    to fit on, and k must lie between 2 and the rows there are.
+
+    ## Why is this bad?
+    The evaluator refuses such a split (`5-fold cross-validation needs between 2 and 4 folds`) when the
+    search starts, after the data has been loaded and the run directory prepared: no trial runs.
+
+    ## Example
+    ```yaml
+    data:
+      demo: iris
+      sample_rows: 12
+    resampling:
+      strategy: cv
+      folds: 20
+    ```
+
+    ## Use instead
+    ```yaml
+    data:
+      demo: iris
+      sample_rows: 12
+    resampling:
+      strategy: cv
+      folds: 3
+    ```
+
+    ## Fix safety
+    Lowering the folds to the rows there are is unsafe: leave-one-out validation is slow and noisy; more
+    data (a larger `sample_rows`) is usually the better fix.
+
+    ## References
+    - Kohavi 1995, "A Study of Cross-Validation and Bootstrap", IJCAI: k-fold needs k <= n
+    """
+    import math
+
+    config = config_of(ctx)
+    data = _facts(ctx)
+    rows = data.n_rows
+    test_size = config.data.test_size
+    if test_size > 0:
+        held_out = math.ceil(test_size * rows)
+        if held_out < 1 or rows - held_out < 2:
+            yield Violation(
+                ("data", "test_size"),
+                f"a test split of {test_size:g} leaves {rows - held_out} of {rows} rows for the search",
+                fix_title="Lower `data.test_size`, or use more rows",
+            )
+            return
+        rows -= held_out
+    cv_fidelity = config.fidelity.type.value == "cv_folds"
+    if config.resampling.strategy.value == "holdout" and not cv_fidelity:
+        held_out = math.ceil(config.resampling.holdout_fraction * rows)
+        if held_out < 1 or rows - held_out < 2:
+            yield Violation(
+                ctx.where(("resampling", "holdout_fraction"), ("resampling",)),
+                f"a holdout split of {config.resampling.holdout_fraction:g} leaves {rows - held_out} of {rows} "
+                "search rows to fit on",
+                fix_title="Lower `resampling.holdout_fraction`, or use more rows",
+            )
+        return
+    folds = config.resampling.folds
+    path: tuple[str, ...] = ("resampling", "folds")
+    if cv_fidelity and config.fidelity.max is not None:
+        folds, path = round(config.fidelity.max), ("fidelity", "max")
+    if not 2 <= folds <= rows:
+        fix = (
+            Fix(f"Set `{'.'.join(path)}` to {rows}", (Edit(path, rows),), safe=False) if rows >= 2 else None
+        )
+        yield Violation(
+            ctx.where(path, ("resampling",)),
+            f"{folds}-fold cross-validation needs at least {folds} search rows; there are {rows}",
+            fix=fix,
+            fix_title=None if fix else "Use more rows",
+        )
