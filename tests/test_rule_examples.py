@@ -2,7 +2,8 @@
 
 For each rule (whoever wrote it), the ``## Example`` YAML block must produce at least one finding of that
 rule's code, and the ``## Use instead`` block none. Linting runs with data loading on, so the data-aware
-rules see the demo datasets their examples name.
+rules see the demo datasets their examples name, and selects the one rule by its code: that also runs preview
+rules (which ``ALL`` leaves out) and keeps each example independent of the other rules.
 """
 
 from __future__ import annotations
