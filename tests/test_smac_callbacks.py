@@ -55,7 +55,7 @@ def ask_and_tell(
         ("Acquisition Function Maximizer: Local Search", "acquisition: local search"),
         ("Acquisition Function Maximizer: Random Search (sorted)", "acquisition: random search"),
         ("Random Search", "random"),
-        (None, "unknown"),
+        (None, "random"),  # sampled before the model has data
     ],
 )
 def test_origins_are_named_in_a_few_words(raw: str | None, origin: str) -> None:

@@ -34,7 +34,9 @@ def classify_origin(raw: str | None) -> str:
     """SMAC's origin strings (``Initial Design: Sobol``, ``Acquisition Function Maximizer: Local Search``,
     ``Random Search``) in a few words."""
     if not raw:
-        return "unknown"
+        # SMAC samples without setting an origin when its model has no data yet (parallel workers asking
+        # before the first result is in)
+        return "random"
     text = raw.lower()
     if "initial design" in text:
         return ORIGIN_INITIAL
