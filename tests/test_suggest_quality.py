@@ -1,0 +1,83 @@
+"""The quality benchmark's arithmetic (the searches themselves run only in `benchmarks/`, never here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from metaconf.config.model import Budget, Config, Data, InitialDesign, OptimizerKind, Stopping
+
+
+def _benchmark() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "suggest_quality.py"
+    spec = importlib.util.spec_from_file_location("suggest_quality", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["suggest_quality"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = _benchmark()
+
+
+def _result(
+    arm: str, seed: int, test: float, trajectory: list[tuple[float, float]], *, greater: bool = True
+) -> object:
+    return bench.ArmResult(
+        dataset="d",
+        budget="1m",
+        seed=seed,
+        arm=arm,
+        test_score=test,
+        validation_score=None,
+        final_cost=trajectory[-1][1] if trajectory else None,
+        trials=len(trajectory),
+        search_s=60.0,
+        walltime_s=50.0,
+        trajectory=trajectory,
+        greater_is_better=greater,
+        metric="accuracy",
+    )
+
+
+def test_time_to_reach() -> None:
+    trajectory = [(1.0, 0.3), (5.0, 0.2), (9.0, 0.1)]
+    assert bench.time_to_reach(trajectory, 0.2) == 5.0
+    assert bench.time_to_reach(trajectory, 0.05) == math.inf
+    assert bench.time_to_reach(trajectory, None) == math.inf
+
+
+def test_summary_compares_with_the_default_of_the_same_seed() -> None:
+    results = [
+        _result("default", 0, 0.90, [(1.0, 0.3), (40.0, 0.2)]),
+        _result("suggested", 0, 0.92, [(2.0, 0.25), (10.0, 0.15)]),
+        _result("random", 0, 0.88, [(1.0, 0.3), (30.0, 0.21)]),
+    ]
+    [row] = bench.summarise(results)
+    assert row["test_suggested"] == pytest.approx(0.92)
+    assert row["reach_suggested"] == pytest.approx(10.0 / 50.0)
+    assert row["reach_random"] == math.inf
+    assert row["suggested_at_least_default"] is True
+
+
+def test_arms_share_everything_but_the_optimizer_settings() -> None:
+    suggested = Config(
+        data=Data(demo="iris"),
+        budget=Budget(walltime=120),
+        initial_design=InitialDesign(size=5, warm_start=[{"model": "svm"}]),
+        stopping=Stopping(walltime=100, n_trials=80, trial_walltime=10, plateau_patience=30),
+    )
+    default = bench._arm_config(suggested, "default")
+    assert default.optimizer.kind == OptimizerKind.bo
+    assert default.stopping.n_trials == 100  # SMAC's Scenario default
+    assert default.stopping.walltime == 100
+    assert default.stopping.trial_walltime is None
+    assert default.initial_design == InitialDesign()
+    assert default.data == suggested.data and default.resampling == suggested.resampling
+    assert bench._arm_config(suggested, "random").optimizer.kind == OptimizerKind.random
