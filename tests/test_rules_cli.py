@@ -124,3 +124,13 @@ def test_a_preview_rule_says_how_to_turn_it_on() -> None:
     code, out, _ = invoke("rule", "missing-seed")
     assert code == 0
     assert "Status: preview (off by default: `metaconf lint --select MC701`)" in out
+
+
+def test_rules_markdown_is_every_rules_documentation() -> None:
+    code, out, _ = invoke("rules", "--format", "markdown", "--family", "stopping")
+    assert code == 0
+    titles = [line for line in out.splitlines() if line.startswith("# MC")]
+    assert titles == [f"# {c} `{r.name}`" for c, r in all_rules().items() if r.family == "stopping"]
+    assert out.count("\n---\n") == len(titles) - 1
+    code, single, _ = invoke("rule", "MC502", "--format", "markdown")
+    assert code == 0 and single == rule_markdown(find_rule("MC502"))

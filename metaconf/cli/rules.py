@@ -39,10 +39,18 @@ class Family(str, Enum):
 class RulesFormat(str, Enum):
     text = "text"
     json = "json"
+    markdown = "markdown"
 
 
 FormatOption = Annotated[
-    RulesFormat, typer.Option("--format", "-f", help="`text` (Markdown / a table) or `json`.", case_sensitive=False)
+    RulesFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="`text` (Markdown on a terminal, a table for `rules`), `json`, or `markdown` (every rule's full "
+        "documentation, e.g. for a docs page).",
+        case_sensitive=False,
+    ),
 ]
 
 COLUMNS = ("code", "name", "family", "severity", "status", "summary")
@@ -124,7 +132,7 @@ def rule(
         typer.echo(json.dumps(rule_record(found, with_doc=True), indent=2))
         return
     text = rule_markdown(found)
-    if _on_terminal():
+    if _on_terminal() and output_format == RulesFormat.text:
         from rich.console import Console
         from rich.markdown import Markdown
 
@@ -146,6 +154,9 @@ def rules(
     chosen = [r for r in all_rules().values() if family is None or r.family == family.value]
     if output_format == RulesFormat.json:
         typer.echo(json.dumps([rule_record(r) for r in chosen], indent=2))
+        return
+    if output_format == RulesFormat.markdown:
+        typer.echo("\n---\n\n".join(rule_markdown(r) for r in chosen), nl=False)
         return
     rows = [[str(rule_record(r)[column]) for column in COLUMNS] for r in chosen]
     if _on_terminal():
