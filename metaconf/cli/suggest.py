@@ -52,6 +52,14 @@ class ToolChoice(str, Enum):
 
 class AdvisorChoice(str, Enum):
     rules = "rules"
+    llm = "llm"
+    auto = "auto"
+
+
+class BackendChoice(str, Enum):
+    guidance = "guidance"
+    outlines = "outlines"
+    openai = "openai"
 
 
 @dataclass
@@ -73,6 +81,10 @@ class SuggestRequest:
     cost_matrix: Any = None
     models: list[str] | None = None
     test_size: float = 0.2
+    advisor: str = "rules"
+    """``rules``, ``llm`` or ``auto`` (the LLM when a model is available, else the rules)."""
+    llm: Any = None
+    """:class:`metaconf.advise.llm.LLMOptions` for ``llm`` / ``auto`` (None: defaults)."""
 
 
 @dataclass
@@ -82,6 +94,7 @@ class Suggestion:
     findings: list[Finding]
     probe_note: str
     timings: dict[str, float] = field(default_factory=dict)
+    advisor_note: str = ""
 
 
 def _read_description(value: str | None) -> tuple[str | None, str | None]:
@@ -418,6 +431,20 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         },
     )
     advice = advise(inputs)
+    advisor_note = ""
+    if request.advisor != "rules":
+        from metaconf.advise.llm import LLMOptions, advise_with_llm
+
+        t0 = time.perf_counter()
+        advice, advisor_note = advise_with_llm(
+            advice,
+            inputs,
+            description,
+            request.advisor,
+            request.llm or LLMOptions(seed=seed),
+            lambda text: _lint_in_place(text, request.output),
+        )
+        timings["llm"] = time.perf_counter() - t0
 
     # 6. render and lint
     text = render_config(advice.config)
@@ -433,7 +460,14 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
             "nothing was written",
         )
     timings["total"] = time.perf_counter() - started
-    return Suggestion(text=text, advice=advice, findings=findings, probe_note=probe_note, timings=timings)
+    return Suggestion(
+        text=text,
+        advice=advice,
+        findings=findings,
+        probe_note=probe_note,
+        timings=timings,
+        advisor_note=advisor_note,
+    )
 
 
 def _print_summary(suggestion: Suggestion, output: Path) -> None:
@@ -448,6 +482,8 @@ def _print_summary(suggestion: Suggestion, output: Path) -> None:
         table.add_row(name, value)
     table.add_row("trial cost from", suggestion.probe_note)
     console.print(table)
+    if suggestion.advisor_note:
+        console.print(suggestion.advisor_note, markup=False)
     warnings = [f for f in suggestion.findings if f.severity.value == "warning"]
     for finding in warnings:
         console.print(f"[yellow]lint {finding.code}[/] {finding.pointer}: {finding.message}")
@@ -626,6 +662,39 @@ def suggest(
             "--no-probe", help="Estimate the trial cost from the cost model instead of measuring it."
         ),
     ] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            "--model",
+            help="A GGUF model file for the LLM advisor (default: the bundled small model).",
+            show_default=False,
+        ),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="URL of an OpenAI-compatible server for the LLM advisor (key from $METACONF_API_KEY / $OPENAI_API_KEY).",
+            show_default=False,
+        ),
+    ] = None,
+    backend: Annotated[
+        BackendChoice | None,
+        typer.Option(
+            "--backend",
+            help="LLM decoder: guidance (default), outlines, or openai (with --server).",
+            show_default=False,
+        ),
+    ] = None,
+    show_prompt: Annotated[
+        bool, typer.Option("--show-prompt", help="Print the exact prompt the LLM advisor sends (to stdout).")
+    ] = False,
+    max_tokens: Annotated[
+        int, typer.Option("--max-tokens", min=64, help="Most tokens the LLM may generate per answer.")
+    ] = 900,
+    llm_timeout: Annotated[
+        float, typer.Option("--llm-timeout", min=1.0, help="Seconds one LLM answer may take.")
+    ] = 180.0,
     interactive: Annotated[
         bool,
         typer.Option(
@@ -664,7 +733,25 @@ def suggest(
         probe=not no_probe,
         metric=metric,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+        advisor=advisor.value,
     )
+    if advisor != AdvisorChoice.rules:
+        from metaconf.advise.llm import LLMOptions
+
+        request.llm = LLMOptions(
+            backend=backend.value if backend else None,
+            model=model,
+            server=server,
+            max_tokens=max_tokens,
+            timeout_s=llm_timeout,
+            seed=seed or 0,
+            show_prompt=(lambda text: typer.echo(text)) if show_prompt else None,
+        )
+    elif model or server or backend or show_prompt:
+        raise UsageError(
+            "--model, --server, --backend and --show-prompt are for the LLM advisor",
+            "add --advisor llm (or --advisor auto)",
+        )
     if interactive:
         request = _interactive(request)
     suggestion = make_suggestion(request)
