@@ -29,8 +29,11 @@ stopping:
 execution:
   seed: 0
 """
-# a clean config with one typo, so the tests see exactly one finding whatever other rules are added
+# a clean config with one typo, so the tests see exactly one finding whatever other rules are added; a config
+# that does not validate is bad input: exit 2
 TYPO = CLEAN.replace("  walltime: 5m\n", "  walltime: 5m\n  corse: 2   # keep me\n")
+# a valid config with one warning (a bare memory number this large looks like bytes): exit 1
+WARN = CLEAN.replace("  walltime: 5m\n", "  walltime: 5m\n  memory: 4000000\n")
 
 
 def lint(*args: str, stdin: bytes | str | None = None) -> tuple[int, str, str]:
@@ -70,18 +73,27 @@ def test_clean_file_exits_0(project: Path) -> None:
     assert out.strip() == "All checks passed (1 file)."
 
 
-def test_findings_exit_1_and_use_the_line_format(project: Path) -> None:
+def test_findings_on_a_valid_config_exit_1(project: Path) -> None:
+    write(project / "warn.yaml", WARN)
+    code, out, _ = lint("warn.yaml")
+    assert code == 1, out
+    assert "MC308" in out
+
+
+def test_schema_findings_exit_2_and_use_the_line_format(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     code, out, _ = lint("typo.yaml")
-    assert code == 1
+    assert code == 2
     assert out.splitlines()[0] == "typo.yaml:5:3: MC101 unknown key `corse`; did you mean `cores`?"
     assert "Found 1 finding (1 error) in 1 file; 1 fixable with --fix --unsafe-fixes." in out
 
 
 def test_exit_zero_turns_1_into_0_but_not_2(project: Path) -> None:
+    write(project / "warn.yaml", WARN)
     write(project / "typo.yaml", TYPO)
     write(project / "bad.yaml", "a: [1\n")
-    assert lint("typo.yaml", "--exit-zero")[0] == 0
+    assert lint("warn.yaml", "--exit-zero")[0] == 0
+    assert lint("typo.yaml", "--exit-zero")[0] == 2
     assert lint("bad.yaml", "--exit-zero")[0] == 2
 
 
@@ -117,7 +129,7 @@ def test_fail_on_through_the_cli(project: Path) -> None:
 def test_select_and_ignore(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     assert lint("typo.yaml", "--ignore", "MC101")[0] == 0
-    assert lint("typo.yaml", "--select", "MC0,MC1")[0] == 1
+    assert lint("typo.yaml", "--select", "MC0,MC1")[0] == 2
     assert lint("typo.yaml", "--select", "MC0", "--select", "MC3")[0] == 0
     assert lint("typo.yaml", "--ignore", "unknown-key")[0] == 0
 
@@ -148,7 +160,7 @@ def test_directory_of_mixed_files(project: Path) -> None:
     write(project / "configs" / ".hidden" / "h.yaml", "a: [1\n")
     write(project / "configs" / "runs" / "exp" / "resolved.yaml", "a: [1\n")
     code, out, _ = lint("configs")
-    assert code == 1
+    assert code == 2
     assert "configs/b.yml:5:3: MC101" in out
     assert "in 3 files" in out
     assert "Skipped 2 files that are not YAML (*.yaml, *.yml)." in out
@@ -160,7 +172,7 @@ def test_quoted_glob_is_expanded_by_metaconf(project: Path) -> None:
     write(project / "configs" / "deep" / "b.yaml", TYPO)
     write(project / "configs" / "notes.txt", "x")
     code, out, _ = lint("configs/**/*.yaml")
-    assert code == 1
+    assert code == 2
     assert "configs/deep/b.yaml:5:3: MC101" in out
     assert "in 2 files" in out
     code, out, _ = lint("configs/*")  # a matched directory is searched like a directory argument
@@ -171,7 +183,7 @@ def test_quoted_glob_is_expanded_by_metaconf(project: Path) -> None:
 
 def test_explicit_file_is_linted_whatever_its_suffix(project: Path) -> None:
     write(project / "config.conf", TYPO)
-    assert lint("config.conf")[0] == 1
+    assert lint("config.conf")[0] == 2
 
 
 def test_same_file_twice_is_linted_once(project: Path) -> None:
@@ -196,7 +208,7 @@ def test_some_paths_missing_still_lints_the_others_and_exits_2(project: Path) ->
 
 def test_stdin(project: Path) -> None:
     code, out, _ = lint("-", stdin=TYPO)
-    assert code == 1
+    assert code == 2
     assert out.startswith("<stdin>:5:3: MC101")
     code, out, _ = lint("-", "--stdin-filename", "configs/x.yaml", stdin=TYPO)
     assert out.startswith("configs/x.yaml:5:3: MC101")
@@ -218,13 +230,13 @@ def test_stdin_not_utf8(project: Path) -> None:
         ("", "MC002", 2, "bad.yaml:1:1: MC002 the file is empty"),
         ("# only comments\n\n", "MC002", 2, "MC002"),
         (b"a: 1\nb: caf\xe9\n", "MC003", 2, "bad.yaml:2:7: MC003 the file is not UTF-8"),
-        ("stopping:\n  n_trails: 50\n", "MC101", 1, "did you mean `n_trials`?"),
-        ("budget:\n  cores: many\n", "MC102", 1, "The `budget.cores` parameter must be"),
-        ("budget:\n  walltime: .nan\n", "MC102", 1, "must be a finite number"),
-        ("budget:\n  walltime: .inf\n", "MC102", 1, "must be a finite number"),
-        ("budget:\n  walltime: -10\n", "MC102", 1, "must not be negative"),
-        ("budget:\n  cores: 99999999999999999999999999999999\n", "MC102", 1, "less than or equal to 4096"),
-        ("- just\n- a list\n", "MC102", 1, "a config is a mapping"),
+        ("stopping:\n  n_trails: 50\n", "MC101", 2, "did you mean `n_trials`?"),
+        ("budget:\n  cores: many\n", "MC102", 2, "The `budget.cores` parameter must be"),
+        ("budget:\n  walltime: .nan\n", "MC102", 2, "must be a finite number"),
+        ("budget:\n  walltime: .inf\n", "MC102", 2, "must be a finite number"),
+        ("budget:\n  walltime: -10\n", "MC102", 2, "must not be negative"),
+        ("budget:\n  cores: 99999999999999999999999999999999\n", "MC102", 2, "less than or equal to 4096"),
+        ("- just\n- a list\n", "MC102", 2, "a config is a mapping"),
         ("a: 1\n---\nb: 2\n", "MC001", 2, "2 YAML documents"),
     ],
 )
@@ -284,7 +296,7 @@ def test_data_flag_resolves_paths_relative_to_the_config(project: Path) -> None:
 def test_json_format(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     code, out, _ = lint("typo.yaml", "--format", "json")
-    assert code == 1
+    assert code == 2
     (item,) = json.loads(out)
     assert item["file"] == "typo.yaml"
     assert (item["line"], item["column"], item["end_line"], item["end_column"]) == (5, 3, 5, 8)
@@ -319,7 +331,7 @@ def test_unknown_format_is_a_usage_error(project: Path) -> None:
 def test_unsafe_fix_needs_the_flag(project: Path) -> None:
     path = write(project / "typo.yaml", TYPO)
     code, out, _ = lint("typo.yaml", "--fix")
-    assert code == 1 and path.read_text() == TYPO
+    assert code == 2 and path.read_text() == TYPO
     code, out, err = lint("typo.yaml", "--fix", "--unsafe-fixes")
     assert code == 0, out
     assert path.read_text() == TYPO.replace("corse", "cores")
@@ -330,11 +342,11 @@ def test_unsafe_fix_needs_the_flag(project: Path) -> None:
 def test_diff_does_not_write(project: Path) -> None:
     path = write(project / "typo.yaml", TYPO)
     code, out, err = lint("typo.yaml", "--diff", "--unsafe-fixes")
-    assert code == 1
+    assert code == 1  # the diff would fix the only finding: exit 1 means "would change"
     assert "-  corse: 2   # keep me\n+  cores: 2   # keep me" in out
     assert "Would fix 1 finding (0 remaining)." in err
     assert path.read_text() == TYPO
-    assert lint("typo.yaml", "--diff")[0] == 0  # nothing safe to fix: no diff
+    assert lint("typo.yaml", "--diff")[0] == 2  # nothing safe to fix: no diff, and the config is still invalid
 
 
 def test_diff_from_stdin_and_fix_refused_on_stdin(project: Path) -> None:
@@ -433,7 +445,7 @@ def test_pre_commit_style_invocation_with_many_files(project: Path) -> None:
     assert lint(*names)[0] == 0
     write(project / names[2], TYPO)
     code, out, _ = lint(*names)
-    assert code == 1 and f"{names[2]}:5:3: MC101" in out
+    assert code == 2 and f"{names[2]}:5:3: MC101" in out
 
 
 def test_force_color_colours_text_and_no_color_wins(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,8 +1,9 @@
 """`metaconf lint`: check config files, report findings in one of four formats, and fix what is safe to fix.
 
-Exit codes: 0 clean (or only findings below ``--fail-on``), 1 findings, 2 usage error or input that cannot be
-read at all (a path that matches nothing, invalid YAML, an empty or non-UTF-8 file, refused tags, an alias
-bomb, data that cannot be loaded with ``--data``). ``--exit-zero`` turns 1 into 0, never 2.
+Exit codes: 0 clean (or only findings below ``--fail-on``), 1 findings on a valid config, 2 usage error or
+input that is not a usable config (a path that matches nothing, invalid YAML, an empty or non-UTF-8 file,
+refused tags, an alias bomb, a config that does not validate against the schema, data that cannot be loaded
+with ``--data``). ``--exit-zero`` turns 1 into 0, never 2.
 """
 
 from __future__ import annotations
@@ -22,9 +23,13 @@ if TYPE_CHECKING:
     from metaconf.lint.finding import Finding
     from metaconf.lint.fix import FixResult
 
-UNREADABLE_CODES = frozenset({"MC001", "MC002", "MC003", "MC004", "MC005", "MC201", "MC900"})
-"""Findings that mean an input could not be read at all (the config, the search-space file it names, or its
-data with ``--data``): they make the exit code 2, like a missing path."""
+UNREADABLE_CODES = frozenset(
+    {"MC001", "MC002", "MC003", "MC004", "MC005", "MC006", "MC101", "MC102", "MC103", "MC201", "MC900"}
+)
+"""Findings that mean an input is not a usable config at all: it cannot be read (the config, the search-space
+file it names, or its data with ``--data``), or it is not valid against the schema (unknown keys, wrong types,
+NaN / negative / huge budgets, duplicate keys). They make the exit code 2, like a missing path; findings on a
+valid config make it 1."""
 
 
 class FailOn(str, Enum):
@@ -131,9 +136,10 @@ def lint(
 ) -> None:
     """Check config files for mistakes that make AutoML runs crash, waste budget, or silently do something else.
 
-    Exit codes: **0** no findings at or above `--fail-on` (default: warning), **1** findings,
-    **2** usage error or unreadable input (invalid YAML, empty or non-UTF-8 file, missing path, a search-space
-    file that is not a ConfigSpace space, data that cannot be loaded with `--data`). Suppress one finding with a `# metaconf: ignore[MC301]` comment on its
+    Exit codes: **0** no findings at or above `--fail-on` (default: warning), **1** findings on a valid config,
+    **2** usage error or input that is not a usable config (invalid YAML, empty or non-UTF-8 file, missing path,
+    schema errors such as unknown keys or wrong types, a search-space file that is not a ConfigSpace space,
+    data that cannot be loaded with `--data`). Suppress one finding with a `# metaconf: ignore[MC301]` comment on its
     line (or alone on the line above).
     """
     from metaconf.lint.collect import collect_paths

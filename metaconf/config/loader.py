@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 JsonPath = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-MAX_NODES = 200_000
+MAX_NODES = 20_000
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:null",

@@ -133,7 +133,7 @@ _load_rule(
     "The document expands to too many values (an alias bomb) or nests too deeply.",
     """
     ## What it does
-    Stops loading when aliases expand a document past 200,000 values or it nests too deeply.
+    Stops loading when aliases expand a document past 20,000 values or it nests too deeply.
 
     ## Why is this bad?
     A few lines of anchors and aliases ("billion laughs") can expand to gigabytes; a config never needs that.
