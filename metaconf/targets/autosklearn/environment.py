@@ -558,7 +558,7 @@ def _run_logged(
     try:
         for line in process.stdout:
             if handle is None and log_path.parent.exists():
-                handle = log_path.open("a", encoding="utf-8")
+                handle = log_path.open("a", encoding="utf-8", buffering=1)  # line-buffered: `tail -f` shows pip live
                 handle.write("".join(buffered))
                 buffered.clear()
             if handle is not None:
@@ -574,7 +574,7 @@ def _run_logged(
         raise
     finally:
         if handle is None and log_path.parent.exists():
-            handle = log_path.open("a", encoding="utf-8")
+            handle = log_path.open("a", encoding="utf-8", buffering=1)
             handle.write("".join(buffered))
         if handle is not None:
             handle.write(f"[metaconf] exit code {process.returncode} of: {' '.join(command)}\n")
