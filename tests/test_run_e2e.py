@@ -283,6 +283,16 @@ def test_trials_run_on_an_existing_dask_cluster(tmp_path: Path) -> None:
                     "stopping": {"n_trials": 6},
                 },
             )
+            limited = write_config(
+                tmp_path,
+                "limited",
+                {"data": {"demo": "iris"}, "stopping": {"n_trials": 6, "trial_walltime": "30s"}},
+            )
+            refused = cli.invoke(app, ["run", str(limited), "--scheduler", address, "--quiet"])
+            assert refused.exit_code == 2  # `dask worker` processes are daemonic by default: no subprocesses
+            assert "DASK_DISTRIBUTED__WORKER__DAEMON=False" in refused.stderr
+            assert not run_dir_of(limited).exists()
+
             result = cli.invoke(app, ["run", str(config), "--scheduler", address, "--quiet"])
             assert result.exit_code == 0, result.output
             results = read_results(run_dir_of(config))
@@ -318,12 +328,18 @@ def test_local_dask_workers_run_and_shut_down(tmp_path: Path) -> None:
     config = write_config(
         tmp_path,
         "local",
-        {"data": {"demo": "iris"}, "search_space": {"models": ["linear"]}, "stopping": {"n_trials": 4}},
+        {
+            "data": {"demo": "iris"},
+            "search_space": {"models": ["linear"]},
+            "stopping": {"n_trials": 4, "trial_walltime": "60s"},
+        },
     )
     command = [sys.executable, "-m", "metaconf", "run", str(config), "--workers", "2", "--quiet"]
     done = subprocess.run(command, env=subprocess_env(), capture_output=True, timeout=240)
     assert done.returncode == 0, done.stderr.decode()
-    assert read_results(run_dir_of(config)).n_trials == 4
+    # With a per-trial limit each trial runs in a subprocess of a worker: it must succeed, not time out
+    # while re-importing everything (spawn) or fail to start (daemonic worker).
+    assert read_results(run_dir_of(config)).trials_by_status == {"success": 4}
 
 
 @pytest.mark.slow

@@ -458,13 +458,10 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     config_hash = rr.config_sha256(config)
     decision = decide_existing(run_dir, config_hash, config.execution.on_existing, request)
     previous_trials: list[rr.TrialRecord] = []
-    if decision == "overwrite":
-        clear_run_directory(run_dir)
-    elif decision == "resume":
+    if decision == "resume":
         previous_trials = rr.read_trajectory(run_dir)
         with contextlib.suppress(UsageError):
             started_wall = rr.read_results(run_dir).started
-    run_dir.mkdir(parents=True, exist_ok=True)
 
     from metaconf.data.load import load_dataset
     from metaconf.space.builtin import build_space, normalize_warm_start
@@ -573,6 +570,10 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     except BaseException:
         dask.close()
         raise
+    if decision == "overwrite":
+        clear_run_directory(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    facade.scenario.output_directory.mkdir(parents=True, exist_ok=True)  # SMAC made it at construction
     rr.write_config(run_dir, config)
     rr.write_results(run_dir, results, state.trials)
     try:
