@@ -90,25 +90,20 @@ def space_summary(ctx: LintContext) -> SpaceSummary | None:
     if key in ctx.cache:
         cached: SpaceSummary | None = ctx.cache[key]
         return cached
+    from metaconf.lint.rules.search_space import built_space
+
     summary = None
-    if ctx.config is not None:
-        try:
-            from ConfigSpace import CategoricalHyperparameter
+    space = built_space(ctx)  # None when the space does not build: the MC2xx rules say why
+    if space is not None:
+        from ConfigSpace import CategoricalHyperparameter
 
-            from metaconf.space.builtin import build_space
-
-            space = build_space(ctx.config, ctx.document.base_dir)
-            hyperparameters = list(space.values())
-            conditional = set(space.conditional_hyperparameters)
-            summary = SpaceSummary(
-                n_hyperparameters=len(hyperparameters),
-                n_categorical=sum(isinstance(hp, CategoricalHyperparameter) for hp in hyperparameters),
-                max_configurations=math.prod(
-                    _n_values(hp) + (1 if hp.name in conditional else 0) for hp in hyperparameters
-                ),
-            )
-        except Exception:  # a space that does not build is reported by the MC2xx rules, not here
-            summary = None
+        hyperparameters = list(space.values())
+        conditional = set(space.conditional_hyperparameters)
+        summary = SpaceSummary(
+            n_hyperparameters=len(hyperparameters),
+            n_categorical=sum(isinstance(hp, CategoricalHyperparameter) for hp in hyperparameters),
+            max_configurations=math.prod(_n_values(hp) + (1 if hp.name in conditional else 0) for hp in hyperparameters),
+        )
     ctx.cache[key] = summary
     return summary
 

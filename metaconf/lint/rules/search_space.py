@@ -9,6 +9,7 @@ ConfigSpace is imported only inside the checks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,8 @@ from metaconf.lint.registry import RULES, LintContext, Violation, rule
 from metaconf.space.errors import SpaceError, SpaceProblem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ConfigSpace import ConfigurationSpace
 
 _CACHE_KEY = "search_space.state"
@@ -46,13 +49,45 @@ def _state(ctx: LintContext) -> _SpaceState:
     return state
 
 
+def built_space(ctx: LintContext) -> ConfigurationSpace | None:
+    """The document's search space, built once and shared by every rule family (None when it does not build:
+    the MC2xx rules say why)."""
+    if ctx.config is None:
+        return None
+    return _state(ctx).space
+
+
+# A built-in space depends only on these fields (and the seed), and building one is most of the cost of
+# linting a file: lint runs over many files (a directory, pre-commit) reuse it. Spaces are never mutated here.
+_BUILTIN_SPACES: dict[str, ConfigurationSpace] = {}
+
+
+def _builtin_space(config: Config, base_dir: Path) -> ConfigurationSpace:
+    from metaconf.space.builtin import build_space
+
+    key = json.dumps(
+        [
+            config.task.type.value,
+            config.search_space.model_dump(mode="json"),
+            config.execution.seed or 0,
+        ],
+        sort_keys=True,
+    )
+    space = _BUILTIN_SPACES.get(key)
+    if space is None:
+        space = build_space(config, base_dir)
+        if len(_BUILTIN_SPACES) < 256:
+            _BUILTIN_SPACES[key] = space
+    return space
+
+
 def _build_state(config: Config, ctx: LintContext) -> _SpaceState:
-    from metaconf.space.builtin import build_space, import_estimator, is_user_space
+    from metaconf.space.builtin import import_estimator, is_user_space
 
     state = _SpaceState()
     if not is_user_space(config):
         try:
-            state.space = build_space(config, ctx.document.base_dir)
+            state.space = _builtin_space(config, ctx.document.base_dir)
         except SpaceError as exc:
             state.errors.append(exc)
         return state
