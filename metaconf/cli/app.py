@@ -10,6 +10,7 @@ from metaconf.cli.compile import compile_command
 from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
+from metaconf.cli.models import models
 from metaconf.cli.profile import profile
 from metaconf.cli.report import report
 from metaconf.cli.rules import rule, rules
@@ -51,6 +52,7 @@ app.command("report")(report)
 app.command("rule")(rule)
 app.command("rules")(rules)
 app.command("profile")(profile)
+app.command("models")(models)
 app.add_typer(backends_app, name="backends")
 
 

@@ -178,11 +178,15 @@ def refine(
                 )
             if name == "resampling" and config.resampling.strategy.value != "cv":
                 values.pop("resampling.folds", None)
+    schema_problems = sum(1 for n in notes if n.startswith("schema: "))
+    kept = sum(1 for o, _ in outcome.origins.values() if o == Origin.llm)
+    repaired = sum(1 for o, _ in outcome.origins.values() if o == Origin.llm_repaired)
+    fell_back = sum(1 for o, _ in outcome.origins.values() if o == Origin.rule) + schema_problems
     counts = {
-        "kept": sum(1 for o, _ in outcome.origins.values() if o == Origin.llm),
-        "repaired": sum(1 for o, _ in outcome.origins.values() if o == Origin.llm_repaired),
-        "fell_back": len(space.decisions)
-        - sum(1 for o, _ in outcome.origins.values() if o in (Origin.llm, Origin.llm_repaired)),
+        "kept": kept,
+        "repaired": repaired,
+        "fell_back": fell_back,
+        "not_used": max(0, len(space.decisions) - kept - repaired - fell_back),
     }
     from metaconf.advise.rules import _field_order
 
@@ -192,7 +196,8 @@ def refine(
         "schema_sha256": _sha(space.schema_json()),
         "decoding": params.describe() + f", timeout={params.timeout_s:g}s",
         "answers": str(len(answers)),
-        "values": f"{counts['kept']} kept, {counts['repaired']} repaired, {counts['fell_back']} from the rules",
+        "values": f"{kept} kept, {repaired} repaired, {fell_back} fell back to the rules, "
+        f"{counts['not_used']} not used (no effect or left empty)",
     }
     versions = dict(prov.versions)
     for package in ("llama-cpp-python", "guidance", "llguidance", "outlines"):
@@ -298,7 +303,7 @@ def advise_with_llm(
         return advice, f"advisor: rules (auto: the LLM advisor failed: {error.message})"
     note = (
         f"advisor: {result.label} ({result.counts['kept']} values kept, {result.counts['repaired']} repaired, "
-        f"{result.counts['fell_back']} from the rules)"
+        f"{result.counts['fell_back']} fell back to the rules, {result.counts['not_used']} not used)"
     )
     if result.notes:
         note += "\n  " + "\n  ".join(result.notes)

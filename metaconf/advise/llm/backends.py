@@ -156,6 +156,7 @@ class LlamaCppBackend:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
         llm = self._vocab_model()
+        messages: Any = prompt.messages()
         template = llm.metadata.get("tokenizer.chat_template") or CHATML
 
         def token_text(token: int) -> str:
@@ -170,12 +171,12 @@ class LlamaCppBackend:
                 bos_token=token_text(llm.token_bos()),
                 add_generation_prompt=True,
             )
-            return str(formatter(messages=prompt.messages()).prompt)
+            return str(formatter(messages=messages).prompt)
         except Exception:  # a template llama-cpp-python's jinja cannot render: ChatML is the common format
             formatter = Jinja2ChatFormatter(
                 template=CHATML, eos_token="", bos_token="", add_generation_prompt=True
             )
-            return str(formatter(messages=prompt.messages()).prompt)
+            return str(formatter(messages=messages).prompt)
 
     def count_tokens(self, text: str) -> int:
         return len(self._vocab_model().tokenize(text.encode("utf-8"), add_bos=True, special=True))
@@ -193,7 +194,7 @@ class LlamaCppBackend:
         end = time.monotonic() + params.timeout_s
         fired = [False]
 
-        @llama_cpp.ggml_abort_callback  # type: ignore[misc]
+        @llama_cpp.ggml_abort_callback
         def abort(_: Any) -> bool:
             if time.monotonic() > end:
                 fired[0] = True

@@ -126,8 +126,12 @@ class OpenAIBackend:
                 )
             except _HTTPStatus as status:
                 last = status
-                if status.code in (400, 422) and label == "json_schema":
-                    continue  # llama-cpp-python's server: retry with its own variant
+                # llama-cpp-python's server refuses the standard form (HTTP 500 with a validation error that
+                # names response_format); other servers answer 400 / 422: retry with the llama.cpp variant.
+                if label == "json_schema" and (
+                    status.code in (400, 422) or "response_format" in status.detail
+                ):
+                    continue
                 raise LLMError(
                     f"the server at {self.base} answered HTTP {status.code}: {status.detail}"
                 ) from None
@@ -147,7 +151,7 @@ class OpenAIBackend:
 
     def identity(self) -> dict[str, str]:
         return {
-            "name": self.model_name or "",
+            "name": (self.model_name or "").replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".gguf"),
             "source": "server",
             "url": self.base,
             "backend": self.name,

@@ -27,21 +27,16 @@ from metaconf.config.units import format_duration, format_memory
 TEMPLATE_FILES = ("system.txt", "user.txt", "repair.txt", "example.json")
 
 SETTING_DOCS = {
-    "metric": "what the search minimises or maximises; expected_cost uses the cost matrix from the description",
-    "models": "model families searched together (algorithm selection + hyperparameters); fewer families = "
-    "a smaller space that is searched better in a short budget",
-    "optimizer": "bo: random-forest Bayesian optimisation (conditional, mixed spaces); bo_gp: Gaussian-process "
-    "BO (one family, few continuous hyperparameters, < 200 trials); random: random search (very few trials); "
-    "hyperband / successive_halving: evaluate most candidates cheaply first (slow evaluations)",
-    "fidelity": "what a cheap evaluation saves on with hyperband / successive_halving: subsample (rows), "
-    "n_estimators (trees), max_iter (boosting rounds / epochs), cv_folds (folds); none otherwise",
-    "resampling": "holdout: one validation split; cvK: K-fold cross-validation, K times the cost per trial, "
-    "steadier on small data",
-    "n_trials": "the most trials the search may run; the walltime stops it too",
+    "metric": "what the search optimises; expected_cost weighs errors by the cost matrix",
+    "models": "model families searched together; fewer families are searched better in a short budget",
+    "optimizer": "bo: random-forest BO; bo_gp: Gaussian-process BO (one family, < 200 trials); random: very few "
+    "trials; hyperband / successive_halving: slow evaluations, most candidates evaluated cheaply first",
+    "fidelity": "what a cheap evaluation saves on (hyperband / successive_halving only)",
+    "resampling": "holdout: one validation split; cvK: K-fold cross-validation, K times the cost, steadier on small data",
+    "n_trials": "the most trials the search may run (the walltime also stops it)",
     "initial_design_size": "space-filling configurations before the surrogate model takes over",
-    "plateau_patience": "stop after this many trials without improvement; 0 never stops early",
-    "warm_start": 'concrete configurations evaluated first, e.g. {"model": "random_forest", '
-    '"min_samples_leaf": 3}',
+    "plateau_patience": "stop after this many trials without improvement; 0: never",
+    "warm_start": "concrete configurations evaluated first",
 }
 
 
@@ -59,7 +54,9 @@ class Prompt:
 
 @cache
 def _template(name: str) -> str:
-    return resources.files("metaconf.templates").joinpath("prompts").joinpath(name).read_text(encoding="utf-8")
+    return (
+        resources.files("metaconf.templates").joinpath("prompts").joinpath(name).read_text(encoding="utf-8")
+    )
 
 
 @cache
@@ -97,7 +94,7 @@ def _budget_lines(advice: Advice, inputs: AdvisorInputs) -> list[str]:
         + (f"memory {format_memory(user.memory_mb)}" if user.memory_mb else "memory not limited"),
         f"- after start-up, data loading, the final refit and a safety margin the search has "
         f"{env.search_walltime_s:.0f} s on {env.workers} worker(s)",
-        f"- trial cost ({inputs.costs.source}), seconds per evaluation on holdout / 5-fold CV: "
+        "- seconds per evaluation, holdout / 5-fold CV: "
         + ", ".join(
             f"{f.value} {per['holdout']:.2g} / {per['cv5']:.2g}"
             for f, per in env.eval_seconds.items()
@@ -142,8 +139,9 @@ def _proposal(space: DecisionSpace, advice: Advice) -> str:
     out = {}
     for name, value in space.rule_values.items():
         reason = next((reasons[p] for p in DECISION_PATHS[name] if p in reasons), "")
-        out[name] = {"value": value, "reason": _one_line(reason, 160)}
-    return json.dumps(out, ensure_ascii=False, indent=1)
+        out[name] = {"value": value, "reason": _one_line(reason, 60)}
+    lines = [f"{json.dumps(name)}: {json.dumps(entry, ensure_ascii=False)}" for name, entry in out.items()]
+    return "{\n" + ",\n".join(lines) + "\n}"
 
 
 def _example(space: DecisionSpace) -> str:

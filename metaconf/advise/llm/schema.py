@@ -25,8 +25,8 @@ from typing import Any
 from metaconf.advise.rules import MAX_TRIALS_RF, Advice, AdvisorInputs
 from metaconf.config.model import Config, FidelityType, Metric, OptimizerKind, ResamplingStrategy, Tool
 
-REASON_MAX_CHARS = 100
-"""One line per value; also bounds the tokens a reason can cost (~25 tokens)."""
+REASON_MAX_CHARS = 60
+"""One line per value; also bounds the tokens a reason can cost (~15 tokens)."""
 MAX_WARM_START = 3
 """Warm-start configurations the LLM may propose (LLAMBO-style), each checked against the search space."""
 RESAMPLING_FOLDS = (3, 5, 10)
