@@ -252,24 +252,50 @@ def check_warm_starts(
     return kept, notes
 
 
+RELATED_PATHS: Mapping[str, tuple[str, ...]] = {
+    "n_trials": ("initial_design", "stopping.plateau_patience"),
+    "optimizer": ("fidelity", "search_space.models", "initial_design"),
+    "resampling": ("fidelity",),
+    "models": ("optimizer.kind", "fidelity", "initial_design.warm_start"),
+    "fidelity": ("resampling",),
+    "warm_start": ("initial_design.size",),
+    "initial_design_size": ("initial_design.warm_start",),
+    "plateau_patience": ("stopping.n_trials",),
+}
+"""Cross-field findings: a finding at one of these paths is blamed on the decision when no decision wrote the
+path itself (``initial_design.size`` above ``n_trials`` is the LLM's n_trials when the size is the rule's)."""
+
+
+def _matches(dotted: str, paths: list[str] | tuple[str, ...]) -> bool:
+    return any(
+        dotted == p or dotted.startswith(p + ".") or (bool(dotted) and p.startswith(dotted + "."))
+        for p in paths
+    )
+
+
 def blame(findings: list[Finding], merged: Merged) -> tuple[set[str], list[Finding]]:
-    """The decisions responsible for the lint errors, and the errors no single decision explains."""
+    """The decisions responsible for the lint errors, and the errors no decision explains.
+
+    A finding is blamed on the decisions that wrote its field; if none did (the field holds a rule value), on the
+    decisions related to it across fields (:data:`RELATED_PATHS`)."""
     blamed: set[str] = set()
     unexplained: list[Finding] = []
     for finding in findings:
         if finding.severity != Severity.error:
             continue
         dotted = ".".join(str(step) for step in finding.json_path)
-        hit = False
-        for decision in merged.applied:
-            paths = list(DECISION_PATHS[decision]) + [p for p, d in merged.derived.items() if d == decision]
-            if any(
-                dotted == p or dotted.startswith(p + ".") or (dotted and p.startswith(dotted + "."))
-                for p in paths
-            ):
-                blamed.add(decision)
-                hit = True
-        if not hit:
+        direct = {
+            decision
+            for decision in merged.applied
+            if _matches(
+                dotted,
+                list(DECISION_PATHS[decision]) + [p for p, d in merged.derived.items() if d == decision],
+            )
+        }
+        related = {d for d in merged.applied if _matches(dotted, RELATED_PATHS.get(d, ()))}
+        if direct or related:
+            blamed |= direct or related
+        else:
             unexplained.append(finding)
     return blamed, unexplained
 
