@@ -135,7 +135,7 @@ def doctor(env_dir: EnvDirOption = None, json_output: JsonOption = False) -> Non
 
 @cli_errors
 def install(
-    name: Annotated[str, typer.Argument(help="The backend to install: `auto-sklearn`.", show_default=False)],
+    name: Annotated[str, typer.Argument(help="The backend to install: `auto-sklearn`, or `llm` (the LLM advisor's libraries and model).", show_default=False)],
     python: Annotated[
         Path | None,
         typer.Option("--python", help="The Python to build the environment with (3.9 or 3.8 preferred).", show_default=False),
@@ -153,6 +153,12 @@ def install(
 
     from metaconf.targets.autosklearn import environment as envs
 
+    if name == "llm":  # the LLM advisor's pieces, into metaconf's own environment (metaconf.advise.llm.install)
+        from metaconf.advise.llm.install import install_llm
+
+        smoke = install_llm(force=force, progress=lambda line: typer.echo(line, err=True))
+        typer.echo(f"llm ready: smoke test {smoke}")
+        return
     if name == "smac":
         raise UsageError("SMAC3 needs no environment: it runs inside metaconf's own", "`metaconf backends list` shows its version")
     if name != envs.BACKEND:

