@@ -35,9 +35,13 @@ TESTS_DIR = Path(__file__).resolve().parent
 class FlakyClassifier(ClassifierMixin, BaseEstimator):
     """A classifier whose hyperparameters decide whether fitting works, raises or hangs (for fault tests).
 
-    ``behaviour``: ``ok`` fits a shallow tree, ``raise`` raises, ``hang`` sleeps far past any trial limit.
+    ``behaviour``: ``ok`` fits a shallow tree, ``raise`` raises, ``hang`` sleeps far past any trial limit,
+    ``hog`` allocates ``hog_bytes`` (past the trial memory limit of the test).
     ``delay`` sleeps before fitting (slow but successful trials, for interrupt tests).
     """
+
+    hog_bytes = 3 * 1024**3
+    """What ``hog`` allocates (a test sets it above its trial memory limit)."""
 
     def __init__(self, behaviour: str = "ok", depth: int = 1, delay: float = 0.0):
         self.behaviour = behaviour
@@ -50,6 +54,8 @@ class FlakyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError("FlakyClassifier was configured to fail")
         if self.behaviour == "hang":
             time.sleep(60)
+        if self.behaviour == "hog":
+            self.blob_ = np.ones(self.hog_bytes // 8)
         self.tree_ = DecisionTreeClassifier(max_depth=int(self.depth), random_state=0).fit(X, y)
         self.classes_ = self.tree_.classes_
         return self
@@ -151,13 +157,22 @@ def test_each_optimizer_family_runs_end_to_end(
 
 
 FLAKY_SPACE = {
-    "behaviour": {"choices": ["ok", "raise", "hang"]},
+    "behaviour": {"choices": ["ok", "raise", "hang", "hog"]},
     "depth": {"lower": 1, "upper": 4},
 }
 
 
 @pytest.mark.slow
-def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import smac  # noqa: F401 - the run imports it: measure the address space with it loaded
+
+    from metaconf.targets.smac.limits import address_space_mb
+
+    # The limit caps the address space of a trial forked from this (large) pytest process
+    limit_mb = (address_space_mb() or 2048) + 2048
+    monkeypatch.setattr(FlakyClassifier, "hog_bytes", limit_mb * 1024**2)
     config = write_config(
         tmp_path,
         "flaky",
@@ -169,20 +184,23 @@ def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(tmp_path
                 "warm_start": [
                     {"behaviour": "raise", "depth": 2},
                     {"behaviour": "hang", "depth": 2},
+                    {"behaviour": "hog", "depth": 2},
                     {"behaviour": "ok", "depth": 3},
                 ],
             },
-            "stopping": {"n_trials": 5, "trial_walltime": "1s"},
+            "stopping": {"n_trials": 6, "trial_walltime": "1s", "trial_memory": f"{limit_mb}MB"},
         },
     )
-    result = cli.invoke(app, ["run", str(config), "--quiet"])
+    result = cli.invoke(app, ["run", str(config)])
     assert result.exit_code == 0, result.output
     run_dir = run_dir_of(config)
     results = read_results(run_dir)
-    assert results.status == "finished" and results.n_trials == 5
+    assert results.status == "finished" and results.n_trials == 6
     trajectory = read_trajectory(run_dir)
-    assert [t.status for t in trajectory[:3]] == ["crashed", "timeout", "success"]
-    assert [t.origin for t in trajectory[:3]] == ["warm start"] * 3
+    # SMAC records an out-of-memory trial as crashed; metaconf says why on stderr
+    assert [t.status for t in trajectory[:4]] == ["crashed", "timeout", "crashed", "success"]
+    assert [t.origin for t in trajectory[:4]] == ["warm start"] * 4
+    assert "FlakyClassifier was configured to fail" in result.stderr and "MemoryError" in result.stderr
     assert trajectory[0].cost == trajectory[1].cost == 1.0  # the finite crash cost: the worst accuracy
     assert results.incumbent is not None and results.incumbent.config["behaviour"] == "ok"
     assert results.incumbent.test_score is not None
@@ -499,3 +517,13 @@ def test_plateau_stops_the_search_early(tmp_path: Path) -> None:
     trajectory = read_trajectory(run_dir_of(config))
     assert 5 <= len(trajectory) < 40
     assert all(t.incumbent_cost == trajectory[-4].incumbent_cost for t in trajectory[-3:])
+
+
+def test_a_trial_memory_limit_every_trial_would_exceed_is_refused(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path, "tiny", {"data": {"demo": "iris"}, "stopping": {"n_trials": 3, "trial_memory": "300MB"}}
+    )
+    result = cli.invoke(app, ["run", str(config)])
+    assert result.exit_code == 2, result.output
+    assert "below the address space" in result.stderr and "raise `stopping.trial_memory`" in result.stderr
+    assert not run_dir_of(config).exists()

@@ -41,3 +41,19 @@ class LimitingTargetRunner(TargetFunctionRunner):
         # SMAC would otherwise wrap the (already limited) target in a second pynisher process.
         self._memory_limit = None
         self._algorithm_walltime_limit = None
+
+
+def address_space_mb() -> int | None:
+    """This process's virtual address space in MB (Linux), or None where it cannot be read.
+
+    pynisher's memory limit is an address-space limit (``RLIMIT_AS``) on a *forked* trial process, which starts
+    with the parent's whole address space: a limit below it makes every trial fail at its first allocation.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None

@@ -541,6 +541,7 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     target = target_cls(config.model_dump_json(), str(base_dir.resolve()), seed)
     target.remember(evaluator)
 
+    _check_memory_limit(plan)
     dask = DaskResources()
     error: BaseException | None = None
     interrupted = False
@@ -662,6 +663,24 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             f"what finished is in `{run_dir}`; `metaconf run` on the same config resumes it",
         ) from error
     return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
+
+
+def _check_memory_limit(plan: SmacPlan) -> None:
+    """Refuse a per-trial memory limit that every trial would exceed before it starts (sequential runs: the
+    trial process is forked from this one and inherits its address space)."""
+    from metaconf.targets.smac.limits import address_space_mb
+
+    limit = plan.scenario.get("trial_memory_limit")
+    if limit is None or plan.execution["workers"] > 1 or plan.execution["dask_scheduler"]:
+        return
+    used = address_space_mb()
+    if used is not None and limit[0] <= used:
+        raise UsageError(
+            f"`stopping.trial_memory` ({limit[0]} MB) is below the address space metaconf's process already "
+            f"has ({used} MB): every trial would fail at its first allocation",
+            f"raise `stopping.trial_memory` well above {used} MB (it limits the whole address space of a trial's "
+            "process, which starts as a copy of this one), or remove it",
+        )
 
 
 def _stop_reason(facade: Any, plan: SmacPlan) -> str:
