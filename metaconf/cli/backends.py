@@ -162,7 +162,7 @@ def install(
     if name == "smac":
         raise UsageError("SMAC3 needs no environment: it runs inside metaconf's own", "`metaconf backends list` shows its version")
     if name != envs.BACKEND:
-        raise UsageError(f"unknown backend `{name}`", "backends: `auto-sklearn` (and `smac`, which needs no install)")
+        raise UsageError(f"unknown backend `{name}`", "backends: `auto-sklearn`, `llm` (and `smac`, which needs no install)")
     console = Console(stderr=True, highlight=False, soft_wrap=True)
     directory = envs.env_dir(env_dir)
     current = envs.inspect_env(directory, root_option=env_dir)
