@@ -43,6 +43,9 @@ class LLMOptions:
     n_ctx: int = 4096
     show_prompt: Callable[[str], None] | None = None
     """Called with the exact prompt text before decoding (``--show-prompt``)."""
+    trace: list[dict[str, Any]] | None = None
+    """When a list: one entry per generation is appended (rendered prompt, schema, answer, seconds), for
+    benchmarks/llm_advisor.py."""
 
 
 @dataclass
@@ -93,7 +96,12 @@ def refine(
     def decode(p: Any) -> str:
         t0 = time.perf_counter()
         text = backend.generate(p, space.schema, params)
-        timings[f"generate_{len(answers) + 1}"] = time.perf_counter() - t0
+        seconds = time.perf_counter() - t0
+        timings[f"generate_{len(answers) + 1}"] = seconds
+        if options.trace is not None:
+            options.trace.append(
+                {"prompt": backend.render(p), "schema": space.schema, "answer": text, "seconds": seconds}
+            )
         answers.append(text)
         return text
 

@@ -6,6 +6,7 @@ away into endless digits, and without numba silently generates unconstrained tex
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 from metaconf.advise.llm.backends import (
@@ -28,7 +29,9 @@ class OutlinesBackend(LlamaCppBackend):
 
         text = self.render(prompt)
         llm = self._load(seed=params.seed)
-        with self.deadline(llm, params), quiet_native_stderr():
+        with self.deadline(llm, params), quiet_native_stderr(), warnings.catch_warnings():
+            # outlines' llama.cpp tokenizer calls a deprecated llama-cpp-python function once per vocabulary entry
+            warnings.simplefilter("ignore", DeprecationWarning)
             generator = outlines.Generator(
                 outlines.from_llamacpp(llm), JsonSchema(json.dumps(schema)), backend="llguidance"
             )
