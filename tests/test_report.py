@@ -215,7 +215,11 @@ def test_comparison_table_marks_the_best_run() -> None:
     assert "b *" in text and "a *" not in text
     assert "best test score" in text
     mixed = render(comparison_table([("a", results()), ("b", results(metric="f1"))]))
-    assert "not comparable" in mixed
+    assert "not comparable" in mixed and "b *" not in mixed
+    other_data = results()
+    other_data.dataset = {"name": "wine"}
+    assert "not comparable" in render(comparison_table([("a", results()), ("b", other_data)]))
+    assert "iris" in text
 
 
 def test_report_command_single_and_compare_with_plot(tmp_path: Path) -> None:

@@ -98,6 +98,7 @@ def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
         ("tool", "left"),
         ("status", "left"),
         ("metric", "left"),
+        ("data", "left"),
         ("validation", "right"),
         ("test", "right"),
         ("trials", "right"),
@@ -115,7 +116,7 @@ def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
             return None
         return value if results.greater_is_better else -value
 
-    metrics = {r.metric_name for _, r in runs}
+    metrics = {(r.metric_name, str(r.dataset.get("name"))) for _, r in runs}
     keys = [key(r) for _, r in runs]
     comparable = [k for k in keys if k is not None]
     best = max(comparable) if comparable and len(metrics) == 1 else None
@@ -127,6 +128,7 @@ def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
             results.tool,
             results.status,
             results.metric_name,
+            str(results.dataset.get("name", "-")),
             _num(inc.validation_score if inc else None),
             _num(inc.test_score if inc else None),
             str(results.n_trials),
@@ -136,5 +138,5 @@ def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
     if best is not None and len(runs) > 1:
         table.caption = "* best test score (validation score where no test score)"
     elif len(metrics) > 1:
-        table.caption = "runs optimise different metrics: scores are not comparable across rows"
+        table.caption = "runs differ in metric or data: scores are not comparable across rows"
     return table
