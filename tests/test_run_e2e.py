@@ -64,6 +64,10 @@ class FlakyClassifier(ClassifierMixin, BaseEstimator):
         return self.tree_.predict(X)
 
 
+FLAKY = f"{FlakyClassifier.__module__}:FlakyClassifier"
+"""The estimator path, as this module is importable here (and in subprocesses, see :func:`subprocess_env`)."""
+
+
 def write_config(directory: Path, name: str, data: dict[str, Any]) -> Path:
     data = {"execution": {"seed": 3, "output_dir": "runs"}, **data}
     path = directory / f"{name}.yaml"
@@ -82,7 +86,8 @@ def costs(run_dir: Path) -> list[str]:
 
 def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS_DIR), env.get("PYTHONPATH", "")]))
+    paths = [str(TESTS_DIR), str(TESTS_DIR.parent), env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, paths))
     env.update(extra)
     return env
 
@@ -178,7 +183,7 @@ def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(
         "flaky",
         {
             "data": {"demo": "iris"},
-            "search_space": {"inline": FLAKY_SPACE, "estimator": "test_run_e2e:FlakyClassifier"},
+            "search_space": {"inline": FLAKY_SPACE, "estimator": FLAKY},
             "initial_design": {
                 "size": 0,
                 "warm_start": [
@@ -232,7 +237,7 @@ def test_sigint_stops_cleanly_and_the_same_command_resumes(tmp_path: Path) -> No
                     "depth": {"lower": 1, "upper": 4},
                     "delay": {"lower": 0.3, "upper": 0.4},
                 },
-                "estimator": "test_run_e2e:FlakyClassifier",
+                "estimator": FLAKY,
             },
             "initial_design": {"size": 2},
             "stopping": {"n_trials": 8},
