@@ -100,8 +100,8 @@ def schema_compile_times(schema: dict[str, Any], model_path: Path, backend: str)
     out: dict[str, float] = {}
     t0 = time.perf_counter()
     grammar = llguidance.grammar_from("json_schema", json.dumps(schema))
-    valid, problems = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)
-    if not valid:
+    failed, problems = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)  # (is_error, messages)
+    if failed:
         raise ValueError(f"llguidance rejects the schema: {problems}")
     out["llguidance_compile_ms"] = (time.perf_counter() - t0) * 1000
     if backend == "outlines":

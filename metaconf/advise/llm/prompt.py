@@ -54,9 +54,9 @@ class Prompt:
 
 @cache
 def _template(name: str) -> str:
-    return (
-        resources.files("metaconf.templates").joinpath("prompts").joinpath(name).read_text(encoding="utf-8")
-    )
+    # through the regular package `metaconf`: `metaconf/templates` has no __init__.py
+    folder = resources.files("metaconf").joinpath("templates").joinpath("prompts")
+    return folder.joinpath(name).read_text(encoding="utf-8")
 
 
 @cache

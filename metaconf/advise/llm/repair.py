@@ -273,12 +273,12 @@ def _matches(dotted: str, paths: list[str] | tuple[str, ...]) -> bool:
     )
 
 
-def blame(findings: list[Finding], merged: Merged) -> tuple[set[str], list[Finding]]:
+def blame(findings: list[Finding], merged: Merged) -> tuple[dict[str, Finding], list[Finding]]:
     """The decisions responsible for the lint errors, and the errors no decision explains.
 
     A finding is blamed on the decisions that wrote its field; if none did (the field holds a rule value), on the
     decisions related to it across fields (:data:`RELATED_PATHS`)."""
-    blamed: set[str] = set()
+    blamed: dict[str, Finding] = {}
     unexplained: list[Finding] = []
     for finding in findings:
         if finding.severity != Severity.error:
@@ -294,7 +294,8 @@ def blame(findings: list[Finding], merged: Merged) -> tuple[set[str], list[Findi
         }
         related = {d for d in merged.applied if _matches(dotted, RELATED_PATHS.get(d, ()))}
         if direct or related:
-            blamed |= direct or related
+            for decision in direct or related:
+                blamed.setdefault(decision, finding)
         else:
             unexplained.append(finding)
     return blamed, unexplained
@@ -354,13 +355,13 @@ def check_and_repair(
     while errors_of(findings):
         blamed, unexplained = blame(findings, merged)
         if unexplained or not blamed:
-            blamed = set(merged.applied)
-        for name in blamed:
-            reasons = [describe_finding(f) for f in errors_of(findings)]
-            rejected[name] = reasons[0]
-            current.pop(name, None)
+            culprit = (unexplained or errors_of(findings))[0]
+            blamed = {name: blamed.get(name, culprit) for name in merged.applied}
         if not blamed:
             break
+        for name, finding in blamed.items():
+            rejected[name] = describe_finding(finding)
+            current.pop(name, None)
         merged = merge(advice, inputs, space, current)
         findings = lint(render_config(merged.config))
     if errors_of(findings):  # cannot happen: the rule config is lint-clean; stay safe anyway
