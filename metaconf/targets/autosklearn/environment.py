@@ -390,7 +390,8 @@ def check_env(directory: Path) -> tuple[dict[str, str], float]:
     started = time.perf_counter()
     try:
         completed = subprocess.run(
-            [str(env_python(directory)), str(worker_source()), "--check"],
+            # -I: the worker's folder (metaconf's own modules) must not shadow anything on sys.path
+            [str(env_python(directory)), "-I", str(worker_source()), "--check"],
             capture_output=True,
             text=True,
             timeout=CHECK_TIMEOUT_S,
