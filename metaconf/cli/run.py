@@ -16,8 +16,14 @@ from metaconf.cli.common import ConfigArgument, cli_errors
 from metaconf.errors import UsageError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
     from metaconf.config.model import Config
+    from metaconf.report.results import TrialRecord
+    from metaconf.targets.smac.callbacks import SearchState
     from metaconf.targets.smac.compile import SmacPlan
+    from metaconf.targets.smac.runner import RunRequest
 
 
 def load_checked_config(path: Path) -> tuple[Config, Path]:
@@ -116,13 +122,12 @@ def run(
     _run_smac(config, base_dir, run_dir, request, quiet=quiet)
 
 
-def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *, quiet: bool) -> None:
+def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest, *, quiet: bool) -> None:
     from rich.console import Console
 
     from metaconf.report.summary import output_console, summary_table
-    from metaconf.targets.smac.runner import RunRequest, run_smac
+    from metaconf.targets.smac.runner import run_smac
 
-    assert isinstance(request, RunRequest)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     show_progress = not quiet and err.is_terminal
     if not quiet:
@@ -154,43 +159,39 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: object, *,
 class _Progress:
     """A rich progress bar on stderr: trials done of n_trials, elapsed time, best score so far."""
 
-    def __init__(self, console: object, *, enabled: bool):
+    def __init__(self, console: Console, *, enabled: bool):
         self._enabled = enabled
         self._console = console
-        self._bar: object = None
-        self._task: object = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> _Progress:
         if self._enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            bar = Progress(
+            self._bar = Progress(
                 TextColumn("trials"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
                 TextColumn("{task.fields[best]}"),
-                console=self._console,  # type: ignore[arg-type]
+                console=self._console,
                 transient=False,
             )
-            bar.start()
-            self._task = bar.add_task("search", total=None, best="")
-            self._bar = bar
+            self._bar.start()
+            self._task = self._bar.add_task("search", total=None, best="")
         return self
 
     def set_total(self, total: int) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, total=total)  # type: ignore[attr-defined]
+        if self._bar is not None and self._task is not None:
+            self._bar.update(self._task, total=total)
 
-    def update(self, record: object, state: object) -> None:
-        if self._bar is None:
+    def update(self, record: TrialRecord, state: SearchState) -> None:
+        if self._bar is None or self._task is None:
             return
-        from metaconf.report.results import TrialRecord
-
-        assert isinstance(record, TrialRecord)
         best = "" if record.incumbent_score is None else f"best {record.incumbent_score:.4g}"
-        self._bar.update(self._task, completed=record.trial, best=best)  # type: ignore[attr-defined]
+        self._bar.update(self._task, completed=record.trial, best=best)
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
-            self._bar.stop()  # type: ignore[attr-defined]
+            self._bar.stop()
