@@ -662,7 +662,12 @@ def _match_labels(matrix: CostMatrix, classes: Mapping[str, str]) -> CostMatrix 
 
 def _clip(text: str | None, width: int = 60) -> str:
     flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 3] + "..."
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 3]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(",;:") + "..."
 
 
 def _pick_resampling(
@@ -1235,7 +1240,7 @@ def description_hints(facts: Any) -> DescriptionHints:
 def _quote(text: str) -> str:
     """The most sentence-like part of an evidence block (a cost table's explanation rather than its digits)."""
     lines = [line.strip() for line in text.splitlines() if sum(c.isalpha() for c in line) >= 12]
-    return _clip(" ".join(lines) if lines else text, 80)
+    return _clip(" ".join(lines) if lines else text, 100)
 
 
 def space_shape(families: Sequence[ModelFamily], task_type: str) -> dict[ModelFamily, tuple[int, int]]:
