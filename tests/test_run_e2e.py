@@ -532,3 +532,38 @@ def test_a_trial_memory_limit_every_trial_would_exceed_is_refused(tmp_path: Path
     assert result.exit_code == 2, result.output
     assert "below the address space" in result.stderr and "raise `stopping.trial_memory`" in result.stderr
     assert not run_dir_of(config).exists()
+
+
+def test_only_the_metaconf_command_reexecutes_itself_with_a_fixed_hash_seed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The real re-exec is covered by the cross-process test; here: when it happens and with what."""
+    from metaconf.targets.smac import runner
+
+    calls: list[tuple[str, list[str], dict[str, str]]] = []
+    monkeypatch.setattr(runner.os, "execve", lambda path, args, env: calls.append((path, args, env)))
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+    monkeypatch.delenv("METACONF_NO_REEXEC", raising=False)
+    runner.ensure_hash_seed(["/usr/lib/python3/site-packages/pytest/__main__.py", "-q"])
+    runner.ensure_hash_seed(["notebook"])
+    assert calls == []  # embedding processes are left alone
+    runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml", "--seed", "3"])
+    path, args, env = calls.pop()
+    assert path == sys.executable and args == [
+        sys.executable,
+        "-m",
+        "metaconf",
+        "run",
+        "c.yaml",
+        "--seed",
+        "3",
+    ]
+    assert env["PYTHONHASHSEED"] == "0"
+    runner.ensure_hash_seed([str(Path(runner.__file__).parents[2] / "__main__.py"), "run", "c.yaml"])
+    assert calls.pop()[1][1:3] == ["-m", "metaconf"]  # python -m metaconf
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml"])
+    monkeypatch.setenv("PYTHONHASHSEED", "123")
+    monkeypatch.setenv("METACONF_NO_REEXEC", "1")
+    runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml"])
+    assert calls == []
