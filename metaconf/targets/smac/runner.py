@@ -6,12 +6,15 @@ What happens, in order (:func:`run_smac`):
    resumes, a different config stops with a message asking for ``--overwrite`` or a new name. SMAC's own
    check would call ``input()`` (an ``EOFError`` without a terminal); as a second line of defence the
    scenario SMAC would compare is compared here too (:func:`_check_smac_resumable`).
-2. Data is loaded once, the :class:`~metaconf.targets.evaluate.Evaluator` built, the plan compiled with the
-   data-derived crash cost, and ``config.yaml`` plus a ``running`` ``results.json`` written.
+2. Data is loaded once, the :class:`~metaconf.targets.evaluate.Evaluator` built and the plan compiled with
+   the data-derived crash cost.
 3. SMAC objects are built from the plan only (:func:`build_smac`). The target function is
    :class:`TrialTarget`: a module-level, picklable callable holding the resolved config (not the data), which
-   loads the data once per process (Dask workers, pynisher subprocesses) and keeps the same ``__code__``
-   across processes, so SMAC's resume check (it hashes the target's bytecode) sees the same run.
+   loads the data once per process (preloaded when a Dask worker unpickles it) and keeps the same
+   ``__code__`` across processes, so SMAC's resume check (it hashes the target's bytecode) sees the same run.
+   Per-trial limits are applied by the target in a forked pynisher process (:mod:`.limits`). Everything that
+   can refuse the run (resume check, daemonic Dask workers, a memory limit below the process's own size,
+   SMAC's own validation) happens before ``config.yaml`` and a ``running`` ``results.json`` are written.
 4. Trials run sequentially, on a Dask ``LocalCluster`` (``workers > 1``) or on an existing cluster
    (``dask_scheduler``), through :class:`IdentityDaskRunner`, which hands SMAC back the ``TrialInfo`` it
    submitted: log-scaled integers and normal / beta hyperparameters are not equal to themselves after
