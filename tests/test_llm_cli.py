@@ -28,7 +28,8 @@ class _Script:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
-        self.content: str = "{}"
+        self.content: Any = "{}"
+        """The answer: a string, or a function of the request body."""
         self.reject_json_schema = False
 
 
@@ -66,7 +67,8 @@ def server() -> Iterator[tuple[str, _Script]]:
                     },
                 )
                 return
-            self._send(200, {"choices": [{"message": {"role": "assistant", "content": script.content}}]})
+            content = script.content(body) if callable(script.content) else script.content
+            self._send(200, {"choices": [{"message": {"role": "assistant", "content": content}}]})
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -213,3 +215,51 @@ def test_show_prompt_prints_the_exact_messages(tmp_path: Path, server: tuple[str
     shown = json.loads(result.stdout[: result.stdout.rindex("]") + 1])
     assert shown == script.requests[0]["messages"]
     assert description in shown[1]["content"] and "rule advisor's proposal" in shown[1]["content"]
+
+
+def test_interactive_follow_up_questions(tmp_path: Path, server: tuple[str, _Script]) -> None:
+    url, script = server
+    worded = "Which is worse for your patients: a missed tumour or a false alarm, and by how much?"
+
+    def answer(body: dict[str, Any]) -> str:
+        schema = body["response_format"].get("schema") or body["response_format"]["json_schema"]["schema"]
+        if "questions" in schema["properties"]:
+            assert schema["properties"]["questions"]["items"]["properties"]["about"]["enum"] == [
+                "metric",
+                "costs",
+            ]
+            return json.dumps({"questions": [{"about": "costs", "question": worded}]})
+        return "{}"
+
+    script.content = answer
+    out = tmp_path / "c.yaml"
+    follow_ups = "balanced accuracy\na missed tumour is 5 times worse\n"
+    rest = "\n1\n1\n"  # the usual interactive questions: metric (auto), costs (1 and 1)
+    result = runner.invoke(
+        app,
+        [
+            *BASE,
+            "-o",
+            str(out),
+            "--advisor",
+            "llm",
+            "--server",
+            url,
+            "--interactive",
+            "--describe",
+            "Tumour biopsies.",
+        ],
+        input=follow_ups + rest,
+    )
+    assert result.exit_code == 0, result.output
+    flat = _flat(result.output)
+    assert "leaves some points open" in flat and worded in flat
+    assert "Which metric should the search optimise" in flat  # the model skipped it: a plain question
+    user_message = script.requests[-1]["messages"][1]["content"]
+    assert (
+        "- costs: a missed tumour is 5 times worse" in user_message
+        and "- metric: balanced accuracy" in user_message
+    )
+    assert worded not in user_message  # questions name example metrics: only the answers are kept
+    config = yaml.safe_load(out.read_text())
+    assert config["task"]["metric"] == "balanced_accuracy"  # the parser read the user's answer

@@ -752,6 +752,14 @@ def suggest(
             "--model, --server, --backend and --show-prompt are for the LLM advisor",
             "add --advisor llm (or --advisor auto)",
         )
+    if interactive and request.advisor != "rules":
+        from metaconf.advise.llm.questions import ask_follow_ups
+
+        request = ask_follow_ups(
+            request,
+            ask=lambda question: typer.prompt(question, default="", show_default=False),
+            say=lambda message: typer.echo(message, err=True),
+        )
     if interactive:
         request = _interactive(request)
     suggestion = make_suggestion(request)
