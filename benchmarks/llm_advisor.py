@@ -272,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     vocab = _llama(local.path, vocab_only=True) if local is not None and local.path is not None else None
     results: list[CaseResult] = []
     downstream: list[dict[str, Any]] = []
+    ran: set[tuple[str, str, str | None]] = set()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         for backend in args.backends:
@@ -295,7 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"[{backend}] {result.case}: {state}; {result.llm_s:.1f} s; {result.counts}", flush=True
                 )
-                if args.downstream and rules is not None and llm is not None:
+                # one downstream run per case: the backends decode the same greedy answer from the same model
+                if args.downstream and rules is not None and llm is not None and case not in ran:
+                    ran.add(case)
                     downstream.append(_downstream(case[0], case[1], rules, llm, workdir))
                     print("   downstream:", downstream[-1], flush=True)
     text = report(results, downstream, args.backends)
