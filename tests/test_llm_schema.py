@@ -219,3 +219,18 @@ def test_what_still_fails_falls_back_to_the_rule_value(lint: Any) -> None:
     assert config.initial_design.size == advice.config.initial_design.size
     # the unrelated, valid choice stays the LLM's
     assert outcome.origins["metric"][0] == Origin.llm and config.task.metric == Metric.f1
+
+
+def test_auto_sklearn_decisions_merge_lint_clean(lint: Any) -> None:
+    advice, inputs, space = _setup(tool=Tool.auto_sklearn, walltime_s=600.0)
+    assert set(space.decisions) <= {"metric", "models", "resampling"}
+    first = {
+        "models": Decision(["random_forest", "linear"], "two"),
+        "resampling": Decision("cv3", "steadier"),
+    }
+    outcome = check_and_repair(
+        advice, inputs, space, first, lint, lambda findings: None, model_label="LLM (test)"
+    )
+    assert not has_errors(outcome.findings)
+    assert outcome.config.tool == Tool.auto_sklearn
+    assert outcome.origins["resampling"][0] == Origin.llm and outcome.config.resampling.folds == 3
