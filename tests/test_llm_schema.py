@@ -234,3 +234,21 @@ def test_auto_sklearn_decisions_merge_lint_clean(lint: Any) -> None:
     assert not has_errors(outcome.findings)
     assert outcome.config.tool == Tool.auto_sklearn
     assert outcome.origins["resampling"][0] == Origin.llm and outcome.config.resampling.folds == 3
+
+
+def test_a_prompt_too_long_for_the_context_is_truncated_and_says_so() -> None:
+    from metaconf.advise.llm.errors import LLMError
+    from metaconf.advise.llm.prompt import build_prompt
+
+    advice, inputs, space = _setup()
+    description = "The loans dataset. " + "Filler words about nothing in particular. " * 400 + "THE-END"
+    words = lambda text: len(text.split())  # noqa: E731  (a stand-in tokenizer: one token per word)
+    full = build_prompt(space, advice, inputs, description)
+    assert "THE-END" in full.user and not full.notes
+    limit = words(full.system + "\n" + full.user) - 1000
+    short = build_prompt(space, advice, inputs, description, count_tokens=words, max_prompt_tokens=limit)
+    assert words(short.system + "\n" + short.user) <= limit
+    assert "THE-END" not in short.user and "description truncated" in short.user
+    assert short.notes and "truncated" in short.notes[0] and "context window" in short.notes[0]
+    with pytest.raises(LLMError, match="even without the description"):
+        build_prompt(space, advice, inputs, description, count_tokens=words, max_prompt_tokens=50)
