@@ -16,7 +16,6 @@ The flow of :func:`refine` (docs/llm.md has the long version):
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -283,10 +282,6 @@ def _summary(config: Any, rule_summary: list[tuple[str, str]]) -> list[tuple[str
             value = value.split(" (")[0] + f" (cap {config.stopping.n_trials})"
         out.append((name, value))
     return out
-
-
-def answers_json(result: LLMResult) -> str:
-    return json.dumps(result.answers)
 
 
 def advise_with_llm(

@@ -16,13 +16,11 @@ callback stops the decode), so a stuck call ends with a clear message instead of
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any, Protocol
 
 from metaconf.advise.llm.errors import LLM_INSTALL, LLMError, LLMTimeoutError, LLMUnavailableError
@@ -253,20 +251,3 @@ def make_backend(name: str, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT) ->
     if name == "openai":
         raise LLMError("--backend openai needs --server URL", "e.g. --server http://127.0.0.1:8080/v1")
     raise LLMError(f"unknown backend `{name}`", "use one of: " + ", ".join(BACKENDS))
-
-
-def parse_answer(text: str) -> Any:
-    """The JSON object in an answer, or an :class:`LLMError` that shows its start."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        shown = text[:200] + ("..." if len(text) > 200 else "")
-        raise LLMError(
-            f"the model's answer is not valid JSON ({error.msg} at character {error.pos}): {shown!r}",
-            "the answer may have been cut off at max_tokens (raise --max-tokens), or the server ignores the "
-            "JSON-schema response format",
-        ) from None
-
-
-def model_path_or_none(value: str | None) -> Path | None:
-    return Path(value) if value else None

@@ -317,7 +317,6 @@ class Outcome:
     """Per decision: origin and reason, as recorded in provenance."""
     notes: list[str]
     findings: list[Finding]
-    text: str
 
 
 def check_and_repair(
@@ -390,5 +389,4 @@ def check_and_repair(
         origins=origins,
         notes=notes,
         findings=findings,
-        text="",
     )
