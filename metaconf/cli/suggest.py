@@ -628,7 +628,12 @@ def suggest(
         ToolChoice, typer.Option("--tool", help="The AutoML tool that runs the search.")
     ] = ToolChoice.smac,
     advisor: Annotated[
-        AdvisorChoice, typer.Option("--advisor", help="Who picks the values.")
+        AdvisorChoice,
+        typer.Option(
+            "--advisor",
+            help="Who picks the values: `rules`; `llm` (a language model reads the description inside the "
+            "rules' limits, every value checked); `auto` (the LLM when a model is available, else the rules).",
+        ),
     ] = AdvisorChoice.rules,
     demo: Annotated[
         str | None,
