@@ -217,7 +217,9 @@ def test_crash_cost_is_always_finite() -> None:
 
 
 def test_n_trials_must_be_positive_and_is_derived_when_unset() -> None:
-    with pytest.raises(UsageError, match=re.escape("`stopping.n_trials` parameter must be at least 1. Got 0 instead")):
+    with pytest.raises(
+        UsageError, match=re.escape("`stopping.n_trials` parameter must be at least 1. Got 0 instead")
+    ):
         plan_for(make(stopping={"n_trials": 0}))
     with_walltime = plan_for(make(stopping={"walltime": "10m"}))
     assert with_walltime.scenario["n_trials"] == 600
