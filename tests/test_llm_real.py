@@ -190,3 +190,11 @@ def test_truncated_gguf(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 2
     assert "llama.cpp cannot load" in _flat(result.output) and "Traceback" not in result.output
+
+
+def test_install_smoke_test_runs_a_multi_token_prompt() -> None:
+    from metaconf.advise.llm.install import smoke_test
+
+    prompt_tokens, text = smoke_test().split(" ", 1)
+    assert int(prompt_tokens) > 1  # a one-token prompt passes even on the SIGILL build
+    assert text.strip("'\"")
