@@ -121,11 +121,12 @@ def refine(
     first = parse(first_text)
 
     def ask_repair(findings: list[str]) -> dict[str, Decision] | None:
-        text = decode(repair_prompt(prompt, first_text, findings))
+        # A failed repair (timeout, a repair prompt past the context window, an unusable answer) is not fatal:
+        # the values lint rejects fall back to the rules, as after a repair that did not fix them.
         try:
-            return parse(text)
+            return parse(decode(repair_prompt(prompt, first_text, findings)))
         except LLMError as error:
-            notes.append(f"the repair answer was unusable: {error.message}")
+            notes.append(f"the repair round failed ({error.message}); rejected values fall back to the rules")
             return None
 
     identity = backend.identity()
