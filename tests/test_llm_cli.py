@@ -263,3 +263,40 @@ def test_interactive_follow_up_questions(tmp_path: Path, server: tuple[str, _Scr
     assert worded not in user_message  # questions name example metrics: only the answers are kept
     config = yaml.safe_load(out.read_text())
     assert config["task"]["metric"] == "balanced_accuracy"  # the parser read the user's answer
+
+
+def test_repair_round_then_fallback_through_a_server(tmp_path: Path, server: tuple[str, _Script]) -> None:
+    url, script = server
+
+    def answer(body: dict[str, Any]) -> str:
+        if "problems were found" in body["messages"][1]["content"]:
+            return "I cannot fix that."  # an unusable repair answer
+        props = body["response_format"]["json_schema"]["schema"]["properties"]
+        trials = props["n_trials"]["properties"]["value"]
+        size = props["initial_design_size"]["properties"]["value"]
+        return json.dumps(
+            {
+                "n_trials": {"value": trials["minimum"], "reason": "few"},
+                "initial_design_size": {"value": size["maximum"], "reason": "many"},
+                "metric": {"value": "balanced_accuracy", "reason": "both classes matter"},
+            }
+        )
+
+    script.content = answer
+    out = tmp_path / "c.yaml"
+    # 10 minutes: the schema allows an initial design (up to ~34) larger than the fewest trials (10)
+    args = ["suggest", "--demo", "breast_cancer", "--budget", "10m", "--no-probe", "-o", str(out)]
+    result = runner.invoke(app, [*args, "--advisor", "llm", "--server", url])
+    assert result.exit_code == 0, result.output
+    assert len(script.requests) == 2  # the first answer and one repair round
+    repair_message = script.requests[1]["messages"][1]["content"]
+    assert "MC301" in repair_message and '"initial_design_size"' in repair_message
+    config = yaml.safe_load(out.read_text())
+    values = config["provenance"]["values"]
+    assert (
+        values["initial_design.size"]["origin"] == "rule"
+        and "MC301" in values["initial_design.size"]["reason"]
+    )
+    assert values["task.metric"]["origin"] == "llm"
+    assert any("repair round failed" in n for n in config["provenance"]["inputs"]["llm_notes"])
+    assert not has_errors(lint_file(out))
