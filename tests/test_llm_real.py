@@ -61,7 +61,7 @@ def _check(out: Path, backend: str) -> dict:
     assert prov["advisor"] == "llm"
     assert prov["model"]["backend"] == backend
     origins = {v["origin"] for v in prov["values"].values()}
-    assert origins <= {"user", "rule", "llm", "llm-repaired"}
+    assert origins <= {"user", "rule", "llm", "llm-repaired", "default"}
     return config
 
 

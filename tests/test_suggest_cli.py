@@ -77,6 +77,20 @@ def test_demo_dataset_writes_a_lint_clean_commented_config(tmp_path: Path) -> No
     assert f"wrote {out}" in " ".join(output.split())
 
 
+def test_origin_says_whether_the_user_gave_cores_and_tool(tmp_path: Path) -> None:
+    defaulted, given = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert _suggest("--demo", "iris", "--budget", "2m", "--no-probe", "-o", str(defaulted))[0] == 0
+    code, output = _suggest(
+        "--demo", "iris", "--budget", "2m", "--no-probe", "--cores", "2", "--tool", "smac", "-o", str(given)
+    )
+    assert code == 0, output
+    values = _load(defaulted).provenance.values  # type: ignore[union-attr]
+    assert values["budget.cores"].origin.value == "default" and values["tool"].origin.value == "default"
+    values = _load(given).provenance.values  # type: ignore[union-attr]
+    assert values["budget.cores"].origin.value == "user" and values["tool"].origin.value == "user"
+    assert values["budget.cores"].reason == "you gave --cores 2"
+
+
 def test_same_input_gives_the_same_file(tmp_path: Path) -> None:
     first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
     for out in (first, second):

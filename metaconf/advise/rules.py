@@ -262,6 +262,10 @@ class UserChoices:
     test_size: float = 0.2
     walltime_evidence: str | None = None
     """Set when the walltime came from the description rather than ``--budget``: the words that gave it."""
+    cores_given: bool = True
+    """False when ``cores`` is the default (1) rather than the user's ``--cores``."""
+    tool_given: bool = True
+    """False when ``tool`` is the default (smac) rather than the user's ``--tool``."""
 
 
 @dataclass(frozen=True)
@@ -528,6 +532,9 @@ class _Recorder:
 
     def user(self, path: str, reason: str) -> None:
         self.values[path] = ValueProvenance(origin=Origin.user, reason=reason)
+
+    def default(self, path: str, reason: str) -> None:
+        self.values[path] = ValueProvenance(origin=Origin.default, reason=reason)
 
 
 def _hyperband_mean_fraction(min_fraction: float, eta: float) -> tuple[float, int]:
@@ -796,10 +803,16 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         )
     else:
         rec.user("budget.walltime", f"you gave --budget {format_duration(user.walltime_s)} for the whole job")
-    rec.user("budget.cores", f"{user.cores} core(s)")
+    if user.cores_given:
+        rec.user("budget.cores", f"you gave --cores {user.cores}")
+    else:
+        rec.default("budget.cores", f"{user.cores} core (no --cores given)")
     if user.memory_mb is not None:
         rec.user("budget.memory", f"you gave --memory {format_memory(user.memory_mb)}")
-    rec.user("tool", f"`{user.tool.value}` runs the search")
+    if user.tool_given:
+        rec.user("tool", f"you gave --tool {user.tool.value}")
+    else:
+        rec.default("tool", f"`{user.tool.value}` runs the search (no --tool given)")
     if user.data_path is not None:
         rec.user("data.path", "the data file you gave (relative to this config)")
     if user.demo is not None:

@@ -71,10 +71,12 @@ class SuggestRequest:
     data: Path | None = None
     demo: str | None = None
     target: str | None = None
-    cores: int = 1
+    cores: int | None = None
+    """None: not given (1 core, recorded as a default)."""
     memory: str | None = None
     describe: str | None = None
-    tool: str = "smac"
+    tool: str | None = None
+    """None: not given (smac, recorded as a default)."""
     seed: int | None = None
     probe: bool = True
     metric: str | None = None
@@ -271,10 +273,10 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         )
     description, description_source = _read_description(request.describe)
     memory_mb = parse_memory(request.memory) if request.memory is not None else None
-    if request.cores < 1:
+    if request.cores is not None and request.cores < 1:
         raise UsageError(f"--cores must be at least 1; got {request.cores}")
     try:
-        tool = Tool(request.tool)
+        tool = Tool(request.tool or Tool.smac.value)
     except ValueError:
         raise UsageError(f"unknown tool `{request.tool}`", "use `smac` or `auto-sklearn`") from None
     metric = None
@@ -401,9 +403,11 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     )
     user = UserChoices(
         walltime_s=walltime_s,
-        cores=request.cores,
+        cores=request.cores or 1,
+        cores_given=request.cores is not None,
         memory_mb=memory_mb,
         tool=tool,
+        tool_given=request.tool is not None,
         seed=request.seed,
         data_path=_data_path_for(request.output, data_path) if data_path else None,
         demo=request.demo,
@@ -611,7 +615,9 @@ def suggest(
             "--budget", help="Walltime for the whole job: `90s`, `20m`, `1h30m`.", show_default=False
         ),
     ] = None,
-    cores: Annotated[int, typer.Option("--cores", min=1, help="CPU cores the run may use.")] = 1,
+    cores: Annotated[
+        int | None, typer.Option("--cores", min=1, help="CPU cores the run may use [default: 1].", show_default=False)
+    ] = None,
     memory: Annotated[
         str | None,
         typer.Option("--memory", help="Memory the run may use: `8GB`, `512MB`.", show_default=False),
@@ -625,8 +631,9 @@ def suggest(
         ),
     ] = None,
     tool: Annotated[
-        ToolChoice, typer.Option("--tool", help="The AutoML tool that runs the search.")
-    ] = ToolChoice.smac,
+        ToolChoice | None,
+        typer.Option("--tool", help="The AutoML tool that runs the search [default: smac].", show_default=False),
+    ] = None,
     advisor: Annotated[
         AdvisorChoice,
         typer.Option(
@@ -733,7 +740,7 @@ def suggest(
         cores=cores,
         memory=memory,
         describe=describe,
-        tool=tool.value,
+        tool=tool.value if tool is not None else None,
         seed=seed,
         probe=not no_probe,
         metric=metric,
