@@ -297,7 +297,7 @@ class Stopping(_Strict):
     trial_walltime: Duration | None = None
     """Wall-clock limit for one trial; a trial over it is recorded as TIMEOUT at the crash cost."""
     trial_memory: Memory | None = None
-    """Memory limit for one trial; a trial over it is recorded as CRASHED at the crash cost."""
+    """Memory one trial may allocate; a trial over it is recorded as CRASHED at the crash cost."""
     crash_cost: float | None = None
     """Cost recorded for a crashed or timed-out trial. Default: the metric's worst value."""
 

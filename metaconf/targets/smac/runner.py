@@ -154,10 +154,27 @@ class TrialTarget:
         from metaconf.targets.smac.limits import fork_context
 
         memory, wall_time = self.limits
-        limited = pynisher.limit(
-            self.cost, memory=memory, wall_time=wall_time, wrap_errors=True, context=fork_context()
-        )
+        context = fork_context()
+        if memory is not None and context == "fork":
+            memory = trial_address_space_limit(memory)
+        limited = pynisher.limit(self.cost, memory=memory, wall_time=wall_time, wrap_errors=True, context=context)
         return float(limited(values, seed, budget))
+
+
+def trial_address_space_limit(memory: tuple[float, str]) -> tuple[int, str]:
+    """The address-space limit for a trial forked from this process that may allocate ``memory`` more.
+
+    pynisher limits ``RLIMIT_AS``, the whole address space, and a forked trial starts with this process's
+    (1-2 GB with scikit-learn and SMAC loaded). ``stopping.trial_memory`` means what one trial may use, so the
+    limit is this process's address space plus it; a bare ``trial_memory`` would make every trial fail at its
+    first allocation whenever it is below what the parent already holds.
+    """
+    from metaconf.targets.smac.limits import address_space_mb
+
+    amount, unit = memory
+    if unit != "MB":
+        raise ValueError(f"per-trial memory limits are compiled in MB; got {unit!r}")
+    return (math.ceil(amount) + (address_space_mb() or 0), "MB")
 
 
 class BudgetTrialTarget(TrialTarget):
@@ -544,7 +561,6 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     target = target_cls(config.model_dump_json(), str(base_dir.resolve()), seed)
     target.remember(evaluator)
 
-    _check_memory_limit(plan)
     dask = DaskResources()
     error: BaseException | None = None
     interrupted = False
@@ -666,24 +682,6 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             f"what finished is in `{run_dir}`; `metaconf run` on the same config resumes it",
         ) from error
     return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
-
-
-def _check_memory_limit(plan: SmacPlan) -> None:
-    """Refuse a per-trial memory limit that every trial would exceed before it starts (sequential runs: the
-    trial process is forked from this one and inherits its address space)."""
-    from metaconf.targets.smac.limits import address_space_mb
-
-    limit = plan.scenario.get("trial_memory_limit")
-    if limit is None or plan.execution["workers"] > 1 or plan.execution["dask_scheduler"]:
-        return
-    used = address_space_mb()
-    if used is not None and limit[0] <= used:
-        raise UsageError(
-            f"`stopping.trial_memory` ({limit[0]} MB) is below the address space metaconf's process already "
-            f"has ({used} MB): every trial would fail at its first allocation",
-            f"raise `stopping.trial_memory` well above {used} MB (it limits the whole address space of a trial's "
-            "process, which starts as a copy of this one), or remove it",
-        )
 
 
 def _stop_reason(facade: Any, plan: SmacPlan) -> str:
