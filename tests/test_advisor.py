@@ -326,6 +326,20 @@ def test_per_trial_limit_covers_the_slowest_family() -> None:
     assert advice.config.stopping.trial_walltime >= 2 * slowest
 
 
+def test_plateau_stop_only_when_the_budget_holds_far_more_trials_than_a_short_search() -> None:
+    short = advise(_inputs(walltime=90))
+    assert 30 <= short.expected_trials < 200
+    assert short.config.stopping.plateau_patience is None
+    assert "stopping.plateau_patience" not in short.config.provenance.values
+    long = advise(_inputs(walltime=3600))
+    design = (long.config.initial_design.size or 0) + len(long.config.initial_design.warm_start)
+    patience = long.config.stopping.plateau_patience
+    assert patience is not None
+    assert patience == max(100, round(0.5 * (long.expected_trials - design)))
+    assert patience < (long.config.stopping.n_trials or 0) - design
+    assert "50% of the" in _reason(long, "stopping.plateau_patience")
+
+
 def test_memory_budget_becomes_a_per_trial_limit() -> None:
     advice = advise(_inputs(memory=8192, cores=4))
     assert advice.config.execution.workers == 3
