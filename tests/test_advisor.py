@@ -22,6 +22,7 @@ from metaconf.advise.rules import (
     advise,
     description_hints,
     envelope,
+    expected_trials_of,
     space_shape,
 )
 from metaconf.config.model import (
@@ -306,6 +307,22 @@ def test_n_trials_follows_the_budget_and_the_trial_cost() -> None:
     assert slow.expected_trials < long.expected_trials
     reason = _reason(long, "stopping.n_trials")
     assert "SMAC overhead" in reason and "test costs" in reason
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"walltime": 300},
+        {"walltime": 90, "rows": 4000, "costs": {k: 7.0 for k in CHEAP}, "cost_rows": 3200},
+        {"rows": 60_000, "walltime": 1200, "costs": _scaled(60), "cost_rows": 48_000},
+        {"models": [ModelFamily.svm], "walltime": 300},
+    ],
+)
+def test_expected_trials_read_back_from_the_config_match_the_advice(kwargs: dict[str, Any]) -> None:
+    advice = advise(_inputs(**kwargs))
+    expected, _ = expected_trials_of(advice.envelope, advice.config)
+    # the config's walltime is the envelope's rounded down to whole seconds
+    assert expected == pytest.approx(advice.expected_trials, rel=0.03, abs=1)
 
 
 def test_hyperband_mean_budget_matches_the_bracket_schedule() -> None:

@@ -300,3 +300,25 @@ def test_repair_round_then_fallback_through_a_server(tmp_path: Path, server: tup
     assert values["task.metric"]["origin"] == "llm"
     assert any("repair round failed" in n for n in config["provenance"]["inputs"]["llm_notes"])
     assert not has_errors(lint_file(out))
+
+
+def test_summary_estimates_trials_for_the_families_the_llm_chose(
+    tmp_path: Path, server: tuple[str, _Script]
+) -> None:
+    import re
+
+    url, script = server
+    out = tmp_path / "rules.yaml"
+    rules = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "rules"])
+    assert rules.exit_code == 0, rules.output
+    rule_expected = yaml.safe_load(out.read_text())["provenance"]["inputs"]["expected_trials"]
+    script.content = json.dumps({"models": {"value": ["mlp"], "reason": "a neural network"}})
+    out = tmp_path / "llm.yaml"
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--server", url])
+    assert result.exit_code == 0, result.output
+    config = yaml.safe_load(out.read_text())
+    assert config["search_space"]["models"] == ["mlp"]
+    shown = re.search(r"expected trials\s+~(\d+)", _flat(result.output))
+    assert shown is not None, result.output
+    # mlp is the costliest family of the cost model: fewer trials fit than over the rule advisor's mix
+    assert int(shown.group(1)) < rule_expected

@@ -568,6 +568,31 @@ def _hyperband_mean_fraction(min_fraction: float, eta: float) -> tuple[float, in
     return cost / trials, s_max + 1
 
 
+def expected_trials_of(env: Envelope, config: Config) -> tuple[int, float]:
+    """R9's estimate for a finished config: trials that fit its search walltime, and the mean evaluation cost.
+
+    The same arithmetic :func:`advise` uses, read back from the config, so a config another advisor (the LLM)
+    changed gets an estimate for its own families, resampling and optimizer.
+    """
+    key = (
+        f"cv{config.resampling.folds}" if config.resampling.strategy == ResamplingStrategy.cv else "holdout"
+    )
+    families = [f for f in (config.search_space.models or []) if f in env.eval_seconds]
+    costs = [env.eval_seconds[f].get(key) for f in families]
+    known = [c for c in costs if c is not None]
+    if not known:
+        return 0, 0.0
+    mean_eval = sum(known) / len(known)
+    kind = config.optimizer.kind
+    fraction = 1.0
+    if kind == OptimizerKind.hyperband and config.fidelity.type != FidelityType.none and config.fidelity.min:
+        top = config.fidelity.max or 1.0
+        fraction = _hyperband_mean_fraction(min(1.0, config.fidelity.min / top), config.fidelity.eta or 3.0)[0]
+    walltime = float(config.stopping.walltime or env.search_walltime_s)
+    per_trial = mean_eval * fraction + round(env.overhead(kind), 2)
+    return max(1, int(walltime * config.execution.workers / per_trial)), mean_eval
+
+
 def _pick_metric(inputs: AdvisorInputs, rec: _Recorder) -> tuple[Metric, CostMatrix | None, str | None]:
     """R6: the metric, from the user, the description, or the class balance."""
     user, data, desc = inputs.user, inputs.data, inputs.description

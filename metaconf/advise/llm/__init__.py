@@ -225,8 +225,11 @@ def refine(
         }
     )
     config = config.model_copy(update={"provenance": new_prov})
-    summary = list(advice.summary)
-    summary = _summary(config, summary)
+    from metaconf.advise.rules import expected_trials_of
+
+    expected = expected_trials_of(advice.envelope, config)[0] if config.stopping.walltime else 0
+    expected = expected or advice.expected_trials
+    summary = _summary(config, list(advice.summary), expected)
     summary.insert(
         0,
         (
@@ -235,7 +238,7 @@ def refine(
         ),
     )
     new_advice = Advice(
-        config=config, envelope=advice.envelope, expected_trials=advice.expected_trials, summary=summary
+        config=config, envelope=advice.envelope, expected_trials=expected, summary=summary
     )
     return LLMResult(
         advice=new_advice, notes=notes, counts=counts, answers=answers, timings=timings, label=label
@@ -257,8 +260,8 @@ def _get(config: Any, path: str) -> Any:
     return getattr(node, "value", node)
 
 
-def _summary(config: Any, rule_summary: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The rule summary with the values the LLM changed."""
+def _summary(config: Any, rule_summary: list[tuple[str, str]], expected: int) -> list[tuple[str, str]]:
+    """The rule summary with the values the LLM changed; ``expected`` is R9's estimate for the final config."""
     from metaconf.config.units import format_duration
 
     out = []
@@ -279,8 +282,10 @@ def _summary(config: Any, rule_summary: list[tuple[str, str]]) -> list[tuple[str
             )
         elif name == "per-trial limit" and config.stopping.trial_walltime is not None:
             value = format_duration(config.stopping.trial_walltime)
-        elif name == "expected trials" and config.stopping.n_trials is not None:
-            value = value.split(" (")[0] + f" (cap {config.stopping.n_trials})"
+        elif name == "expected trials":
+            value = f"~{expected}" + (
+                f" (cap {config.stopping.n_trials})" if config.stopping.n_trials is not None else ""
+            )
         out.append((name, value))
     return out
 
