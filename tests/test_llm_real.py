@@ -198,3 +198,28 @@ def test_install_smoke_test_runs_a_multi_token_prompt() -> None:
     prompt_tokens, text = smoke_test().split(" ", 1)
     assert int(prompt_tokens) > 1  # a one-token prompt passes even on the SIGILL build
     assert text.strip("'\"")
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_guidance_engine_computes_the_same_logits_as_guidance_s_own() -> None:
+    """The last-logits engine (guidance_backend) must return exactly what guidance's engine returns, on a fresh
+    context, on a cached prefix extended by one token, and on a repeated state."""
+    import numpy as np
+    from guidance.models._llama_cpp import LlamaCppEngine
+
+    from metaconf.advise.llm.backends import LlamaCppBackend
+    from metaconf.advise.llm.guidance_backend import guidance_model
+    from metaconf.advise.llm.models import resolve_model
+
+    backend = LlamaCppBackend(resolve_model(None, None))
+    ours_llm, theirs_llm = backend._load(), backend._load()
+    ours = guidance_model(ours_llm)._interpreter.engine
+    theirs = LlamaCppEngine(theirs_llm, enable_monitoring=False)
+    tokens = ours_llm.tokenize(b"Suggest a search budget for 569 rows and 30 numeric columns:", add_bos=True)
+    assert len(tokens) > 8
+    for ids in (tokens, [*tokens, 330], [*tokens, 330]):
+        mine, reference = ours.get_logits(list(ids)), theirs.get_logits(list(ids))
+        assert mine["logits"].shape == reference["logits"].shape == (1, ours_llm.n_vocab())
+        assert mine["n_cached"] == reference["n_cached"]
+        np.testing.assert_allclose(mine["logits"], reference["logits"], rtol=1e-4, atol=1e-4)
+        assert int(mine["logits"].argmax()) == int(reference["logits"].argmax())
