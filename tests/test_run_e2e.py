@@ -151,6 +151,12 @@ def test_each_optimizer_family_runs_end_to_end(
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["optimizer"]["kind"] == kind
     assert "test score" in result.stdout and "finished" in result.stdout
     trajectory = read_trajectory(run_dir)
+    assert results.incumbent.estimator_seed is not None
+    if kind not in ("hyperband", "successive_halving"):
+        # the scores are of the very model the search scored: same config, same estimator seed
+        incumbent = results.incumbent
+        expected = 1.0 - incumbent.cost if results.greater_is_better else incumbent.cost
+        assert incumbent.validation_score == pytest.approx(expected, abs=1e-9)
     if kind in ("hyperband", "successive_halving"):
         assert all(t.budget is not None for t in trajectory)
         assert len({t.budget for t in trajectory}) > 1  # several rungs were evaluated
@@ -576,3 +582,39 @@ def test_only_the_metaconf_command_reexecutes_itself_with_a_fixed_hash_seed(
     monkeypatch.setenv("METACONF_NO_REEXEC", "1")
     runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml"])
     assert calls == []
+
+
+@pytest.mark.slow
+def test_incumbent_scores_use_the_estimator_seed_the_search_used(tmp_path: Path) -> None:
+    """SMAC passes its own seed to every trial, not `execution.seed`. A gradient-boosting model with feature
+    subsampling scores differently per seed: the reported validation score must be the one the search
+    selected on (and the test score that of the same model), not a re-draw with another seed."""
+    config = write_config(
+        tmp_path,
+        "seeded",
+        {
+            "data": {"demo": "breast_cancer"},
+            "search_space": {
+                "models": ["hist_gradient_boosting"],
+                "overrides": {
+                    "hist_gradient_boosting": {
+                        "l2_regularization": {"value": 4.8e-05},
+                        "learning_rate": {"value": 0.55},
+                        "max_features": {"value": 0.77},
+                        "max_leaf_nodes": {"value": 901},
+                        "min_samples_leaf": {"lower": 6, "upper": 8},
+                    }
+                },
+            },
+            "optimizer": {"kind": "random"},
+            "resampling": {"strategy": "cv", "folds": 3},
+            "stopping": {"n_trials": 3},
+            "execution": {"seed": 2, "output_dir": "runs"},
+        },
+    )
+    result = cli.invoke(app, ["run", str(config)])
+    assert result.exit_code == 0, result.output
+    incumbent = read_results(run_dir_of(config)).incumbent
+    assert incumbent is not None and incumbent.cost is not None
+    assert incumbent.estimator_seed is not None and incumbent.estimator_seed != 2
+    assert incumbent.validation_score == pytest.approx(1.0 - incumbent.cost, abs=1e-12)

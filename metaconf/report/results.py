@@ -17,7 +17,7 @@ A run directory holds everything a finished, interrupted or failed run produced,
          "seed": 0, "config_sha256": "<sha256 of the canonical config JSON>",
          "metric": {"name": "accuracy", "greater_is_better": true},
          "incumbent": {"config": {...}, "cost": 0.03, "validation_score": 0.97,
-                       "test_score": 0.95, "test_cost": 0.05} | null,
+                       "test_score": 0.95, "test_cost": 0.05, "estimator_seed": 209652396} | null,
          "trials": {"total": 20, "by_status": {"success": 18, "crashed": 1, "timeout": 1}},
          "time": {"total_s": 12.3, "search_s": 10.1, "started": "<ISO 8601 UTC>", "finished": "<...>" | null},
          "versions": {"metaconf": "0.1.0", "python": "3.11.9", "smac": "2.4.1", ...},
@@ -205,6 +205,9 @@ class Incumbent:
     validation_score: float | None = None
     test_score: float | None = None
     test_cost: float | None = None
+    estimator_seed: int | None = None
+    """The estimator seed of the trial that scored ``cost``; the validation and test scores reuse it, so they
+    describe the very model the search selected (SMAC passes its own seeds, not ``execution.seed``)."""
 
 
 @dataclass
@@ -242,6 +245,7 @@ class RunResults:
                 "validation_score": self.incumbent.validation_score,
                 "test_score": self.incumbent.test_score,
                 "test_cost": self.incumbent.test_cost,
+                "estimator_seed": self.incumbent.estimator_seed,
             }
         return jsonable(
             {
@@ -301,6 +305,7 @@ class RunResults:
                 validation_score=raw_incumbent.get("validation_score"),
                 test_score=raw_incumbent.get("test_score"),
                 test_cost=raw_incumbent.get("test_cost"),
+                estimator_seed=raw_incumbent.get("estimator_seed"),
             )
         return cls(
             tool=str(need(data, "tool", "")),

@@ -190,6 +190,13 @@ def plain_config(config: Configuration | dict[str, Any]) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------- Dask runner
+def trial_seed(trials: list[Any]) -> int | None:
+    """The estimator seed of an incumbent's trials (``TrialInfo``s at its highest budget): the smallest, when
+    several seeds ran (a non-deterministic scenario); None when SMAC passed none."""
+    seeds = sorted(int(t.seed) for t in trials if getattr(t, "seed", None) is not None)
+    return seeds[0] if seeds else None
+
+
 def _identity_dask_runner_class() -> type:
     from smac.runner.dask_runner import DaskParallelRunner
 
@@ -620,12 +627,14 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     # Incumbent and final scores
     incumbent_values: dict[str, Any] | None = None
     incumbent_cost: float | None = None
+    incumbent_seed: int | None = None
     try:
         incumbent = facade.intensifier.get_incumbent()
         if incumbent is not None:
             incumbent_values = plain_config(incumbent)
             cost = facade.runhistory.get_cost(incumbent)
             incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
+            incumbent_seed = trial_seed(facade.runhistory.get_trials(incumbent))
     except Exception:  # no incumbent (no trial finished)
         incumbent_values = None
     notes = list(plan.notes)
@@ -635,13 +644,14 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # sklearn's ConvergenceWarning and friends
-                report = evaluator.test_report(incumbent_values)
+                report = evaluator.test_report(incumbent_values, seed=incumbent_seed)
             results.incumbent = rr.Incumbent(
                 config=incumbent_values,
                 cost=incumbent_cost,
                 validation_score=report.get("validation_score"),
                 test_score=report.get("test_score"),
                 test_cost=report.get("test_cost"),
+                estimator_seed=incumbent_seed,
             )
         except Exception as exc:  # the search result stands; say why scores are missing
             results.incumbent = rr.Incumbent(config=incumbent_values, cost=incumbent_cost)
@@ -650,7 +660,7 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             try:
                 import joblib
 
-                model = evaluator.refit(incumbent_values)
+                model = evaluator.refit(incumbent_values, seed=incumbent_seed)
                 tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
                 joblib.dump(model, tmp)
                 tmp.replace(run_dir / rr.MODEL_FILE)
@@ -658,7 +668,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 notes.append(f"the incumbent could not be refit and saved: {exc!r}")
     elif incumbent_values is not None:
         score = metric.score(incumbent_cost) if incumbent_cost is not None else None
-        results.incumbent = rr.Incumbent(config=incumbent_values, cost=incumbent_cost, validation_score=score)
+        results.incumbent = rr.Incumbent(
+            config=incumbent_values, cost=incumbent_cost, validation_score=score, estimator_seed=incumbent_seed
+        )
 
     results.trials_by_status = rr.count_statuses(state.trials)
     results.search_s = round(search_s, 3)
