@@ -172,6 +172,9 @@ def test_openai_request_and_per_value_fallback(
     assert first["response_format"]["type"] == "json_schema"
     schema = first["response_format"]["json_schema"]["schema"]
     assert second["response_format"] == {"type": "json_object", "schema": schema}
+    # small integer ranges go out as enums (llama-cpp-python's grammar ignores minimum / maximum)
+    size = schema["properties"]["initial_design_size"]["properties"]["value"]
+    assert set(size) == {"enum"} and size["enum"] == list(range(size["enum"][0], size["enum"][-1] + 1))
     assert first["temperature"] == 0 and first["max_tokens"] == 333 and first["seed"] == 7
     assert first["model"] == "/models/tiny-test.gguf"
     assert [m["role"] for m in first["messages"]] == ["system", "user"]
@@ -272,12 +275,12 @@ def test_repair_round_then_fallback_through_a_server(tmp_path: Path, server: tup
         if "problems were found" in body["messages"][1]["content"]:
             return "I cannot fix that."  # an unusable repair answer
         props = body["response_format"]["json_schema"]["schema"]["properties"]
-        trials = props["n_trials"]["properties"]["value"]
+        trials = props["n_trials"]["properties"]["value"]  # integer ranges go out as enums (portable_schema)
         size = props["initial_design_size"]["properties"]["value"]
         return json.dumps(
             {
-                "n_trials": {"value": trials["minimum"], "reason": "few"},
-                "initial_design_size": {"value": size["maximum"], "reason": "many"},
+                "n_trials": {"value": trials["enum"][0] if "enum" in trials else trials["minimum"], "reason": "few"},
+                "initial_design_size": {"value": size["enum"][-1], "reason": "many"},
                 "metric": {"value": "balanced_accuracy", "reason": "both classes matter"},
             }
         )

@@ -92,6 +92,30 @@ def test_schema_is_narrowed_to_the_envelope() -> None:
         assert check_value(props[name]["properties"]["value"], value) is None, name
 
 
+def test_portable_schema_turns_small_integer_ranges_into_enums_with_the_same_values() -> None:
+    from metaconf.advise.llm.openai_backend import MAX_ENUM_RANGE, portable_schema
+
+    _, _, space = _setup()
+    portable = portable_schema(space.schema)
+    assert space.schema["properties"]["initial_design_size"]["properties"]["value"]["type"] == "integer"
+    for name, bound in space.bounds.items():
+        sent = portable["properties"][name]["properties"]["value"]
+        if bound.get("type") == "integer" and bound["maximum"] - bound["minimum"] < MAX_ENUM_RANGE:
+            assert sent == {"enum": list(range(bound["minimum"], bound["maximum"] + 1))}, name
+            for value in (bound["minimum"] - 1, bound["maximum"] + 1, bound["minimum"], bound["maximum"]):
+                assert (value in sent["enum"]) == (check_value(bound, value) is None)
+        elif bound.get("type") != "integer":
+            assert sent == bound or "anyOf" in json.dumps(sent) or sent.get("type") == "array", name
+    wide = {"type": "integer", "minimum": 0, "maximum": MAX_ENUM_RANGE}
+    assert portable_schema(wide) == wide  # too many values for an enum: left to the per-value check
+    assert portable_schema({"type": "number", "minimum": 0, "maximum": 3}) == {
+        "type": "number",
+        "minimum": 0,
+        "maximum": 3,
+    }
+    assert portable_schema({"type": "integer", "minimum": True, "maximum": 3})["type"] == "integer"
+
+
 def test_user_choices_leave_the_schema_and_auto_sklearn_has_no_smac_settings() -> None:
     _, _, space = _setup(metric=Metric.roc_auc, models=[ModelFamily.linear, ModelFamily.svm])
     assert "metric" not in space.decisions and "models" not in space.decisions
