@@ -163,6 +163,14 @@ def test_parse_keeps_valid_values_and_notes_the_rest() -> None:
         space.parse('{"metric": ')
     with pytest.raises(ValueError):
         space.parse("[1, 2]")
+    # a raw control character inside a string (a server's grammar let one through): accepted, removed
+    raw = json.dumps({"metric": {"value": "accuracy", "reason": "PLACEHOLDER"}}).replace(
+        "PLACEHOLDER", "balanced\x01 classes\t\nfine"
+    )
+    with pytest.raises(ValueError):
+        json.loads(raw)
+    decisions, _ = space.parse(raw)
+    assert decisions["metric"].reason == "balanced classes fine"
 
 
 def test_merge_reruns_the_rules_for_models_and_derives_fidelity(lint: Any) -> None:
