@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from metaconf.advise.llm.repair import check_and_repair, merge
-from metaconf.advise.llm.schema import REASON_MAX_CHARS, Decision, DecisionSpace, check_value, decision_space
+from metaconf.advise.llm.schema import (
+    REASON_MAX_CHARS,
+    Decision,
+    DecisionSpace,
+    check_value,
+    decision_space,
+    number_step,
+)
 from metaconf.advise.rules import (
     Advice,
     AdvisorInputs,
@@ -137,6 +144,31 @@ def test_warm_start_schema_uses_the_builtin_ranges() -> None:
     assert forest["properties"]["min_samples_leaf"] == {"type": "integer", "minimum": 1, "maximum": 20}
     assert check_value(item, {"model": "random_forest", "min_samples_leaf": 50}) is not None
     assert check_value(item, {"model": "random_forest", "min_samples_leaf": 5}) is None
+
+
+def test_float_hyperparameters_have_a_bounded_number_of_decimals() -> None:
+    """Without multipleOf, llguidance lets a number run on (the bundled model wrote 1.000... until max_tokens)."""
+    llguidance = pytest.importorskip("llguidance")
+    _, _, space = _setup()
+    item = space.schema["properties"]["warm_start"]["properties"]["value"]["items"]
+    forest = next(o for o in item["anyOf"] if o["properties"]["model"] == {"const": "random_forest"})
+    assert forest["properties"]["max_features"] == {
+        "type": "number",
+        "minimum": 0.05,
+        "maximum": 1.0,
+        "multipleOf": 0.001,
+    }
+    grammar = llguidance.grammar_from("json_schema", space.schema_json())
+    failed, problems = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)
+    assert not failed, problems
+    # the rule values and every built-in default stay expressible
+    from metaconf.space.builtin import builtin_space_bounds
+
+    for family, hps in builtin_space_bounds("classification").items():
+        for name, spec in hps.items():
+            if spec.get("type") == "float":
+                step = number_step(float(spec["lower"]))
+                assert abs(round(spec["default"] / step) * step - spec["default"]) < 1e-12, (family, name)
 
 
 def test_check_value_messages() -> None:

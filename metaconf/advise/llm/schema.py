@@ -136,8 +136,23 @@ def _hyperparameter_schema(spec: Mapping[str, Any]) -> dict[str, Any] | None:
     if kind in ("int", "integer"):
         return {"type": "integer", "minimum": int(spec["lower"]), "maximum": int(spec["upper"])}
     if kind in ("float", "number"):
-        return {"type": "number", "minimum": float(spec["lower"]), "maximum": float(spec["upper"])}
+        lower, upper = float(spec["lower"]), float(spec["upper"])
+        return {"type": "number", "minimum": lower, "maximum": upper, "multipleOf": number_step(lower)}
     return None
+
+
+def number_step(lower: float) -> float:
+    """``multipleOf`` for a float hyperparameter: one decimal below the lower bound's first digit (0.001 for
+    0.05, 1e-4 for C >= 0.001), at most 10 decimals, 1e-4 from a bound of 0.
+
+    Without it llguidance lets a number run on digit after digit: the bundled model wrote ``max_features:
+    1.000...`` until max_tokens cut the JSON off (1 of 50 outlines answers). With it, the grammar allows only
+    that many decimals (measured: ``multipleOf: 0.0001`` refuses ``1.00000`` and ``0.12345``); our per-value
+    check still tests only the range.
+    """
+    if lower <= 0:
+        return 1e-4
+    return float(f"1e{max(-10, math.floor(math.log10(lower)) - 1)}")
 
 
 def warm_start_item_schema(families: list[str], task_type: str) -> dict[str, Any]:
