@@ -101,6 +101,7 @@ PLATEAU_SHARE = 0.5
 ``PLATEAU_FLOOR``), so only a search that has clearly converged stops early."""
 
 PLATEAU_FLOOR = 100
+"""The smallest plateau patience: 100 quiet trials in a multi-family space before the search counts as converged."""
 
 MAX_TRIALS_GP = 200
 """A GP surrogate refits in O(n^3) per trial; SMAC's black-box facade is meant for a few hundred trials at most."""
