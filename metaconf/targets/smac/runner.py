@@ -189,7 +189,6 @@ def plain_config(config: Configuration | dict[str, Any]) -> dict[str, Any]:
     return {str(k): rr.jsonable(v) for k, v in dict(config).items()}
 
 
-# --------------------------------------------------------------------------------------------- Dask runner
 def trial_seed(trials: list[Any]) -> int | None:
     """The estimator seed of an incumbent's trials (``TrialInfo``s at its highest budget): the smallest, when
     several seeds ran (a non-deterministic scenario); None when SMAC passed none."""
@@ -197,6 +196,7 @@ def trial_seed(trials: list[Any]) -> int | None:
     return seeds[0] if seeds else None
 
 
+# --------------------------------------------------------------------------------------------- Dask runner
 def _identity_dask_runner_class() -> type:
     from smac.runner.dask_runner import DaskParallelRunner
 
@@ -654,7 +654,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 estimator_seed=incumbent_seed,
             )
         except Exception as exc:  # the search result stands; say why scores are missing
-            results.incumbent = rr.Incumbent(config=incumbent_values, cost=incumbent_cost)
+            results.incumbent = rr.Incumbent(
+                config=incumbent_values, cost=incumbent_cost, estimator_seed=incumbent_seed
+            )
             notes.append(f"the incumbent could not be evaluated on the test set: {exc!r}")
         if request.save_model:
             try:
