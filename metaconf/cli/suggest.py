@@ -553,13 +553,14 @@ def _interactive(request: SuggestRequest) -> SuggestRequest:
     return request
 
 
-def _ask_costs(request: SuggestRequest) -> SuggestRequest:
-    """For a binary task: ask what each kind of error costs (1 and 1 = no cost matrix)."""
+def request_dataset(request: SuggestRequest) -> Any:
+    """The data a request names (its file or demo, with its target), or None when it cannot be loaded: the
+    interactive questions only peek at it; the suggestion pipeline loads it again and reports any error."""
     from metaconf.config.model import Config, Data, Task
     from metaconf.data.load import DataError, load_dataset
 
     try:
-        dataset = load_dataset(
+        return load_dataset(
             Config(
                 task=Task(target=request.target),
                 data=Data(path=str(request.data.resolve()) if request.data else None, demo=request.demo),
@@ -567,6 +568,13 @@ def _ask_costs(request: SuggestRequest) -> SuggestRequest:
             Path.cwd(),
         )
     except DataError:
+        return None
+
+
+def _ask_costs(request: SuggestRequest) -> SuggestRequest:
+    """For a binary task: ask what each kind of error costs (1 and 1 = no cost matrix)."""
+    dataset = request_dataset(request)
+    if dataset is None:
         return request  # the pipeline reports it
     if dataset.task_type != "classification" or dataset.y.nunique() != 2:
         return request

@@ -116,27 +116,16 @@ def ask_follow_ups(request: Any, ask: Any, say: Any) -> Any:
     returns the user's answer, ``say(message)`` informs. With ``--advisor auto`` a model problem only skips the
     LLM's wording (plain questions are asked); with ``--advisor llm`` it is an error, as everywhere else.
     """
-    from pathlib import Path
-
     from metaconf.advise.describe import parse_description
     from metaconf.advise.llm.errors import LLMError
-    from metaconf.cli.suggest import _read_description
-    from metaconf.config.model import Config, Data, Task
+    from metaconf.cli.suggest import _read_description, request_dataset
     from metaconf.data.facts import DataFacts
-    from metaconf.data.load import DataError, load_dataset
 
     text, _ = _read_description(request.describe)
     if text is None or (request.data is None and request.demo is None):
         return request
-    try:
-        dataset = load_dataset(
-            Config(
-                task=Task(target=request.target),
-                data=Data(path=str(request.data.resolve()) if request.data else None, demo=request.demo),
-            ),
-            Path.cwd(),
-        )
-    except DataError:
+    dataset = request_dataset(request)
+    if dataset is None:
         return request  # the pipeline reports it
     facts = DataFacts.of(dataset)
     classes = sorted(facts.class_counts) if dataset.task_type == "classification" else None
