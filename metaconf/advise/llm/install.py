@@ -111,7 +111,16 @@ def install_llm(*, force: bool = False, progress: Callable[[str], None] = print)
                 raise LLMError(f"the llama-cpp-python build left no wheel in {directory}")
         progress(f"installing {wheel.name} from the cache")
         _pip(
-            ["install", "--no-index", "--find-links", str(directory), f"llama-cpp-python=={LLAMA_VERSION}"],
+            # --no-deps: with --no-index pip cannot fetch diskcache, jinja2, ... (a fresh virtualenv failed
+            # here); the next call installs them from PyPI.
+            [
+                "install",
+                "--no-index",
+                "--no-deps",
+                "--find-links",
+                str(directory),
+                f"llama-cpp-python=={LLAMA_VERSION}",
+            ],
             progress,
         )
     # its own dependencies and the server extra, from PyPI; the wheel is found in the cache, never rebuilt
