@@ -242,6 +242,36 @@ def test_small_data_gets_cross_validation() -> None:
     assert "Kohavi 1995" in _reason(advice, "resampling.strategy")
 
 
+def test_a_small_holdout_split_gets_cross_validation_up_to_3000_rows() -> None:
+    # 1,047 training rows (titanic): a 33% holdout validates on 345 rows; the old 1,000-row cut gave holdout here.
+    advice = advise(_inputs(rows=1309, walltime=600))
+    assert advice.config.resampling.strategy == ResamplingStrategy.cv
+    assert advice.config.resampling.folds == 5
+    reason = _reason(advice, "resampling.strategy")
+    assert "validate on only 345 rows" in reason and "standard error of up to 2.7 points" in reason
+    assert "Cawley & Talbot 2010" in reason
+
+
+def test_families_are_sized_by_the_evaluations_the_chosen_resampling_leaves() -> None:
+    # Holdout would fit >= 30 evaluations (5 families); 3-fold CV fits fewer, so the space shrinks to 3 families.
+    inputs = _inputs(rows=1309, walltime=60, costs=_scaled(8.0))
+    env = envelope(inputs)
+    holdout_mean = sum(env.eval_seconds[f]["holdout"] for f in ALL) / len(ALL)
+    assert env.n_trials_for(holdout_mean, OptimizerKind.bo) >= 30
+    advice = advise(inputs, env)
+    assert advice.config.resampling.strategy == ResamplingStrategy.cv
+    assert advice.config.resampling.folds == 3
+    assert len(advice.config.search_space.models) == 3
+    assert "3-fold CV evaluations fit the budget" in _reason(advice, "search_space.models")
+
+
+def test_cross_validation_needs_enough_trials_else_holdout() -> None:
+    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(30.0)))
+    assert advice.config.resampling.strategy == ResamplingStrategy.holdout
+    assert "CV would leave too few trials" in _reason(advice, "resampling.strategy")
+    assert "holdout evaluations fit the budget" in _reason(advice, "search_space.models")
+
+
 def test_folds_never_exceed_the_smallest_class() -> None:
     advice = advise(_inputs(rows=200, classes={"a": 196, "b": 4}, walltime=300))
     assert (

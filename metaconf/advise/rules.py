@@ -130,8 +130,14 @@ MAIN_PROCESS_MB = 512.0
 IMBALANCE_RATIO = 5.0
 """Majority / minority count at or above which accuracy is misleading (He & Garcia 2009)."""
 
-SMALL_DATA_ROWS = 1000
-"""Below this many training rows a single holdout split is too noisy to select models on (Kohavi 1995)."""
+STABLE_VALIDATION_ROWS = 1000
+"""A holdout split with fewer validation rows is too noisy to select models on (Kohavi 1995): the standard error of
+an accuracy on n rows is up to 50 / sqrt(n) points, 1.6 points at 1,000 rows, more than the gap between good
+configurations on small data."""
+
+CV_MIN_TRIALS = ((5, 25), (3, 15))
+"""(folds, trials they must leave) in order of preference when the holdout split would be too small: 5 folds
+need >= 25 trials, 3 folds >= 15 (SMAC's surrogate needs that many, R8)."""
 
 LARGE_DATA_ROWS = 5000
 """From this many training rows on, a holdout split of >= 1/3 has enough validation rows for a stable estimate."""
@@ -716,35 +722,52 @@ def _clip(text: str | None, width: int = 60) -> str:
 
 
 def _pick_resampling(
-    inputs: AdvisorInputs, env: Envelope, families: Sequence[ModelFamily], rec: _Recorder
-) -> tuple[ResamplingStrategy, int, str]:
-    """R7: k-fold CV on small data when the budget allows it, holdout otherwise (Kohavi 1995)."""
-    n_train = env.n_train
+    inputs: AdvisorInputs, env: Envelope, rec: _Recorder
+) -> tuple[list[ModelFamily], ResamplingStrategy, int, str]:
+    """R7 with R5: the resampling and the model families, chosen together (Kohavi 1995; Cawley & Talbot 2010).
 
-    def trials_with(key: str) -> int:
+    How many families fit (R5) depends on how many evaluations fit, which depends on the resampling; so each
+    resampling is tried in order of preference with the families its evaluation count allows, and the first whose
+    count is enough wins.
+    """
+    n_train = env.n_train
+    holdout_rows = int(n_train * Resampling.model_fields["holdout_fraction"].default)
+
+    def trials_with(families: Sequence[ModelFamily], key: str) -> int:
         mean = sum(env.eval_seconds[f][key] for f in families) / len(families)
         return env.n_trials_for(mean, OptimizerKind.bo)
 
-    if n_train < SMALL_DATA_ROWS and env.max_folds >= 3:
-        for folds, enough in ((5, 50), (3, 20)):
+    if holdout_rows < STABLE_VALIDATION_ROWS and env.max_folds >= 3:
+        for folds, enough in CV_MIN_TRIALS:
             if folds > env.max_folds:
                 continue
-            trials = trials_with(f"cv{folds}")
+            key = f"cv{folds}"
+            families = _pick_families(inputs, env, rec, key)
+            trials = trials_with(families, key)
             if trials >= enough:
+                noise = ""
+                if inputs.data.task_type == TaskType.classification.value:
+                    noise = (
+                        f" (an accuracy on {holdout_rows:,} rows has a standard error of up to "
+                        f"{50 / math.sqrt(holdout_rows):.1f} points, on all {n_train:,} up to "
+                        f"{50 / math.sqrt(n_train):.1f})"
+                    )
                 rec.rule(
                     "resampling.strategy",
-                    f"R7: {n_train} training rows are too few for a stable single holdout (Kohavi 1995; selecting "
-                    f"on a noisy holdout overfits it, Cawley & Talbot 2010); {folds}-fold CV still leaves ~{trials} "
-                    f"trials (>= {enough})",
+                    f"R7: a holdout would validate on only {holdout_rows:,} rows{noise}; selecting the best of many "
+                    "configurations on one noisy split overfits it (Kohavi 1995; Cawley & Talbot 2010). "
+                    f"{folds}-fold CV validates on every training row and still leaves ~{trials} trials "
+                    f"(>= {enough})",
                 )
                 rec.rule(
                     "resampling.folds",
-                    f"R7: {folds} folds; the smallest class allows up to {env.max_folds}; more folds would cut the "
-                    "number of trials",
+                    f"R7: {folds} folds; the smallest class allows up to {env.max_folds}"
+                    + ("; more folds would cut the number of trials" if folds < env.max_folds else ""),
                 )
-                return ResamplingStrategy.cv, folds, f"cv{folds}"
-    if LARGE_DATA_ROWS > n_train >= SMALL_DATA_ROWS and env.max_folds >= 3:
-        trials = trials_with("cv3")
+                return families, ResamplingStrategy.cv, folds, key
+    elif n_train < LARGE_DATA_ROWS and env.max_folds >= 3:
+        families = _pick_families(inputs, env, rec, "cv3")
+        trials = trials_with(families, "cv3")
         if trials >= 100:
             rec.rule(
                 "resampling.strategy",
@@ -752,21 +775,25 @@ def _pick_resampling(
                 "estimate than one holdout at little cost",
             )
             rec.rule("resampling.folds", f"R7: 3 folds keep ~{trials} trials in the budget")
-            return ResamplingStrategy.cv, 3, "cv3"
-    trials = trials_with("holdout")
+            return families, ResamplingStrategy.cv, 3, "cv3"
+    families = _pick_families(inputs, env, rec, "holdout")
+    trials = trials_with(families, "holdout")
     if n_train >= LARGE_DATA_ROWS:
         why = f"R7: {n_train:,} training rows give a large enough validation split; CV would cost k fits per trial"
+    elif holdout_rows < STABLE_VALIDATION_ROWS and env.max_folds < 3:
+        why = f"R7: the smallest class allows only {env.max_folds} folds; holdout keeps ~{trials} trials"
     else:
         why = (
             f"R7: with {n_train:,} training rows CV would leave too few trials in the budget; holdout keeps "
             f"~{trials}"
         )
     rec.rule("resampling.strategy", why)
-    return ResamplingStrategy.holdout, 5, "holdout"
+    return families, ResamplingStrategy.holdout, 5, "holdout"
 
 
-def _pick_families(inputs: AdvisorInputs, env: Envelope, rec: _Recorder) -> list[ModelFamily]:
-    """R5: the model families: the user's, the interpretable ones, or a portfolio sized to the budget."""
+def _pick_families(inputs: AdvisorInputs, env: Envelope, rec: _Recorder, key: str) -> list[ModelFamily]:
+    """R5: the model families: the user's, the interpretable ones, or a portfolio sized to the evaluations that fit
+    with resampling ``key``."""
     user, desc = inputs.user, inputs.description
     if user.models:
         chosen = [f for f in user.models]
@@ -790,21 +817,20 @@ def _pick_families(inputs: AdvisorInputs, env: Envelope, rec: _Recorder) -> list
         return chosen
     order = PORTFOLIO_SMALL if env.n_train < 2000 else PORTFOLIO_LARGE
     ranked = [f for f in order if f in allowed]
-    mean_holdout = sum(env.eval_seconds[f]["holdout"] for f in ranked) / len(ranked)
-    trials = env.n_trials_for(mean_holdout, OptimizerKind.bo)
+    mean_eval = sum(env.eval_seconds[f][key] for f in ranked) / len(ranked)
+    trials = env.n_trials_for(mean_eval, OptimizerKind.bo)
+    evaluations = "holdout evaluations" if key == "holdout" else f"{key.removeprefix('cv')}-fold CV evaluations"
     if trials < 30:
         size, tier = (
             3,
-            f"~{trials} holdout evaluations fit the budget: the 3 strongest families keep the space small",
+            f"~{trials} {evaluations} fit the budget: the 3 strongest families keep the space small",
         )
     elif trials < 100:
-        size, tier = 5, f"~{trials} holdout evaluations fit the budget: 5 families"
+        size, tier = 5, f"~{trials} {evaluations} fit the budget: 5 families"
     else:
         size, tier = (
             6,
-            (
-                f"~{trials} holdout evaluations fit the budget: 6 families (decision trees are dominated by the ensembles)"
-            ),
+            (f"~{trials} {evaluations} fit the budget: 6 families (decision trees are dominated by the ensembles)"),
         )
     chosen = ranked[:size]
     data_kind = "small data (< 2,000 training rows)" if env.n_train < 2000 else "larger data"
@@ -864,8 +890,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     )
 
     metric, matrix, positive = _pick_metric(inputs, rec)
-    families = _pick_families(inputs, env, rec)
-    strategy, folds, res_key = _pick_resampling(inputs, env, families, rec)
+    families, strategy, folds, res_key = _pick_resampling(inputs, env, rec)
 
     mean_eval = sum(env.eval_seconds[f][res_key] for f in families) / len(families)
     slowest_eval = max(env.eval_seconds[f][res_key] for f in families)
