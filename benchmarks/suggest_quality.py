@@ -8,9 +8,11 @@ metric, resampling, model families and search walltime for all three, so their v
   design (Sobol, 10 per hyperparameter, at most 25% of n_trials), no warm start, no per-trial limit;
 - ``random``: random search for the same walltime (Bergstra & Bengio 2012's baseline).
 
-Reported per dataset x budget cell (means over seeds): the final test score of each arm; the time the
-suggested and random arms need to reach the default arm's *final validation score*, as a fraction of the
-search walltime (``inf`` when they never reach it); and whether suggested >= default on test. A table is
+Reported per dataset x budget cell (means over seeds): the final test score of each arm; the paired (same seed)
+test difference suggested - default (positive = suggested better) with its standard error, and the wins / ties /
+losses over seeds; the time the suggested and random arms need to reach the default arm's *final validation
+score*, as a fraction of the search walltime (``inf`` when they never reach it); and whether suggested >= default
+on test. A table is
 printed, a CSV and a plot (``quality.png``: incumbent validation score over time per cell) are saved.
 
 Aims (from the issue): suggested >= default on >= 80% of cells; median time-to-default-score <= 0.5.
@@ -177,6 +179,20 @@ def summarise(results: list[ArmResult]) -> list[dict[str, Any]]:
                     continue
                 fractions.append(time_to_reach(r.trajectory, default.final_cost) / r.walltime_s)
             row[f"reach_{arm}"] = statistics.median(fractions) if fractions else None
+        # Paired by seed (same split, same probe, same families): how much better the suggested arm scored on
+        # test than the default (positive = better, in the metric's units), with its standard error; the test
+        # splits of small datasets are noisy, so a cell's verdict means little without it.
+        diffs = []
+        for r in arms.get("suggested", []):
+            default = next((d for d in arms.get("default", []) if d.seed == r.seed), None)
+            if default is None or r.test_score is None or default.test_score is None:
+                continue
+            diffs.append(r.test_score - default.test_score if greater else default.test_score - r.test_score)
+        row["diff_mean"] = statistics.fmean(diffs) if diffs else None
+        row["diff_se"] = statistics.stdev(diffs) / math.sqrt(len(diffs)) if len(diffs) > 1 else None
+        row["wins"] = sum(d > 1e-9 for d in diffs)
+        row["ties"] = sum(abs(d) <= 1e-9 for d in diffs)
+        row["losses"] = sum(d < -1e-9 for d in diffs)
         s, d = row["test_suggested"], row["test_default"]
         row["suggested_at_least_default"] = (
             None if s is None or d is None else (s >= d - 1e-9 if greater else s <= d + 1e-9)
@@ -195,8 +211,12 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             return "inf" if math.isinf(value) else f"{value:.4f}"
         return str(value)
 
+    for r in rows:
+        mean, se = r.get("diff_mean"), r.get("diff_se")
+        r["diff"] = None if mean is None else f"{mean:+.4f}" + ("" if se is None else f" ± {se:.4f}")
+        r["w/t/l"] = f"{r.get('wins', 0)}/{r.get('ties', 0)}/{r.get('losses', 0)}"
     header = [
-        "dataset", "budget", "metric", "test_suggested", "test_default", "test_random",
+        "dataset", "budget", "metric", "test_suggested", "test_default", "test_random", "diff", "w/t/l",
         "reach_suggested", "reach_random", "trials_suggested", "trials_default", "suggested_at_least_default",
     ]  # fmt: skip
     widths = [max(len(h), *(len(fmt(r.get(h))) for r in rows)) for h in header]
@@ -208,6 +228,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     if decided:
         print(
             f"\nsuggested >= default on test: {sum(decided)}/{len(decided)} cells ({sum(decided) / len(decided):.0%}; aim >= 80%)"
+        )
+    wins, ties, losses = (sum(r.get(k, 0) for r in rows) for k in ("wins", "ties", "losses"))
+    if wins + ties + losses:
+        print(
+            f"paired by seed: suggested beat the default on test in {wins} runs, tied in {ties}, lost in {losses}"
         )
     if reach:
         median = statistics.median(reach)

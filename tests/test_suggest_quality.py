@@ -81,3 +81,18 @@ def test_arms_share_everything_but_the_optimizer_settings() -> None:
     assert default.initial_design == InitialDesign()
     assert default.data == suggested.data and default.resampling == suggested.resampling
     assert bench._arm_config(suggested, "random").optimizer.kind == OptimizerKind.random
+
+
+def test_paired_differences_are_signed_so_that_positive_means_the_suggested_arm_did_better() -> None:
+    results = [
+        _result("default", 0, 0.50, [(1.0, 0.5)], greater=False),
+        _result("suggested", 0, 0.40, [(1.0, 0.4)], greater=False),
+        _result("default", 1, 0.50, [(1.0, 0.5)], greater=False),
+        _result("suggested", 1, 0.60, [(1.0, 0.6)], greater=False),
+        _result("default", 2, 0.50, [(1.0, 0.5)], greater=False),
+        _result("suggested", 2, 0.50, [(1.0, 0.5)], greater=False),
+    ]
+    [row] = bench.summarise(results)
+    assert (row["wins"], row["ties"], row["losses"]) == (1, 1, 1)
+    assert row["diff_mean"] == pytest.approx(0.0)
+    assert row["diff_se"] == pytest.approx(0.1 / math.sqrt(3))
