@@ -3,6 +3,7 @@ must always load, be deterministic and lint without errors (with the data)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import random
@@ -302,6 +303,25 @@ def test_cheap_trials_give_random_forest_bo_with_warm_starts() -> None:
         config.initial_design.size + len(config.initial_design.warm_start)
         <= config.stopping.n_trials // 4 + 5
     )
+
+
+def test_the_svm_warm_start_gets_scikit_learns_scale_gamma() -> None:
+    data = DataSummary(
+        n_rows=569,
+        n_features=30,
+        task_type="classification",
+        class_counts={"a": 358, "b": 211},
+        n_numeric=30,
+        svm_scale=(0.0333333, 30, 1.0),
+    )
+    inputs = _inputs(walltime=300)
+    advice = advise(dataclasses.replace(inputs, data=data))
+    warm = advice.config.initial_design.warm_start
+    assert {"model": "svm", "gamma": 0.0333} in warm
+    assert {"model": "random_forest"} in warm
+    assert 'gamma="scale"' in _reason(advice, "initial_design.warm_start")
+    # without a measurement the space's own default stands
+    assert {"model": "svm"} in advise(inputs).config.initial_design.warm_start
 
 
 def test_a_handful_of_trials_gives_random_search() -> None:

@@ -16,6 +16,7 @@ from metaconf.targets.preprocess import (
     build_preprocessor,
     describe_preprocessor,
     plan_columns,
+    scale_gamma,
 )
 
 
@@ -211,3 +212,25 @@ def test_any_frame_either_transforms_to_finite_numbers_or_says_why_not(columns, 
     test = X.head(2).copy()
     test.iloc[0, 0] = unseen[0]  # anything at prediction time: unseen category, NaN, inf, another type
     assert np.isfinite(pre.transform(test)).all()
+
+
+def test_scale_gamma_is_what_an_svc_with_gamma_scale_uses_on_the_encoded_matrix():
+    from sklearn.svm import SVC
+
+    X = mixed_frame(120)
+    y = (X["age"] > 40).to_numpy()
+    measured = scale_gamma(X)
+    assert measured is not None
+    gamma, columns, variance = measured
+    encoded = build_preprocessor(X, scale=True).fit_transform(X)
+    svc = SVC(gamma="scale").fit(encoded, y)
+    assert gamma == pytest.approx(svc._gamma)
+    assert columns == encoded.shape[1]
+    assert 0 < variance < 1  # one-hot and indicator columns vary less than the scaled numeric ones
+
+
+def test_scale_gamma_samples_large_frames_and_gives_up_on_unusable_ones():
+    X = mixed_frame(400)
+    sampled = scale_gamma(X, max_rows=100, seed=1)
+    assert sampled is not None and sampled == scale_gamma(X, max_rows=100, seed=1)
+    assert scale_gamma(pd.DataFrame({"id": np.arange(50)})) is None

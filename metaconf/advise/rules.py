@@ -201,6 +201,9 @@ class DataSummary:
     n_categorical: int = 0
     missing_ratio: float = 0.0
     memory_mb: float | None = None
+    svm_scale: tuple[float, int, float] | None = None
+    """scikit-learn's ``gamma="scale"`` on the encoded data: (gamma, encoded columns, their variance)
+    (:func:`metaconf.targets.preprocess.scale_gamma`); None when not measured."""
 
     @property
     def n_classes(self) -> int:
@@ -841,6 +844,32 @@ def _pick_families(inputs: AdvisorInputs, env: Envelope, rec: _Recorder, key: st
     return chosen
 
 
+def _warm_start_entry(family: ModelFamily, data: DataSummary) -> dict[str, Any]:
+    """A family's default configuration; the SVM's with scikit-learn's own default kernel width (R10)."""
+    if family == ModelFamily.svm and data.svm_scale is not None:
+        return {"model": family.value, "gamma": _svm_gamma(data.svm_scale[0])}
+    return {"model": family.value}
+
+
+def _svm_gamma(gamma: float) -> float:
+    """``gamma`` to 3 significant digits, inside the built-in SVM space's range."""
+    from metaconf.space.builtin import model_spec
+
+    [spec] = [h for h in model_spec(ModelFamily.svm, TaskType.classification.value).hyperparameters if h.name == "gamma"]
+    assert spec.lower is not None and spec.upper is not None
+    return float(f"{min(float(spec.upper), max(float(spec.lower), gamma)):.3g}")
+
+
+def _gamma_note(warm_start: Sequence[Mapping[str, Any]], data: DataSummary) -> str:
+    if data.svm_scale is None or not any("gamma" in entry for entry in warm_start):
+        return ""
+    gamma, columns, variance = data.svm_scale
+    return (
+        f"; the SVM's kernel width is scikit-learn's default (gamma=\"scale\") on the encoded data: "
+        f"1 / ({columns} columns x variance {variance:.2f}) = {_svm_gamma(gamma):g}"
+    )
+
+
 def _space_size(inputs: AdvisorInputs, families: Sequence[ModelFamily]) -> tuple[int, int]:
     """(hyperparameters, categorical hyperparameters) of the combined space, counting the `model` choice."""
     n_hps = 1 if len(families) > 1 else 0
@@ -994,7 +1023,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     # --- R10: initial design and warm start
     initial = InitialDesign()
     warm_families = [f for f in families][: max(0, n_trials // 4)]
-    warm_start = [{"model": f.value} for f in warm_families] if len(families) > 1 else []
+    warm_start = [_warm_start_entry(f, data) for f in warm_families] if len(families) > 1 else []
     if user.tool == Tool.auto_sklearn:
         initial = InitialDesign()
     elif optimizer_kind == OptimizerKind.random:
@@ -1029,7 +1058,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             rec.rule(
                 "initial_design.warm_start",
                 f"R10: the default configuration of each of the {len(warm_start)} families first: a strong, cheap "
-                "baseline per family that the surrogate learns from",
+                "baseline per family that the surrogate learns from" + _gamma_note(warm_start, data),
             )
 
     # --- R11: stopping

@@ -391,6 +391,11 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     timings["probe"] = time.perf_counter() - t0
 
     # 5. advise
+    svm_scale = None
+    if ModelFamily.svm in (models or families):
+        from metaconf.targets.preprocess import scale_gamma
+
+        svm_scale = scale_gamma(dataset.X, seed=seed)
     summary = DataSummary(
         n_rows=facts.n_rows,
         n_features=facts.n_features,
@@ -400,6 +405,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         n_categorical=facts.n_categorical,
         missing_ratio=facts.missing_ratio,
         memory_mb=float(profile.memory_mb),
+        svm_scale=svm_scale,
     )
     user = UserChoices(
         walltime_s=walltime_s,

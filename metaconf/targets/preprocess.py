@@ -304,3 +304,26 @@ def _expand_datetimes(frame: pd.DataFrame) -> np.ndarray:
 
 def _datetime_names(transformer: Any, input_features: Any) -> np.ndarray:
     return np.asarray([f"{name}_{part}" for name in input_features for part in DATETIME_PARTS], dtype=object)
+
+
+GAMMA_SAMPLE_ROWS = 5000
+"""Rows :func:`scale_gamma` encodes at most (a seeded sample beyond that)."""
+
+
+def scale_gamma(X: pd.DataFrame, *, seed: int = 0, max_rows: int = GAMMA_SAMPLE_ROWS) -> tuple[float, int, float] | None:
+    """scikit-learn's ``gamma="scale"`` for an RBF kernel on the matrix the SVM really sees.
+
+    ``1 / (n_columns * variance)`` of the encoded, scaled features (one-hot columns included: their variance is
+    below 1, so the value is larger than ``1 / n_columns``). Returns ``(gamma, n_columns, variance)``, or None
+    when no column is usable or the matrix is constant.
+    """
+    if len(X) > max_rows:
+        X = X.sample(n=max_rows, random_state=seed)
+    try:
+        encoded = build_preprocessor(X, scale=True).fit_transform(X)
+    except UsageError:
+        return None
+    variance = float(np.var(encoded))
+    if encoded.shape[1] == 0 or not np.isfinite(variance) or variance <= 0.0:
+        return None
+    return 1.0 / (encoded.shape[1] * variance), int(encoded.shape[1]), variance
