@@ -266,8 +266,18 @@ def test_families_are_sized_by_the_evaluations_the_chosen_resampling_leaves() ->
     assert "3-fold CV evaluations fit the budget" in _reason(advice, "search_space.models")
 
 
+def test_three_fold_cv_down_to_10_trials_with_random_search_below_15() -> None:
+    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(30.0)))  # ~12 3-fold CV trials
+    assert advice.config.resampling.strategy == ResamplingStrategy.cv
+    assert advice.config.resampling.folds == 3
+    assert advice.config.optimizer.kind == OptimizerKind.random
+    assert [w["model"] for w in advice.config.initial_design.warm_start] == [
+        f.value for f in advice.config.search_space.models or []
+    ]
+
+
 def test_cross_validation_needs_enough_trials_else_holdout() -> None:
-    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(30.0)))
+    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(40.0)))  # ~9 3-fold CV trials
     assert advice.config.resampling.strategy == ResamplingStrategy.holdout
     assert "CV would leave too few trials" in _reason(advice, "resampling.strategy")
     assert "holdout evaluations fit the budget" in _reason(advice, "search_space.models")
