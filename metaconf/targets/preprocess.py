@@ -317,10 +317,14 @@ def scale_gamma(X: pd.DataFrame, *, seed: int = 0, max_rows: int = GAMMA_SAMPLE_
     below 1, so the value is larger than ``1 / n_columns``). Returns ``(gamma, n_columns, variance)``, or None
     when no column is usable or the matrix is constant.
     """
+    import warnings
+
     if len(X) > max_rows:
         X = X.sample(n=max_rows, random_state=seed)
     try:
-        encoded = build_preprocessor(X, scale=True).fit_transform(X)
+        with warnings.catch_warnings():  # e.g. an all-missing column: the run says so, not this estimate
+            warnings.simplefilter("ignore")
+            encoded = build_preprocessor(X, scale=True).fit_transform(X)
     except UsageError:
         return None
     variance = float(np.var(encoded))
