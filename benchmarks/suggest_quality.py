@@ -22,6 +22,7 @@ Run (slow: every cell runs three searches of the budget; this is not part of the
     python benchmarks/suggest_quality.py                      # all datasets, 1m and 3m, seeds 0 1 2
     python benchmarks/suggest_quality.py --quick              # 4 datasets, 45s and 90s, seed 0
     python benchmarks/suggest_quality.py --datasets iris wine --budgets 30s --seeds 0 --out /tmp/q
+    python benchmarks/suggest_quality.py --seeds 0 1 2 3 4 --reuse   # add seeds 3 and 4 to an earlier run
 """
 
 from __future__ import annotations
@@ -110,18 +111,13 @@ def _arm_config(suggested: Any, arm: str) -> Any:
     )
 
 
-def run_arm(dataset: str, budget: str, seed: int, arm: str, config: Any, out: Path) -> ArmResult:
-    from metaconf.targets.smac.runner import RunRequest, run_smac
-
-    run_dir = out / f"{dataset}-{budget}-s{seed}-{arm}"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        outcome = run_smac(config, Path.cwd(), run_dir, RunRequest(overwrite=True, progress=False))
-    results = outcome.results
+def _arm_result(
+    dataset: str, budget: str, seed: int, arm: str, config: Any, results: Any, trials: list[Any]
+) -> ArmResult:
     incumbent = results.incumbent
     trajectory = [
         (t.walltime_s, t.incumbent_cost)
-        for t in outcome.trials
+        for t in trials
         if t.incumbent_cost is not None and t.walltime_s is not None
     ]
     return ArmResult(
@@ -139,6 +135,44 @@ def run_arm(dataset: str, budget: str, seed: int, arm: str, config: Any, out: Pa
         greater_is_better=results.greater_is_better,
         metric=results.metric_name,
     )
+
+
+def _run_dir(out: Path, dataset: str, budget: str, seed: int, arm: str) -> Path:
+    return out / f"{dataset}-{budget}-s{seed}-{arm}"
+
+
+def run_arm(dataset: str, budget: str, seed: int, arm: str, config: Any, out: Path) -> ArmResult:
+    from metaconf.targets.smac.runner import RunRequest, run_smac
+
+    run_dir = _run_dir(out, dataset, budget, seed, arm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        outcome = run_smac(config, Path.cwd(), run_dir, RunRequest(overwrite=True, progress=False))
+    return _arm_result(dataset, budget, seed, arm, config, outcome.results, outcome.trials)
+
+
+def load_finished(dataset: str, budget: str, seed: int, out: Path) -> list[ArmResult] | None:
+    """The three arms of one dataset x budget x seed from an earlier run into ``out``, or None unless all three
+    finished (an interrupted benchmark resumes where it stopped; more seeds add to the earlier ones)."""
+    import yaml
+
+    from metaconf.config.model import Config
+    from metaconf.errors import UsageError
+    from metaconf.report.results import CONFIG_FILE, read_results, read_trajectory
+
+    loaded = []
+    for arm in ARMS:
+        run_dir = _run_dir(out, dataset, budget, seed, arm)
+        try:
+            results = read_results(run_dir)
+            config = Config.model_validate(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")))
+            trials = read_trajectory(run_dir)
+        except (UsageError, OSError, ValueError, yaml.YAMLError):
+            return None
+        if results.status != "finished" or results.seed != seed:
+            return None
+        loaded.append(_arm_result(dataset, budget, seed, arm, config, results, trials))
+    return loaded
 
 
 def time_to_reach(trajectory: list[tuple[float, float]], cost: float | None) -> float:
@@ -278,6 +312,16 @@ def plot(results: list[ArmResult], path: Path) -> None:
     plt.close(fig)
 
 
+def _report(started: float, result: ArmResult, note: str) -> None:
+    print(
+        f"[{time.monotonic() - started:6.0f}s] {result.dataset:14s} {result.budget:>4s} seed {result.seed} "
+        f"{result.arm:9s} test={result.test_score} val={result.validation_score} trials={result.trials}"
+        + (f" ({note})" if note else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=None)
@@ -285,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="4 datasets, 45s and 90s, seed 0")
     parser.add_argument("--out", type=Path, default=Path("benchmark-results/suggest_quality"))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read back the seeds whose three searches already finished in --out instead of re-running them "
+        "(resume an interrupted benchmark, add seeds to earlier ones)",
+    )
     args = parser.parse_args(argv)
     datasets = args.datasets or (QUICK_DATASETS if args.quick else DATASETS)
     budgets = args.budgets or (["45s", "90s"] if args.quick else ["1m", "3m"])
@@ -302,6 +352,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for budget in budgets:
             for seed in seeds:
+                finished = load_finished(dataset, budget, seed, args.out) if args.reuse else None
+                if finished is not None:
+                    results.extend(finished)
+                    for result in finished:
+                        _report(started, result, "reused")
+                    continue
                 try:
                     suggested = _suggested_config(dataset, budget, seed, args.out)
                 except DataError as error:
@@ -310,12 +366,7 @@ def main(argv: list[str] | None = None) -> int:
                 for arm in ARMS:
                     result = run_arm(dataset, budget, seed, arm, _arm_config(suggested, arm), args.out)
                     results.append(result)
-                    print(
-                        f"[{time.monotonic() - started:6.0f}s] {dataset:14s} {budget:>4s} seed {seed} {arm:9s} "
-                        f"test={result.test_score} val={result.validation_score} trials={result.trials}",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+                    _report(started, result, "")
     rows = summarise(results)
     with (args.out / "quality.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["dataset"])

@@ -96,3 +96,43 @@ def test_paired_differences_are_signed_so_that_positive_means_the_suggested_arm_
     assert (row["wins"], row["ties"], row["losses"]) == (1, 1, 1)
     assert row["diff_mean"] == pytest.approx(0.0)
     assert row["diff_se"] == pytest.approx(0.1 / math.sqrt(3))
+
+
+def _write_arm(out: Path, arm: str, seed: int, status: str = "finished") -> None:
+    from metaconf.report.results import Incumbent, RunResults, TrialRecord, write_config, write_results
+
+    run_dir = out / f"d-1m-s{seed}-{arm}"
+    run_dir.mkdir(parents=True)
+    write_config(run_dir, Config(data=Data(demo="iris"), stopping=Stopping(walltime=50, n_trials=40)))
+    trials = [
+        TrialRecord(trial=1, walltime_s=2.0, cost=0.3, status="success", incumbent_cost=0.3, incumbent_score=0.7),
+        TrialRecord(trial=2, walltime_s=7.0, cost=0.1, status="success", incumbent_cost=0.1, incumbent_score=0.9),
+    ]
+    results = RunResults(
+        tool="smac",
+        status=status,  # type: ignore[arg-type]
+        seed=seed,
+        config_sha256="0" * 64,
+        metric_name="accuracy",
+        greater_is_better=True,
+        started="2026-01-01T00:00:00Z",
+        incumbent=Incumbent(config={"model": "svm"}, cost=0.1, validation_score=0.9, test_score=0.88),
+        trials_by_status={"success": 2},
+        search_s=48.0,
+    )
+    write_results(run_dir, results, trials)
+
+
+def test_reuse_reads_back_a_seed_only_when_all_three_arms_finished(tmp_path: Path) -> None:
+    for arm in bench.ARMS:
+        _write_arm(tmp_path, arm, seed=0)
+    loaded = bench.load_finished("d", "1m", 0, tmp_path)
+    assert loaded is not None and [r.arm for r in loaded] == list(bench.ARMS)
+    first = loaded[0]
+    assert (first.test_score, first.validation_score, first.trials) == (0.88, 0.9, 2)
+    assert first.walltime_s == 50.0 and first.trajectory == [(2.0, 0.3), (7.0, 0.1)]
+
+    _write_arm(tmp_path, "suggested", seed=1)
+    _write_arm(tmp_path, "default", seed=1, status="interrupted")
+    assert bench.load_finished("d", "1m", 1, tmp_path) is None  # one arm interrupted, one missing: re-run
+    assert bench.load_finished("d", "1m", 2, tmp_path) is None
