@@ -369,6 +369,21 @@ def test_n_trials_follows_the_budget_and_the_trial_cost() -> None:
     assert "SMAC overhead" in reason and "test costs" in reason
 
 
+def test_the_n_trials_cap_leaves_the_walltime_to_stop_the_search() -> None:
+    # the probe times default configurations; BO settles on cheaper ones, so the cap must allow trials that
+    # cost no more than SMAC's own overhead, while 3x the estimate still covers expensive trials
+    costly = advise(_inputs(walltime=120, costs=_scaled(3)))
+    search = costly.envelope.search_walltime_s
+    assert costly.config.optimizer.kind == OptimizerKind.bo
+    assert costly.config.stopping.n_trials == int(search / 0.25) > 3 * costly.expected_trials
+    assert "only SMAC's own 0.25 s" in _reason(costly, "stopping.n_trials")
+    cheap = advise(_inputs(walltime=120))
+    assert cheap.config.stopping.n_trials == 3 * cheap.expected_trials > int(search / 0.25)
+    assert "the cap is 3x that" in _reason(cheap, "stopping.n_trials")
+    long = advise(_inputs(walltime=3600))
+    assert long.config.stopping.n_trials == 3000  # the random-forest surrogate's limit
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [
