@@ -382,6 +382,13 @@ def test_the_n_trials_cap_leaves_the_walltime_to_stop_the_search() -> None:
     assert "the cap is 3x that" in _reason(cheap, "stopping.n_trials")
     long = advise(_inputs(walltime=3600))
     assert long.config.stopping.n_trials == 3000  # the random-forest surrogate's limit
+    # the warm start is sized on the trials that plausibly run, not on the cap: ~3 expected random-search
+    # trials start from 2 of the 3 families' defaults
+    three = [ModelFamily.linear, ModelFamily.svm, ModelFamily.random_forest]
+    few = advise(_inputs(rows=4000, walltime=90, costs={k: 30.0 for k in CHEAP}, cost_rows=3200, models=three))
+    assert few.config.optimizer.kind == OptimizerKind.random and few.expected_trials == 3
+    assert (few.config.stopping.n_trials or 0) > 100
+    assert [w["model"] for w in few.config.initial_design.warm_start] == ["linear", "svm"]
 
 
 @pytest.mark.parametrize(

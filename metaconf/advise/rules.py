@@ -1006,7 +1006,9 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     # The most trials that could fit: every trial as cheap as SMAC's own overhead on the reference machine.
     fit_overhead = int(env.search_walltime_s * env.workers / SMAC_OVERHEAD_S[optimizer_kind])
     cap = MAX_TRIALS_GP if optimizer_kind == OptimizerKind.bo_gp else MAX_TRIALS_RF
-    n_trials = min(cap, max(expected + 1, math.ceil(expected * N_TRIALS_HEADROOM), fit_overhead))
+    # The initial design is sized on the trials that plausibly run, not on the cap (which should never bind).
+    design_trials = min(cap, max(expected + 1, math.ceil(expected * N_TRIALS_HEADROOM)))
+    n_trials = min(cap, max(design_trials, fit_overhead))
     factor_note = (
         f", {env.overhead_factor:.1f}x the reference machine's as the probe measured"
         if env.overhead_factor > 1.05
@@ -1038,7 +1040,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
 
     # --- R10: initial design and warm start
     initial = InitialDesign()
-    warm_families = [f for f in families][: max(0, n_trials // 4)]
+    warm_families = [f for f in families][: max(0, design_trials // 4)]
     warm_start = [_warm_start_entry(f, data) for f in warm_families] if len(families) > 1 else []
     if user.tool == Tool.auto_sklearn:
         initial = InitialDesign()
@@ -1053,7 +1055,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     else:
         per_hp = 8 if optimizer_kind == OptimizerKind.bo_gp else 10
         smac_default = per_hp * max(1, n_hps)
-        size = max(min(5, n_trials // 4), min(round(0.1 * expected), n_trials // 4 - len(warm_start)))
+        size = max(min(5, design_trials // 4), min(round(0.1 * expected), design_trials // 4 - len(warm_start)))
         size = max(1 if not warm_start else 0, size)
         kind = (
             InitialDesignKind.random if optimizer_kind == OptimizerKind.hyperband else InitialDesignKind.sobol
