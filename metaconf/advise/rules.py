@@ -1007,7 +1007,8 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     fit_overhead = int(env.search_walltime_s * env.workers / SMAC_OVERHEAD_S[optimizer_kind])
     cap = MAX_TRIALS_GP if optimizer_kind == OptimizerKind.bo_gp else MAX_TRIALS_RF
     # The initial design is sized on the trials that plausibly run, not on the cap (which should never bind).
-    design_trials = min(cap, max(expected + 1, math.ceil(expected * N_TRIALS_HEADROOM)))
+    headroom = math.ceil(expected * N_TRIALS_HEADROOM)
+    design_trials = min(cap, max(expected + 1, headroom))
     n_trials = min(cap, max(design_trials, fit_overhead))
     factor_note = (
         f", {env.overhead_factor:.1f}x the reference machine's as the probe measured"
@@ -1023,7 +1024,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         f"R9: {_fmt_s(env.search_walltime_s)} of search x {env.workers} worker(s) / ({_fmt_s(mean_eval)} per "
         f"evaluation{fidelity_note} + {overhead:g} s SMAC overhead{factor_note}) = ~{expected} trials"
     )
-    if fit_overhead > math.ceil(expected * N_TRIALS_HEADROOM):
+    if fit_overhead > headroom:
         n_trials_reason += (
             f"; the cap is the ~{fit_overhead} that fit if every trial took only SMAC's own "
             f"{SMAC_OVERHEAD_S[optimizer_kind]:g} s, because the search settles on cheap configurations and the "
