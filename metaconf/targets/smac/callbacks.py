@@ -77,6 +77,13 @@ class SearchState:
             self.stop_reason = reason
 
 
+_WHY_NOT_FINISHED = {
+    "timeout": "over the per-trial time limit (`stopping.trial_walltime`)",
+    "memoryout": "out of memory (over `stopping.trial_memory`)",
+}
+"""What SMAC's status means, for the statuses it records no error with."""
+
+
 class RecordTrials(Callback):
     """Records every told trial (cost, status, budget, origin) and the best cost so far.
 
@@ -110,7 +117,7 @@ class RecordTrials(Callback):
         status = value.status.name.lower()
         if status != "success":
             error = (value.additional_info or {}).get("error")
-            state.errors[str(error) if error else status] += 1
+            state.errors[str(error) if error else _WHY_NOT_FINISHED.get(status, status)] += 1
         if cost is not None and status == "success" and (state.best_cost is None or cost < state.best_cost):
             state.best_cost = cost
         record = TrialRecord(

@@ -7,9 +7,10 @@ a short limit, so every trial times out (SMAC3 #1020 is the same failure on SLUR
 may not start a subprocess at all.
 
 :class:`LimitingTargetRunner` keeps the limits in the Scenario (so SMAC's records, meta data and DeepCAVE
-see them) but hands them to the target, which applies them with pynisher's ``fork`` context: the child
-inherits the already loaded data and imports. SMAC still maps pynisher's ``WallTimeoutException`` /
-``MemoryLimitException`` to TIMEOUT / MEMORYOUT, exactly as when it applies the limits itself.
+see them) but hands them to the target, which applies them in a forked process (:mod:`.trial_process`): the
+child inherits the already loaded data and imports, and is kept from one trial to the next. It raises
+pynisher's ``WallTimeoutException`` / ``MemoryLimitException``, which SMAC maps to TIMEOUT / MEMORYOUT exactly
+as when it applies the limits itself.
 
 This module imports SMAC at import time; pickles of the runner (sent to Dask workers) refer to it by name.
 """
@@ -42,18 +43,3 @@ class LimitingTargetRunner(TargetFunctionRunner):
         self._memory_limit = None
         self._algorithm_walltime_limit = None
 
-
-def address_space_mb() -> int | None:
-    """This process's virtual address space in MB (Linux), or None where it cannot be read.
-
-    pynisher's memory limit is an address-space limit (``RLIMIT_AS``) on a *forked* trial process, which starts
-    with the parent's whole address space: a limit below it makes every trial fail at its first allocation.
-    """
-    try:
-        with open("/proc/self/status", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("VmSize:"):
-                    return int(line.split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None

@@ -12,9 +12,9 @@ What happens, in order (:func:`run_smac`):
    :class:`TrialTarget`: a module-level, picklable callable holding the resolved config (not the data), which
    loads the data once per process (preloaded when a Dask worker unpickles it) and keeps the same
    ``__code__`` across processes, so SMAC's resume check (it hashes the target's bytecode) sees the same run.
-   Per-trial limits are applied by the target in a forked pynisher process (:mod:`.limits`). Everything that
-   can refuse the run (resume check, daemonic Dask workers, a memory limit below the process's own size,
-   SMAC's own validation) happens before ``config.yaml`` and a ``running`` ``results.json`` are written.
+   Per-trial limits are applied by the target in a forked process kept from trial to trial (:mod:`.limits`,
+   :mod:`.trial_process`). Everything that can refuse the run (resume check, daemonic Dask workers, SMAC's own
+   validation) happens before ``config.yaml`` and a ``running`` ``results.json`` are written.
 4. Trials run sequentially, on a Dask ``LocalCluster`` (``workers > 1``) or on an existing cluster
    (``dask_scheduler``), through :class:`IdentityDaskRunner`, which hands SMAC back the ``TrialInfo`` it
    submitted: log-scaled integers and normal / beta hyperparameters are not equal to themselves after
@@ -146,35 +146,32 @@ class TrialTarget:
         return float(self.evaluator().cost(values, seed=seed, budget=budget))
 
     def limited_cost(self, values: dict[str, Any], seed: int, budget: float | None) -> float:
-        """The cost, within the per-trial limits when there are any (pynisher, ``fork`` context)."""
+        """The cost, within the per-trial limits when there are any.
+
+        On Linux the trials run one after another in a forked process that is kept between them
+        (:mod:`.trial_process`: a fresh fork per trial, as pynisher makes, runs each trial cold and ~2x
+        slower); elsewhere in pynisher's subprocess per trial.
+        """
         if self.limits is None:
             return self.cost(values, seed, budget)
-        import pynisher
-
         from metaconf.targets.smac.limits import fork_context
 
         memory, wall_time = self.limits
-        context = fork_context()
-        if memory is not None and context == "fork":
-            memory = trial_address_space_limit(memory)
-        limited = pynisher.limit(self.cost, memory=memory, wall_time=wall_time, wrap_errors=True, context=context)
+        if fork_context() == "fork":
+            from metaconf.targets.smac.trial_process import trial_process_for
+
+            memory_mb = None
+            if memory is not None:
+                amount, unit = memory
+                if unit != "MB":
+                    raise ValueError(f"per-trial memory limits are compiled in MB; got {unit!r}")
+                memory_mb = math.ceil(amount)
+            process = trial_process_for((self.key, self.limits), self.cost)
+            return float(process.call((values, seed, budget), wall_time=wall_time, memory_mb=memory_mb))
+        import pynisher
+
+        limited = pynisher.limit(self.cost, memory=memory, wall_time=wall_time, wrap_errors=True)
         return float(limited(values, seed, budget))
-
-
-def trial_address_space_limit(memory: tuple[float, str]) -> tuple[int, str]:
-    """The address-space limit for a trial forked from this process that may allocate ``memory`` more.
-
-    pynisher limits ``RLIMIT_AS``, the whole address space, and a forked trial starts with this process's
-    (1-2 GB with scikit-learn and SMAC loaded). ``stopping.trial_memory`` means what one trial may use, so the
-    limit is this process's address space plus it; a bare ``trial_memory`` would make every trial fail at its
-    first allocation whenever it is below what the parent already holds.
-    """
-    from metaconf.targets.smac.limits import address_space_mb
-
-    amount, unit = memory
-    if unit != "MB":
-        raise ValueError(f"per-trial memory limits are compiled in MB; got {unit!r}")
-    return (math.ceil(amount) + (address_space_mb() or 0), "MB")
 
 
 class BudgetTrialTarget(TrialTarget):
@@ -622,6 +619,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
         error = exc
     finally:
         dask.close()
+        from metaconf.targets.smac.trial_process import close_trial_processes
+
+        close_trial_processes()
     search_s = state.elapsed()
 
     # Incumbent and final scores
