@@ -2,9 +2,10 @@
 
 pynisher, which SMAC uses for ``trial_walltime_limit`` / ``trial_memory_limit``, forks a new process for every
 trial. The trial then starts cold: every cache the Evaluator and scikit-learn build on a first call (encoded
-folds, BLAS / OpenMP thread pools, copy-on-write pages) is built again and thrown away with the child. Measured
-on kr-vs-kp, a logistic regression took 0.22 s per trial in a fresh fork against 0.09 s in the parent
-(``benchmarks/run_overhead.py --trial-walltime``), so a 45 s search ran ~30 % fewer trials with the limit on.
+folds, BLAS / OpenMP thread pools, copy-on-write pages) is built again and thrown away with the child.
+``benchmarks/trial_limits.py`` measures it: a fresh fork per trial took 1.5x the in-process time of a logistic
+regression on kr-vs-kp and 2.9x over the built-in space on breast cancer; a 45 s kr-vs-kp search ran ~30 %
+fewer trials with the limit on.
 
 :class:`TrialProcess` forks once and keeps the child: it runs each trial sent over a pipe and sends the cost
 back. Only a trial that must be stopped ends it:
