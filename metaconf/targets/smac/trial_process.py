@@ -182,9 +182,8 @@ class TrialProcess:
             return reply[1]
         if kind == "memory":
             self.close()
-            raise pynisher.MemoryLimitException(
-                f"MemoryError: the trial needed more than {memory_mb} MB"
-            ) from RemoteTraceback(reply[1])
+            limit = f"more than {memory_mb} MB" if memory_mb is not None else "more memory than the machine has"
+            raise pynisher.MemoryLimitException(f"MemoryError: the trial needed {limit}") from RemoteTraceback(reply[1])
         _, error, description, text = reply
         raise (error if error is not None else TrialProcessDied(description)) from RemoteTraceback(text)
 
