@@ -51,13 +51,6 @@ class TrialProcessDied(RuntimeError):
 class RemoteTraceback(Exception):
     """The traceback of an exception raised in the trial's process, attached as the ``__cause__``."""
 
-    def __init__(self, text: str):
-        super().__init__(text)
-        self.text = text
-
-    def __str__(self) -> str:
-        return self.text
-
 
 def address_space_mb() -> int | None:
     """This process's virtual address space in MB (Linux), or None where it cannot be read."""
