@@ -210,6 +210,9 @@ def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(
     assert "did not finish: ValueError('FlakyClassifier was configured to fail')" in result.stderr
     assert "did not finish: over the per-trial time limit" in result.stderr
     assert "did not finish: out of memory (over `stopping.trial_memory`)" in result.stderr
+    from metaconf.targets.smac import trial_process
+
+    assert trial_process._PROCESSES == {}  # the run closed the process its trials ran in
     assert trajectory[0].cost == trajectory[1].cost == 1.0  # the finite crash cost: the worst accuracy
     assert results.incumbent is not None and results.incumbent.config["behaviour"] == "ok"
     assert results.incumbent.test_score is not None

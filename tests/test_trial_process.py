@@ -48,6 +48,8 @@ def trial(action: str, arg: Any = None) -> Any:
         return int(block.nbytes // 1024**2)
     if action == "raise":
         raise ValueError(f"bad value {arg}")
+    if action == "raise_memory_error":
+        raise MemoryError
     if action == "raise_unpicklable":
 
         class Local(Exception):
@@ -128,6 +130,13 @@ def test_a_trial_error_is_raised_with_its_type_and_the_childs_traceback(worker: 
         worker.call(("raise_unpicklable",), wall_time=10, memory_mb=None)
     assert worker.call(("count",), wall_time=10, memory_mb=None) == 1
     assert worker.forks == 1  # an error in the trial does not end the child
+
+
+def test_a_memory_error_without_a_memory_limit_is_still_memoryout(worker: TrialProcess) -> None:
+    with pytest.raises(pynisher.MemoryLimitException, match="more memory than the machine has"):
+        worker.call(("raise_memory_error",), wall_time=10, memory_mb=None)
+    assert worker.call(("count",), wall_time=10, memory_mb=None) == 1
+    assert worker.forks == 2  # a fresh child after a MemoryError
 
 
 @pytest.mark.parametrize(("action", "arg", "why"), [("exit", 3, "exit code 3"), ("kill_self", None, "SIGKILL")])
