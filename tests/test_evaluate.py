@@ -342,3 +342,33 @@ def test_evaluator_pickles_and_leaves_the_dataset_alone():
     assert list(numbered.X.columns) == [0, 1, 2, 3]  # the caller's frame keeps its names
     again = pickle.loads(pickle.dumps(ev))
     assert again.cost({"model": "linear"}) == ev.cost({"model": "linear"})
+
+
+def test_a_refit_that_diverged_is_refitted_with_the_next_seed():
+    # Found by benchmarks/suggest_quality.py (kr-vs-kp, 90 s, seed 0, SMAC default arm): this incumbent scored
+    # 0.994 in 3-fold CV, but its refit with the trial's seed diverged (accuracy 0.62 on its own training rows,
+    # 0.614 on the test rows). The refit is checked against the validation cost and retried.
+    values = {
+        "model": "hist_gradient_boosting",
+        "hist_gradient_boosting:l2_regularization": 3.2887935e-06,
+        "hist_gradient_boosting:learning_rate": 0.548362259462,
+        "hist_gradient_boosting:max_features": 0.4360663786825,
+        "hist_gradient_boosting:max_leaf_nodes": 9,
+        "hist_gradient_boosting:min_samples_leaf": 1,
+    }
+    ev = evaluator(
+        "kr-vs-kp",
+        search_space={"models": ["hist_gradient_boosting", "linear", "extra_trees"]},
+        resampling={"strategy": "cv", "folds": 3},
+    )
+    diverged = ev.final_model(values, seed=209652396)  # unchecked: what the run reported before
+    assert ev._cost_of(diverged.model, ev._X_train, ev._y_train) > 0.3
+    report = ev.test_report(values, seed=209652396)
+    assert report["validation_score"] > 0.99
+    assert report["estimator_seed"] != 209652396
+    assert report["test_score"] > 0.99
+    assert "diverged" in report["refit_note"] and "209652396" in report["refit_note"]
+    # the checked refit is deterministic, and an ordinary refit keeps its seed and has no note
+    assert ev.test_report(values, seed=209652396)["estimator_seed"] == report["estimator_seed"]
+    plain = ev.test_report({"model": "linear"}, seed=3)
+    assert plain["estimator_seed"] == 3 and plain["refit_note"] is None

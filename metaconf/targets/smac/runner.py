@@ -645,13 +645,15 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # sklearn's ConvergenceWarning and friends
                 report = evaluator.test_report(incumbent_values, seed=incumbent_seed)
+            if report.get("refit_note"):
+                notes.append(report["refit_note"])
             results.incumbent = rr.Incumbent(
                 config=incumbent_values,
                 cost=incumbent_cost,
                 validation_score=report.get("validation_score"),
                 test_score=report.get("test_score"),
                 test_cost=report.get("test_cost"),
-                estimator_seed=incumbent_seed,
+                estimator_seed=report.get("estimator_seed", incumbent_seed),
             )
         except Exception as exc:  # the search result stands; say why scores are missing
             results.incumbent = rr.Incumbent(
@@ -662,7 +664,8 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             try:
                 import joblib
 
-                model = evaluator.refit(incumbent_values, seed=incumbent_seed)
+                # the model the test score was computed with (a diverged refit is not saved)
+                model = evaluator.refit(incumbent_values, seed=results.incumbent.estimator_seed)
                 tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
                 joblib.dump(model, tmp)
                 tmp.replace(run_dir / rr.MODEL_FILE)
