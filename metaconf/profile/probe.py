@@ -13,10 +13,9 @@ largest measurements, where fixed per-fit overheads distort least, and extrapola
 folds. ``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least about linear in the rows, and a
 flatter slope on small subsamples comes from fixed overhead that the larger fit will not hide; a slope above
 2.5 is noise. The probe's own walltime counts against the user's budget, so it is bounded by
-``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or for the first
-one from the cost model x how much faster or slower than the model the families measured so far ran) and
-skips the fit when 1.5x the prediction would overrun; families it could not measure at all fall back to the
-cost model, and the result says so (the advisor scales that fallback by the machine factor, R2).
+``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or from the cost
+model for the first one) and skips the fit when 1.5x the prediction would overrun; families it could not
+measure at all fall back to the cost model, and the result says so.
 
 **The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
@@ -30,7 +29,6 @@ One *evaluation* with ``folds`` >= 2 is ``folds`` fits on ``(folds - 1) / folds`
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -49,8 +47,6 @@ MAX_PROBE_ROWS = 20_000
 """The largest subsample the probe fits on larger data."""
 MIN_PROBE_ROWS = 50
 EXPONENT_RANGE = (0.8, 2.5)
-SPEED_RANGE = (0.1, 10.0)
-"""The clamp on the machine's speed relative to the cost model when predicting a family's first probe fit."""
 PREDICTION_MARGIN = 1.5
 """A fit is started only if 1.5x its predicted time still fits in the probe's limit (timings on a shared
 machine vary by that much from one fit to the next)."""
@@ -245,19 +241,6 @@ def _warm_up(name: str, task_type: str, seed: int) -> dict[str, Any]:
     return values
 
 
-def _warm_up_pipeline(X: pd.DataFrame, y: pd.Series) -> None:
-    """Import what every timed fit uses (subsampling, pipeline, preprocessing) and fit the preprocessing once
-    on a few rows, untimed: in a fresh process these one-off imports take longer than a small probe limit."""
-    from sklearn.model_selection import train_test_split  # noqa: F401  (imported for its one-off cost)
-    from sklearn.pipeline import Pipeline  # noqa: F401
-
-    from metaconf.targets.preprocess import build_preprocessor
-
-    head = X.iloc[: min(len(X), MIN_PROBE_ROWS)]
-    with contextlib.suppress(Exception):  # the timed fits report what fails; this is only a warm-up
-        build_preprocessor(head, scale=True).fit(head, y.iloc[: len(head)])
-
-
 def probe_sizes(n_rows: int, max_rows: int = MAX_PROBE_ROWS, min_rows: int = MIN_PROBE_ROWS) -> list[int]:
     """The subsample sizes the probe fits on, ascending and distinct (see the module docstring)."""
     if n_rows <= SMALL_ROWS:
@@ -297,23 +280,6 @@ def _power_law(measurements: list[tuple[int, float]]) -> tuple[float, float]:
     return t2 / n2**b, b
 
 
-def _speed(measured: dict[str, list[tuple[int, float]]], task_type: str, width: int) -> float:
-    """How this machine compares with the cost model's reference so far: the median, over the families
-    measured, of their last fit's seconds / the model's (1 before any fit). It scales the prediction for a
-    family's first fit, so that a machine faster than the pessimistic reference still probes the slower
-    families instead of skipping them on the model's raw seconds."""
-    import statistics
-
-    ratios = [
-        history[-1][1] / model_fit_seconds(name, task_type, history[-1][0], width)
-        for name, history in measured.items()
-        if history
-    ]
-    if not ratios:
-        return 1.0
-    return min(max(statistics.median(ratios), SPEED_RANGE[0]), SPEED_RANGE[1])
-
-
 def probe_trial_cost(
     dataset: Dataset,
     *,
@@ -324,14 +290,11 @@ def probe_trial_cost(
     seed: int = 0,
     max_rows: int = MAX_PROBE_ROWS,
 ) -> ProbeResult:
-    """Measure the cost of one full evaluation per family (see the module docstring). The measuring never
-    takes much more than ``time_limit_s`` (at most one fit's misprediction beyond it); the one-off imports and
-    estimator constructions before it (:func:`_warm_up`, :func:`_warm_up_pipeline`: ~2 s of scikit-learn and
-    SciPy imports in a fresh process, which would otherwise leave a small limit no time to measure anything)
-    are not limited, but they are counted in ``walltime_s``, which the advisor reserves from the budget."""
+    """Measure the cost of one full evaluation per family (see the module docstring). Never takes much more
+    than ``time_limit_s``: at most one fit's misprediction beyond it."""
     from metaconf.profile.profile import profile_dataset
 
-    begun = time.perf_counter()
+    started = time.perf_counter()
     X, y = dataset.X, dataset.y
     n_rows = len(y)
     names = [getattr(f, "value", f) for f in families]
@@ -343,13 +306,6 @@ def probe_trial_cost(
     values: dict[str, dict[str, Any]] = {}
     measured: dict[str, list[tuple[int, float]]] = {name: [] for name in names}
     failed: dict[str, str] = {}
-    for name in names:
-        try:
-            values[name] = _warm_up(name, task_type, seed)
-        except Exception as error:  # an unknown family: say why, use the cost model
-            failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
-    _warm_up_pipeline(X, y)
-    started = time.perf_counter()
     skipped: set[str] = set()
     notes: list[str] = []
     stopped_early = False
@@ -364,13 +320,15 @@ def probe_trial_cost(
                 exponent = _power_law(history)[1] if len(history) >= 2 else 1.0
                 predicted = last_t * (size / last_n) ** max(exponent, 1.0)
             else:
-                predicted = model_fit_seconds(name, task_type, size, width) * _speed(measured, task_type, width)
+                predicted = model_fit_seconds(name, task_type, size, width)
             elapsed = time.perf_counter() - started
             if elapsed + PREDICTION_MARGIN * predicted > time_limit_s:
                 stopped_early = True
                 skipped.add(name)
                 continue
             try:
+                if name not in values:
+                    values[name] = _warm_up(name, task_type, seed)
                 seconds = time_fit(values[name], X_s, y_s, task_type, seed=seed)
             except Exception as error:  # a family that cannot fit this data: say why, use the cost model
                 failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
@@ -417,7 +375,7 @@ def probe_trial_cost(
         )
     if stopped_early:
         notes.append(f"the probe stopped at its time limit of {time_limit_s:.1f} s; costs rest on fewer fits")
-    walltime = time.perf_counter() - begun
+    walltime = time.perf_counter() - started
     return ProbeResult(
         families=result,
         rows=n_rows,
