@@ -136,9 +136,12 @@ def test_diabetes_regression_and_test_report():
         "test_cost",
         "test_score",
         "fit_seconds",
+        "estimator_seed",
+        "refit_note",
         "n_train",
         "n_test",
     }
+    assert report["estimator_seed"] == 0 and report["refit_note"] is None  # RMSE ~55: the check passes
     assert 40 < report["test_cost"] < 80 and report["test_score"] == report["test_cost"]
     assert (report["n_train"], report["n_test"]) == (353, 89)
     assert report["validation_cost"] == ev.cost({"model": "linear"}, seed=0)
