@@ -151,3 +151,28 @@ def test_probe_with_many_small_classes() -> None:
         dataset, task_type="classification", families=["decision_tree"], resampling_folds=1, time_limit_s=10.0
     )
     assert [n for n, _ in result.families["decision_tree"].measurements] == [50, 60]
+
+
+def test_probe_time_limit_bounds_the_fits_not_the_one_off_imports() -> None:
+    # In a fresh interpreter, importing scikit-learn and SciPy alone takes longer than this limit. Those
+    # one-off imports come before the limit's clock, so the first fit is still measured; walltime_s (which
+    # the advisor reserves from the budget) counts them.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, pandas as pd\n"
+        "from metaconf.data.load import Dataset\n"
+        "from metaconf.profile.probe import probe_trial_cost\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = pd.DataFrame(rng.normal(size=(400, 4)), columns=list('abcd'))\n"
+        "y = pd.Series(np.where(X['a'] > 0, 'p', 'n'), name='y')\n"
+        "r = probe_trial_cost(Dataset(X=X, y=y, name='s', source='test', task_type='classification'),\n"
+        "    task_type='classification', families=['linear'], resampling_folds=1, time_limit_s=0.3, seed=0)\n"
+        "fits = sum(t for _, t in r.families['linear'].measurements)\n"
+        "print(len(r.families['linear'].measurements), r.walltime_s > fits)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600)
+    measured, counted = out.stdout.split()
+    assert int(measured) >= 1
+    assert counted == "True"
