@@ -347,18 +347,21 @@ def test_evaluator_pickles_and_leaves_the_dataset_alone():
     assert again.cost({"model": "linear"}) == ev.cost({"model": "linear"})
 
 
+DIVERGED_VALUES = {
+    "model": "hist_gradient_boosting",
+    "hist_gradient_boosting:l2_regularization": 3.2887935e-06,
+    "hist_gradient_boosting:learning_rate": 0.548362259462,
+    "hist_gradient_boosting:max_features": 0.4360663786825,
+    "hist_gradient_boosting:max_leaf_nodes": 9,
+    "hist_gradient_boosting:min_samples_leaf": 1,
+}
+
+
 def test_a_refit_that_diverged_is_refitted_with_the_next_seed():
     # Found by benchmarks/suggest_quality.py (kr-vs-kp, 90 s, seed 0, SMAC default arm): this incumbent scored
     # 0.994 in 3-fold CV, but its refit with the trial's seed diverged (accuracy 0.62 on its own training rows,
     # 0.614 on the test rows). The refit is checked against the validation cost and retried.
-    values = {
-        "model": "hist_gradient_boosting",
-        "hist_gradient_boosting:l2_regularization": 3.2887935e-06,
-        "hist_gradient_boosting:learning_rate": 0.548362259462,
-        "hist_gradient_boosting:max_features": 0.4360663786825,
-        "hist_gradient_boosting:max_leaf_nodes": 9,
-        "hist_gradient_boosting:min_samples_leaf": 1,
-    }
+    values = DIVERGED_VALUES
     ev = evaluator(
         "kr-vs-kp",
         search_space={"models": ["hist_gradient_boosting", "linear", "extra_trees"]},
@@ -375,3 +378,18 @@ def test_a_refit_that_diverged_is_refitted_with_the_next_seed():
     assert ev.test_report(values, seed=209652396)["estimator_seed"] == report["estimator_seed"]
     plain = ev.test_report({"model": "linear"}, seed=3)
     assert plain["estimator_seed"] == 3 and plain["refit_note"] is None
+
+
+def test_the_refit_check_scores_a_fixed_sample_of_large_training_sets(monkeypatch):
+    import metaconf.targets.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate, "DIVERGED_CHECK_ROWS", 500)
+    ev = evaluator(
+        "kr-vs-kp",
+        search_space={"models": ["hist_gradient_boosting", "linear", "extra_trees"]},
+        resampling={"strategy": "cv", "folds": 3},
+    )
+    X, y = ev._refit_check_rows()
+    assert len(X) == len(y) == 500 and list(X.index) == list(ev._refit_check_rows()[0].index)
+    report = ev.test_report(DIVERGED_VALUES, seed=209652396)  # the sample still sees the divergence
+    assert report["estimator_seed"] != 209652396 and report["test_score"] > 0.99

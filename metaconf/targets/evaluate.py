@@ -90,6 +90,8 @@ DIVERGED_FACTOR = 2.0
 DIVERGED_FLOOR = 0.005
 """The validation cost the factor applies to at least (a perfect validation score leaves no room)."""
 REFIT_ATTEMPTS = 4
+DIVERGED_CHECK_ROWS = 5_000
+"""At most this many training rows score the refit for the check (a fixed sample beyond)."""
 
 
 def _refit_seeds(first: int) -> list[int]:
@@ -302,7 +304,7 @@ class Evaluator:
             if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
                 return FinalModel(model, attempt, None)
             with _quiet_single_thread():
-                train_cost = self._cost_of(model, self._X_train, self._y_train)
+                train_cost = self._cost_of(model, *self._refit_check_rows())
             if train_cost <= DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR):
                 note = None
                 if attempt != first:
@@ -319,6 +321,15 @@ class Evaluator:
             f"{validation_cost:.4g}: the test score may not reflect the search"
         )
         return FinalModel(model, attempt, note)
+
+    def _refit_check_rows(self) -> tuple[pd.DataFrame, pd.Series]:
+        """The training rows a refit is checked on: all, or a fixed sample of ``DIVERGED_CHECK_ROWS`` (scoring
+        every training row would cost a k-NN model n_train x n_train distances)."""
+        n = len(self._y_train)
+        if n <= DIVERGED_CHECK_ROWS:
+            return self._X_train, self._y_train
+        rows = np.sort(np.random.default_rng(0).choice(n, DIVERGED_CHECK_ROWS, replace=False))
+        return self._X_train.iloc[rows], self._y_train.iloc[rows]
 
     def _refit_once(self, values: Mapping[str, Any], *, seed: int) -> Pipeline:
         params = _plain_values(values)
