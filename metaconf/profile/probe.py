@@ -244,6 +244,11 @@ def _warm_up(name: str, task_type: str, seed: int) -> dict[str, Any]:
     return values
 
 
+def _failure(error: Exception) -> str:
+    """Why a family could not be probed: the error's type and first line, short enough for a note."""
+    return f"{type(error).__name__}: {error}".splitlines()[0][:200]
+
+
 def _warm_up_pipeline(X: pd.DataFrame, y: pd.Series) -> None:
     """Import what every timed fit uses (subsampling, pipeline, preprocessing) and fit the preprocessing once
     on a few rows, untimed: in a fresh process these one-off imports take longer than a small probe limit."""
@@ -329,7 +334,7 @@ def probe_trial_cost(
         try:
             values[name] = _warm_up(name, task_type, seed)
         except Exception as error:  # an unknown family: say why, use the cost model
-            failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+            failed[name] = _failure(error)
     _warm_up_pipeline(X, y)
     started = time.perf_counter()
     skipped: set[str] = set()
@@ -355,7 +360,7 @@ def probe_trial_cost(
             try:
                 seconds = time_fit(values[name], X_s, y_s, task_type, seed=seed)
             except Exception as error:  # a family that cannot fit this data: say why, use the cost model
-                failed[name] = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+                failed[name] = _failure(error)
                 continue
             history.append((len(y_s), seconds))
 

@@ -297,17 +297,18 @@ class Evaluator:
         passes is kept, else the one with the lowest training cost, and ``note`` says so.
         """
         first = self.seed if seed is None else seed
-        seeds = [first] if validation_cost is None else _refit_seeds(first)
+        if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
+            return FinalModel(self._refit_once(values, seed=first), first, None)
+        bound = DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR)
+        check_rows = self._refit_check_rows()
         tried: list[tuple[float, int, Pipeline]] = []
-        for attempt in seeds:
+        for attempt in _refit_seeds(first):
             model = self._refit_once(values, seed=attempt)
-            if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
-                return FinalModel(model, attempt, None)
             with _quiet_single_thread():
-                train_cost = self._cost_of(model, *self._refit_check_rows())
-            if train_cost <= DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR):
+                train_cost = self._cost_of(model, *check_rows)
+            if train_cost <= bound:
                 note = None
-                if attempt != first:
+                if tried:
                     note = (
                         f"the incumbent's refit with seed {first} diverged (cost {tried[0][0]:.4g} on its own "
                         f"training rows vs {validation_cost:.4g} in validation); refitted with seed {attempt}"
