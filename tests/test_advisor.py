@@ -627,7 +627,8 @@ def test_probe_outliers_are_shrunk_towards_the_cost_model_times_the_machine_fact
     assert model.machine_factor == pytest.approx(3.0)  # median of 3, 3, 30
     assert model.fit_seconds["linear"] == pytest.approx(0.3)
     assert model.fit_seconds["random_forest"] == pytest.approx(9.0)  # 1.0 x 3 x at most 3
-    assert model.fit_seconds["mlp"] == pytest.approx(1.0)
+    # not measured: the cost model x the machine factor (its raw value is the reference machine's seconds)
+    assert model.fit_seconds["mlp"] == pytest.approx(3.0)
     assert model.probe_seconds == pytest.approx(3.5)
     slow = advise(
         AdvisorInputs(

@@ -10,8 +10,11 @@ from metaconf.data.load import Dataset
 from metaconf.profile.probe import (
     EXPONENT_RANGE,
     MAX_PROBE_ROWS,
+    SPEED_RANGE,
+    _speed,
     estimate_trial_cost,
     evaluation_fits,
+    model_fit_seconds,
     probe_sizes,
     probe_trial_cost,
 )
@@ -176,3 +179,20 @@ def test_probe_time_limit_bounds_the_fits_not_the_one_off_imports() -> None:
     measured, counted = out.stdout.split()
     assert int(measured) >= 1
     assert counted == "True"
+
+
+def test_first_fit_predictions_follow_the_speed_measured_so_far() -> None:
+    # No fit yet: the cost model as it is. Then the median, over the families measured, of measured / modelled.
+    assert _speed({"linear": [], "svm": []}, "classification", 20) == 1.0
+    linear = model_fit_seconds("linear", "classification", 1000, 20)
+    svm = model_fit_seconds("svm", "classification", 500, 20)
+    tree = model_fit_seconds("decision_tree", "classification", 500, 20)
+    measured = {
+        "linear": [(250, 9.9), (1000, 0.4 * linear)],  # the last fit counts
+        "svm": [(500, 0.2 * svm)],
+        "decision_tree": [(500, 3.0 * tree)],
+        "mlp": [],
+    }
+    assert _speed(measured, "classification", 20) == pytest.approx(0.4)
+    assert _speed({"svm": [(500, 1e-9)]}, "classification", 20) == SPEED_RANGE[0]
+    assert _speed({"svm": [(500, 1e9)]}, "classification", 20) == SPEED_RANGE[1]

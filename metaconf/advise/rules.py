@@ -1425,11 +1425,14 @@ def _shrink_to_reference(
 ) -> tuple[dict[str, float], float]:
     """R2: combine the probe with the cost model. The machine factor is the median ratio measured / modelled
     over the families the probe really measured; each family's cost is the model's x that factor, moved
-    towards its own measurement by at most ``SHRINK_RANGE`` either way."""
+    towards its own measurement by at most ``SHRINK_RANGE`` either way. A family the probe could not measure
+    (time limit, failed fit) has no measurement to move towards: its cost is the model's x the factor (its raw
+    model value would be the reference machine's seconds, up to 10x off on this one)."""
     ratios: dict[str, float] = {}
+    unmeasured = {str(name) for name, item in result.families.items() if getattr(item, "source", "") == "cost model"}
     for name, item in result.families.items():
         model = reference.families.get(name)
-        if model is None or getattr(item, "source", "probe") == "cost model" or model.seconds <= 0:
+        if model is None or str(name) in unmeasured or model.seconds <= 0:
             continue
         ratios[str(name)] = float(item.seconds) / float(model.seconds)
     if not ratios:
@@ -1445,5 +1448,8 @@ def _shrink_to_reference(
             out[name] = value
             continue
         expected = float(model.seconds) * factor
+        if name in unmeasured:
+            out[name] = expected
+            continue
         out[name] = min(max(value, expected / SHRINK_RANGE), expected * SHRINK_RANGE)
     return out, factor
