@@ -378,6 +378,10 @@ def test_a_refit_that_diverged_is_refitted_with_the_next_seed():
     assert ev.test_report(values, seed=209652396)["estimator_seed"] == report["estimator_seed"]
     plain = ev.test_report({"model": "linear"}, seed=3)
     assert plain["estimator_seed"] == 3 and plain["refit_note"] is None
+    # --save-model takes the refit that was scored, not a third fit
+    kept = ev.test_report(values, seed=209652396, keep_model=True)
+    assert kept["model"].get_params()["model__random_state"] == report["estimator_seed"]
+    assert "model" not in report
 
 
 def test_the_refit_check_scores_a_fixed_sample_of_large_training_sets(monkeypatch):

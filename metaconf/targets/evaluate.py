@@ -346,11 +346,15 @@ class Evaluator:
             model.fit(self._X_train, self._y_train)
         return model
 
-    def test_report(self, values: Mapping[str, Any], *, seed: int | None = None) -> dict[str, Any]:
+    def test_report(
+        self, values: Mapping[str, Any], *, seed: int | None = None, keep_model: bool = False
+    ) -> dict[str, Any]:
         """Validation cost at full fidelity, then a refit on all search rows scored on the test rows.
 
         ``validation_cost`` is the (capped) cost the search minimises; ``test_cost`` is the metric's true
-        value on the test rows (not capped). Both ``test_*`` are None when ``data.test_size`` is 0.
+        value on the test rows (not capped). Both ``test_*`` are None when ``data.test_size`` is 0. With
+        ``keep_model``, ``model`` is the refit that was scored (what ``--save-model`` saves, without fitting
+        it again).
         """
         seed = self.seed if seed is None else seed
         validation = self.evaluate(values, seed=seed, budget=None)
@@ -372,7 +376,7 @@ class Evaluator:
             "refit_note": final.note,
             "n_train": len(self._train_rows),
             "n_test": len(self._test_rows),
-        }
+        } | ({"model": model} if keep_model else {})
 
     # ------------------------------------------------------------------------------------------- helpers
     def _pipeline(

@@ -641,10 +641,13 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
     for reason, count in state.errors.most_common(3):
         notes.append(f"{count} trial{'s' if count > 1 else ''} did not finish: {reason}")
     if incumbent_values is not None and error is None and not interrupted:
+        report: dict[str, Any] | None = None
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # sklearn's ConvergenceWarning and friends
-                report = evaluator.test_report(incumbent_values, seed=incumbent_seed)
+                report = evaluator.test_report(
+                    incumbent_values, seed=incumbent_seed, keep_model=request.save_model
+                )
             if report.get("refit_note"):
                 notes.append(report["refit_note"])
             results.incumbent = rr.Incumbent(
@@ -664,8 +667,11 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
             try:
                 import joblib
 
-                # the model the test score was computed with (a diverged refit is not saved)
-                model = evaluator.refit(incumbent_values, seed=results.incumbent.estimator_seed)
+                # the model the test score was computed with (a diverged refit is not saved); refitted only
+                # when the test report failed
+                model = report.get("model") if report is not None else None
+                if model is None:
+                    model = evaluator.refit(incumbent_values, seed=results.incumbent.estimator_seed)
                 tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
                 joblib.dump(model, tmp)
                 tmp.replace(run_dir / rr.MODEL_FILE)
