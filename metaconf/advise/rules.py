@@ -1056,11 +1056,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
     else:
         per_hp = 8 if optimizer_kind == OptimizerKind.bo_gp else 10
         smac_default = per_hp * max(1, n_hps)
-        # Two Sobol points per family (beyond its default) so that the surrogate has seen how every family varies
-        # before it exploits one: with fewer, a 3-6 family space is fitted on the warm starts alone.
-        per_family = 2 * len(families) if len(families) > 1 else 0
-        wanted = max(round(0.1 * expected), per_family)
-        size = max(min(5, design_trials // 4), min(wanted, design_trials // 4 - len(warm_start)))
+        size = max(min(5, design_trials // 4), min(round(0.1 * expected), design_trials // 4 - len(warm_start)))
         size = max(1 if not warm_start else 0, size)
         kind = (
             InitialDesignKind.random if optimizer_kind == OptimizerKind.hyperband else InitialDesignKind.sobol
@@ -1074,13 +1070,8 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             )
         rec.rule(
             "initial_design.size",
-            (
-                f"R10: 2 per family x {len(families)} families, so the surrogate sees how each family varies"
-                if per_family > round(0.1 * expected)
-                else f"R10: ~10% of the ~{expected} expected trials"
-            )
-            + f" (at most 25% of ~{design_trials} with the warm starts); SMAC's default ({per_hp} per hyperparameter "
-            f"x {n_hps} = {smac_default}, capped at 25% of n_trials) would spend the budget on space-filling points",
+            f"R10: ~10% of the ~{expected} expected trials; SMAC's default ({per_hp} per hyperparameter x {n_hps} = "
+            f"{smac_default}, capped at 25% of n_trials) would spend the budget on space-filling points",
         )
         if warm_start:
             rec.rule(
