@@ -13,11 +13,12 @@ largest measurements, where fixed per-fit overheads distort least, and extrapola
 folds. ``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least about linear in the rows, and a
 flatter slope on small subsamples comes from fixed overhead that the larger fit will not hide; a slope above
 2.5 is noise. The probe's own walltime counts against the user's budget, so it is bounded by
-``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or from the cost
-model for the first one) and skips the fit when 1.5x the prediction would overrun; families it could not
-measure at all fall back to the cost model, and the result says so. The limit's clock starts after the
-one-off imports (every family's estimator built once, the preprocessing fitted once on a few rows), which
-``walltime_s`` still counts.
+``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or for the first
+one from the cost model x how much faster or slower than the model the families measured so far ran) and
+skips the fit when 1.5x the prediction would overrun; families it could not measure at all fall back to the
+cost model, and the result says so (the advisor scales that fallback by the machine factor, R2). The limit's
+clock starts after the one-off imports (every family's estimator built once, the preprocessing fitted once on
+a few rows), which ``walltime_s`` still counts.
 
 **The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
@@ -57,13 +58,13 @@ PREDICTION_MARGIN = 1.5
 machine vary by that much from one fit to the next)."""
 
 COST_MODEL: dict[str, dict[str, dict[str, float]]] = {
-    # Measured by `python benchmarks/cost_model.py` on the project's 2-core reference VM (scikit-learn 1.9.1,
-    # n_jobs=1, one thread), otherwise idle: default configuration of each family, one fit + one predict, rows
-    # 500..6000, preprocessed width 10..40; median relative error of the fitted model on its 96 timings: 11 %
-    # (132 s). The first table (measured on the same VM shared with other jobs, load average ~9) was ~3x slower
-    # for the forests and ~6x for the MLP, and the probe's machine factor (R2) could not undo its shape: a family
-    # the probe skipped kept those seconds. t0: fixed seconds; c: seconds at 1000 rows x 20 columns; b: row
-    # exponent (clamped to EXPONENT_RANGE); e: width exponent (clamped to [0, 2]).
+    # Measured by `python benchmarks/cost_model.py` on the project's 2-core reference VM (scikit-learn
+    # 1.9.1, n_jobs=1, one thread), otherwise idle: default configuration of each family, one fit + one
+    # predict, rows 500..6000, preprocessed width 10..40; median relative error of the fitted model on its 96
+    # timings: 11 % (132 s). The first table (the same VM shared with other jobs, load average ~9) was ~3x
+    # slower for the forests and ~6x for the MLP, and the probe's machine factor (R2) could not undo its
+    # shape: a family the probe skipped kept those seconds. t0: fixed seconds; c: seconds at 1000 rows x 20
+    # columns; b: row exponent (clamped to EXPONENT_RANGE); e: width exponent (clamped to [0, 2]).
     "classification": {
         "linear": {"t0": 0.0091, "c": 0.0082, "b": 0.867, "e": 0.922},
         "svm": {"t0": 0.0116, "c": 0.0374, "b": 2.055, "e": 1.198},
@@ -307,7 +308,7 @@ def _power_law(measurements: list[tuple[int, float]]) -> tuple[float, float]:
 def _speed(measured: dict[str, list[tuple[int, float]]], task_type: str, width: int) -> float:
     """How this machine compares with the cost model's reference so far: the median, over the families
     measured, of their last fit's seconds / the model's (1 before any fit). It scales the prediction for a
-    family's first fit, so that a machine faster than the pessimistic reference still probes the slower
+    family's first fit, so that a machine faster than the reference still probes the slower
     families instead of skipping them on the model's raw seconds."""
     import statistics
 
