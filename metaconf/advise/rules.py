@@ -1429,7 +1429,9 @@ def _shrink_to_reference(
     (time limit, failed fit) has no measurement to move towards: its cost is the model's x the factor (its raw
     model value would be the reference machine's seconds, up to 10x off on this one)."""
     ratios: dict[str, float] = {}
-    unmeasured = {str(name) for name, item in result.families.items() if getattr(item, "source", "") == "cost model"}
+    unmeasured = {
+        str(name) for name, item in result.families.items() if getattr(item, "source", "") == "cost model"
+    }
     for name, item in result.families.items():
         model = reference.families.get(name)
         if model is None or str(name) in unmeasured or model.seconds <= 0:
