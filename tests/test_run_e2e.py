@@ -621,16 +621,11 @@ def test_a_diverged_refit_is_reported_and_the_saved_model_is_the_checked_one(tmp
     run seed 0 (209652396), but its refit on all training rows with that seed diverges (accuracy ~0.62). The
     run must say so, score the incumbent with a refit that did not diverge, and save that model."""
     import joblib
+    from test_evaluate import DIVERGED_VALUES  # the incumbent test_evaluate reproduces (tests/ on sys.path)
 
     from metaconf.data.load import DEMOS
 
-    fixed = {
-        "l2_regularization": 3.2887935e-06,
-        "learning_rate": 0.548362259462,
-        "max_features": 0.4360663786825,
-        "max_leaf_nodes": 9,
-        "min_samples_leaf": 1,
-    }
+    fixed = {name.split(":", 1)[1]: value for name, value in DIVERGED_VALUES.items() if name != "model"}
     config = write_config(
         tmp_path,
         "diverged",
