@@ -483,6 +483,8 @@ def _target_profile(y: pd.Series, task_type: str | None, *, scale: float) -> Tar
     name = str(y.name)
     if task == "regression":
         numbers = pd.to_numeric(present, errors="coerce").astype(float)
+        # pandas' stubs type skew() as a scalar in some releases and a Series-or-scalar in others
+        skew: Any = numbers.skew() if len(numbers) > 2 else 0.0
         return TargetProfile(
             name=name,
             task_type=task,
@@ -494,7 +496,7 @@ def _target_profile(y: pd.Series, task_type: str | None, *, scale: float) -> Tar
                 "max": float(numbers.max()),
                 "mean": float(numbers.mean()),
                 "std": float(numbers.std(ddof=0)),
-                "skew": float(numbers.skew()) if len(numbers) > 2 else 0.0,  # type: ignore[arg-type]
+                "skew": float(skew),
             },
         )
     counts = {_label(k): round(int(v) * scale) for k, v in present.value_counts().items()}
