@@ -80,6 +80,32 @@ def test_probe_on_small_data_measures_at_full_size() -> None:
         assert cost.seconds == pytest.approx(cost.fit_seconds)  # folds=1: one fit on all rows
 
 
+def test_one_fit_is_extrapolated_along_the_cost_models_curve_not_a_pure_power_law() -> None:
+    # max_rows=50: every subsample is 50 rows, so each family is measured once, as at a 45 s budget's limit.
+    dataset = _dataset(6000)
+    result = probe_trial_cost(
+        dataset, task_type="classification", families=CHEAP, resampling_folds=3, time_limit_s=30.0, seed=0,
+        max_rows=50,
+    )
+    width = profile_dataset(dataset).n_encoded_features
+    fits, fit_rows = evaluation_fits(6000, 3)
+    for name in CHEAP:
+        cost = result.families[name]
+        [(n, t)] = cost.measurements
+        assert n == 50 and cost.source == "probe"
+        # A 50-row fit is mostly the pipeline's fixed cost: the model's fixed part does not grow with the rows.
+        curve = model_fit_seconds(name, "classification", 6000, width) / model_fit_seconds(
+            name, "classification", 50, width
+        )
+        assert cost.fit_seconds == pytest.approx(t * curve, rel=1e-3)  # measurements are kept to 10 us
+        assert cost.seconds == pytest.approx(
+            fits * t * model_fit_seconds(name, "classification", fit_rows, width)
+            / model_fit_seconds(name, "classification", 50, width),
+            rel=1e-3,
+        )
+        assert cost.fit_seconds < t * (6000 / 50) ** cost.exponent  # what the pure power law would say
+
+
 def test_probe_stops_at_a_tight_limit_and_falls_back() -> None:
     dataset = _dataset(2000)
     limit = 0.05

@@ -6,19 +6,21 @@ full fidelity. Two ways to get them:
 **The probe** (:func:`probe_trial_cost`) fits the *default configuration* of each candidate family (from the
 built-in space, :func:`metaconf.space.builtin.build_space`) inside the same preprocessing pipeline a run uses
 (:func:`metaconf.targets.preprocess.build_preprocessor`) on growing, stratified subsamples of the rows: 25 %,
-50 % and 100 % of the rows for data up to ``SMALL_ROWS`` rows, else 10 %, 25 % and 50 % capped at
-``max_rows`` (the largest subsample) with the others scaled down alike. Each timing is one fit plus one
-prediction on the rows fitted. Per family it fits a power law ``seconds = a * rows ** b`` through the two
-largest measurements, where fixed per-fit overheads distort least, and extrapolates to the full rows and
-folds. ``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least about linear in the rows, and a
-flatter slope on small subsamples comes from fixed overhead that the larger fit will not hide; a slope above
-2.5 is noise. The probe's own walltime counts against the user's budget, so it is bounded by
-``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or for the first
-one from the cost model x how much faster or slower than the model the families measured so far ran) and
-skips the fit when 1.5x the prediction would overrun; families it could not measure at all fall back to the
-cost model, and the result says so (the advisor scales that fallback by the machine factor, R2). The limit's
-clock starts after the one-off imports (every family's estimator built once, the preprocessing fitted once on
-a few rows), which ``walltime_s`` still counts.
+50 % and 100 % of the rows for data up to ``SMALL_ROWS`` rows, else 10 %, 25 % and 50 % capped at ``max_rows``
+(the largest subsample) with the others scaled down alike. Each timing is one fit plus one prediction on the
+rows fitted. Per family it fits a power law ``seconds = a * rows ** b`` through the two largest measurements,
+where fixed per-fit overheads distort least, and extrapolates to the full rows and folds. A family fitted only
+once (a small limit stops the probe after the smallest subsample) is extrapolated along the cost model's curve
+through that fit, fixed part included: the fit is mostly the pipeline's fixed cost, which does not grow with
+the rows (`benchmarks/probe_accuracy.py`). ``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least
+about linear in the rows, and a flatter slope on small subsamples comes from fixed overhead that the larger
+fit will not hide; a slope above 2.5 is noise. The probe's own walltime counts against the user's budget, so
+it is bounded by ``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit,
+or for the first one from the cost model x how much faster or slower than the model the families measured so
+far ran) and skips the fit when 1.5x the prediction would overrun; families it could not measure at all fall
+back to the cost model, and the result says so (the advisor scales that fallback by the machine factor, R2).
+The limit's clock starts after the one-off imports (every family's estimator built once, the preprocessing
+fitted once on a few rows), which ``walltime_s`` still counts.
 
 **The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
@@ -403,14 +405,19 @@ def probe_trial_cost(
             )
             continue
         largest_n, largest_t = max(history)
+        source = "measured" if largest_n >= n_rows else "probe"
         if len(history) >= 2:
             a, b = _power_law(history)
+            fit_seconds = a * n_rows**b  # = the measured time when the largest fit used every row
+            per_fit = a * fit_rows**b
         else:
+            # One fit, on the smallest subsample: mostly the pipeline's fixed cost, which does not grow with the
+            # rows. The cost model's curve (fixed part + power law) through that fit extrapolates it; a pure
+            # power law would scale the fixed part too (2-7x too high on German credit at a 45 s budget).
             b = prior.families[name].exponent
-            a = largest_t / largest_n**b
-        source = "measured" if largest_n >= n_rows else "probe"
-        fit_seconds = a * n_rows**b  # = the measured time when the largest fit used every row
-        per_fit = a * fit_rows**b
+            scale = largest_t / model_fit_seconds(name, task_type, largest_n, width)
+            fit_seconds = scale * model_fit_seconds(name, task_type, n_rows, width)
+            per_fit = scale * model_fit_seconds(name, task_type, fit_rows, width)
         note = ""
         if name in skipped and len(history) < len(sizes):
             note = f"measured on {len(history)} of {len(sizes)} subsamples (time limit)"
