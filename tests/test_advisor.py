@@ -630,6 +630,21 @@ def test_probe_outliers_are_shrunk_towards_the_cost_model_times_the_machine_fact
     # not measured: the cost model x the machine factor (its raw value is the reference machine's seconds)
     assert model.fit_seconds["mlp"] == pytest.approx(3.0)
     assert model.probe_seconds == pytest.approx(3.5)
+    # The encoding's seconds (measured, the same for every family, absent from the numeric cost model) come out
+    # of the ratio and back after the factor: 0.25 s of encoding in a 0.45 s fit is not a 4.5x slower machine.
+    encoded = result(
+        {
+            "linear": (0.45, "probe"),
+            "svm": (0.45, "probe"),
+            "random_forest": (2.25, "probe"),
+            "mlp": (1.0, "cost model"),
+        }
+    )
+    encoded.encoding_seconds = 0.25
+    model = cost_model_from_probe(encoded, n_rows=569, measured=True, reference=reference)
+    assert model.machine_factor == pytest.approx(2.0)  # 0.2 / 0.1, 0.2 / 0.1, 2.0 / 1.0 (4.5, 4.5, 2.25 with it)
+    assert model.fit_seconds["linear"] == pytest.approx(0.45)
+    assert model.fit_seconds["mlp"] == pytest.approx(1.0 * 2.0 + 0.25)
     slow = advise(
         AdvisorInputs(
             user=UserChoices(walltime_s=600, demo="breast_cancer"),

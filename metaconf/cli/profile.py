@@ -336,7 +336,7 @@ def _print_probe(console: Console, result: ProbeResult) -> None:
     console.print()
     console.print(
         f"trial cost: seconds per fit on all {result.rows:,} rows "
-        f"(the probe took {result.walltime_s:.1f} s of at most {result.time_limit_s or 0:.0f} s)"
+        f"(the probe took {result.walltime_s:.1f} s, fits limited to {result.time_limit_s or 0:.3g} s)"
     )
     table = Table(show_edge=False)
     table.add_column("family")

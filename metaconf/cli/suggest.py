@@ -185,7 +185,7 @@ def _costs(
         reference = estimate_trial_cost(profile, names, 1)
         model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
         note = (
-            f"probe: {model.probe_seconds:.1f} s of at most {limit:.0f} s ({PROBE_SHARE:.0%} of the budget); "
+            f"probe: {model.probe_seconds:.1f} s, fits limited to {limit:.3g} s ({PROBE_SHARE:.0%} of the budget); "
             f"this machine runs {model.machine_factor:.1f}x the cost model's reference times"
         )
     else:

@@ -173,10 +173,25 @@ class DataProfile:
                 width += min(c.n_unique, MAX_CATEGORIES)
         return width
 
+    @property
+    def n_onehot_features(self) -> int:
+        """How many of the :attr:`n_encoded_features` columns are one-hot indicators of a category: they cost a
+        tree far less than a continuous column (the cost model weighs them apart)."""
+        from metaconf.targets.preprocess import MAX_CATEGORIES
+
+        width = 0
+        for c in self.columns:
+            if c.treatment == "categorical":
+                width += max(1, c.n_unique)
+            elif c.treatment == "high_cardinality":
+                width += min(c.n_unique, MAX_CATEGORIES)
+        return width
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["kind_counts"] = self.kind_counts()
         data["n_encoded_features"] = self.n_encoded_features
+        data["n_onehot_features"] = self.n_onehot_features
         if self.target is not None:
             data["target"]["n_classes"] = self.target.n_classes
             data["target"]["imbalance_ratio"] = round(self.target.imbalance_ratio, 4)
