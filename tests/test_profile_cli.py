@@ -108,6 +108,20 @@ def test_probe_is_bounded_and_reported() -> None:
     assert all(cost["seconds"] > 0 for cost in probe["families"].values())
 
 
+@pytest.mark.slow
+def test_probe_reports_the_encoding_of_categorical_columns() -> None:
+    # titanic's categorical columns: their encoding is timed alone and shown; iris (numeric) has none
+    result = runner.invoke(app, ["profile", "--demo", "titanic", "--probe", "--probe-time", "3s", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    probe = json.loads(result.output)["probe"]
+    assert probe["encoding"] and probe["encoding_seconds"] > 0
+    text = runner.invoke(app, ["profile", "--demo", "titanic", "--probe", "--probe-time", "3s"])
+    assert text.exit_code == 0, text.output
+    assert "encoding the categorical / datetime columns" in " ".join(text.output.split())
+    iris = runner.invoke(app, ["profile", "--demo", "iris", "--probe", "--probe-time", "2s", "--format", "json"])
+    assert json.loads(iris.output)["probe"]["encoding"] == []
+
+
 def test_help_in_a_fresh_process() -> None:
     done = subprocess.run([sys.executable, "-m", "metaconf", "profile", "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0

@@ -349,5 +349,11 @@ def _print_probe(console: Console, result: ProbeResult) -> None:
         table.add_row(name, f"{cost.seconds:.3f}", f"{cost.exponent:.2f}", cost.source, escape(measured or cost.note))
     console.print(table)
     console.print(escape(result.method))
+    if result.encoding:
+        timed = ", ".join(f"{n:,}: {t:.3f}" for n, t in result.encoding)
+        console.print(
+            f"encoding the categorical / datetime columns: {result.encoding_seconds:.3f} s of each fit above "
+            f"(timed alone, rows: s: {timed}); the cost model has no such term"
+        )
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")

@@ -8,8 +8,8 @@ built-in space, :func:`metaconf.space.builtin.build_space`) inside the same prep
 (:func:`metaconf.targets.preprocess.build_preprocessor`) on stratified subsamples of the rows. For data up to
 ``SMALL_ROWS`` rows: 50 % of the rows first (nearest the rows one evaluation fits on, so a limit that allows one
 fit per family still measures almost what is needed), 25 % for the families whose 50 % fit would overrun the
-limit, then all rows (:func:`probe_order`); else
-10 %, 25 % and 50 % capped at ``max_rows`` (the largest subsample) with the others scaled down alike. Each
+limit, then all rows (:func:`probe_order`); else 10 %, 25 % and 50 % capped at ``max_rows`` (the largest
+subsample) with the others scaled down alike. Each
 timing is one fit plus one prediction on the rows fitted. Per family it fits a power law
 ``seconds = a * rows ** b`` through the two largest measurements, where fixed per-fit overheads distort least,
 and extrapolates to the full rows and folds. A family fitted only once (a small limit stops the probe after
@@ -25,8 +25,9 @@ without it. The probe's own walltime counts against the user's budget, so it is 
 one from the encoding + the cost model x how much faster or slower than the model the families measured so
 far ran, the fastest of them) and skips the fit when 1.5x the prediction would overrun (a smaller subsample
 later in the order is still tried); families it could not measure at all fall back to the cost model, and the
-result says so (the advisor scales that fallback by the machine factor, R2). The limit's clock starts after the one-off imports (every family's estimator built once, the preprocessing
-fitted once on a few rows), which ``walltime_s`` still counts.
+result says so (the advisor scales that fallback by the machine factor, R2). The limit's clock starts after
+the one-off imports (every family's estimator built once, the preprocessing fitted once on a few rows), which
+``walltime_s`` still counts.
 
 **The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``

@@ -362,10 +362,7 @@ class Evaluator:
         final = self.final_model(values, seed=seed, validation_cost=validation.cost)
         model = final.model
         fit_seconds = time.perf_counter() - started
-        test_cost: float | None = None
-        if len(self._test_rows):
-            with _quiet_single_thread():
-                test_cost = self._cost_of(model, self._X_test, self._y_test, clip=False)
+        test_cost = self.test_cost(model)
         return {
             "validation_cost": validation.cost,
             "validation_score": self._metric.score(validation.cost),
@@ -377,6 +374,13 @@ class Evaluator:
             "n_train": len(self._train_rows),
             "n_test": len(self._test_rows),
         } | ({"model": model} if keep_model else {})
+
+    def test_cost(self, model: Any) -> float | None:
+        """The metric's true cost (not capped) of a fitted ``model`` on the test rows; None without test rows."""
+        if not len(self._test_rows):
+            return None
+        with _quiet_single_thread():
+            return self._cost_of(model, self._X_test, self._y_test, clip=False)
 
     # ------------------------------------------------------------------------------------------- helpers
     def _pipeline(
