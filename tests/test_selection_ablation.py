@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchmark_module import load_benchmark
 
 from metaconf.config.model import Config
 
-
-def _benchmark() -> ModuleType:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "selection_ablation.py"
-    spec = importlib.util.spec_from_file_location("selection_ablation", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["selection_ablation"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ablation = _benchmark()
+ablation = load_benchmark("selection_ablation")
 
 
 def _row(config_id: int, cost: float, *, budget: float | None = None, status: int = 1, seed: int = 7) -> dict:
