@@ -117,7 +117,8 @@ def test_not_a_gguf_file(tmp_path: Path) -> None:
 
 
 def test_no_model_says_how_to_get_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(llm_models, "bundled_model", lambda: None)
+    # no registry model installed (the Qwen models and the bundled SmolLM2 may be on this machine)
+    monkeypatch.setattr(llm_models, "model_status", lambda spec: llm_models.ModelStatus(spec, "absent", None))
     monkeypatch.delenv(llm_models.MODEL_ENV, raising=False)
     out = tmp_path / "c.yaml"
     result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm"])

