@@ -50,6 +50,11 @@ class ToolChoice(str, Enum):
     auto_sklearn = "auto-sklearn"
 
 
+class TaskChoice(str, Enum):
+    classification = "classification"
+    regression = "regression"
+
+
 class AdvisorChoice(str, Enum):
     rules = "rules"
     llm = "llm"
@@ -71,6 +76,8 @@ class SuggestRequest:
     data: Path | None = None
     demo: str | None = None
     target: str | None = None
+    task: str | None = None
+    """``classification`` / ``regression`` when the user fixed it; None: decided from the data and the words."""
     cores: int | None = None
     """None: not given (1 core, recorded as a default)."""
     memory: str | None = None
@@ -202,6 +209,30 @@ def _costs(
     return model, note, details
 
 
+def _settle_task_type(dataset: Any, description: str | None, given: str | None) -> Any:
+    """The dataset with its task type decided from the target, the description's words and ``--task``
+    (:mod:`metaconf.data.task_type`): a count target is regression, a description's "number of ..." settles a
+    handful of whole-number values, and the reason names what decided. A demo's task is part of its
+    definition: only ``--task`` changes it."""
+    from dataclasses import replace
+
+    from metaconf.data.load import labels_or_as_is
+    from metaconf.data.task_type import decide
+
+    words = None
+    if description is not None and not dataset.source.startswith("demo:"):
+        from metaconf.advise.describe import parse_description
+
+        stated = getattr(parse_description(description), "task_type", None)
+        if stated is not None:
+            words = (str(stated.value), stated.evidence.text)
+    if given is None and words is None:
+        return dataset
+    decision = decide(dataset.y, words=words, given=given)
+    y = labels_or_as_is(dataset.y) if decision.task_type == "classification" else dataset.y
+    return replace(dataset, y=y, task_type=decision.task_type, task_type_reason=decision.reason, task_type_open=False)
+
+
 def _profile_record(profile: Any) -> dict[str, Any]:
     """The profile figures worth keeping next to the config: column kinds, duplicates, memory, sampling."""
     kinds: dict[str, int] = {}
@@ -255,7 +286,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         description_hints,
         space_shape,
     )
-    from metaconf.config.model import Config, CostMatrix, Data, Metric, ModelFamily, Task, Tool
+    from metaconf.config.model import Config, CostMatrix, Data, Metric, ModelFamily, Task, TaskType, Tool
     from metaconf.config.units import parse_duration, parse_memory
     from metaconf.config.writer import render_config
     from metaconf.data.facts import DataFacts
@@ -300,12 +331,14 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
             "--target is required with --data: name the column to predict",
             "columns: " + ", ".join(f"`{c}`" for c in columns[:50]),
         )
+    if request.task is not None and request.task not in ("classification", "regression"):
+        raise UsageError(f"unknown task `{request.task}`", "use `classification` or `regression`")
     base = Config(
-        task=Task(target=request.target),
+        task=Task(target=request.target) if request.task is None else Task(target=request.target, type=TaskType(request.task)),
         data=Data(path=str(data_path.expanduser().resolve()) if data_path else None, demo=request.demo),
     )
     t0 = time.perf_counter()
-    dataset = load_dataset(base, Path.cwd())
+    dataset = _settle_task_type(load_dataset(base, Path.cwd()), description, request.task)
     facts = DataFacts.of(dataset)
     timings["load"] = time.perf_counter() - t0
     from metaconf.profile.profile import profile_dataset
@@ -355,6 +388,13 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     if walltime_s <= 0:
         raise UsageError(f"--budget must be positive; got {request.budget!r}")
 
+    if metric == Metric.expected_cost and request.cost_matrix is None and hints.cost_matrix is None:
+        raise UsageError(
+            "--metric expected_cost needs the cost of each kind of error, and none was given",
+            "state the costs in --describe (e.g. `missing a positive costs 5 times a false alarm`, or a table of "
+            "true x predicted costs), answer them with --interactive, or pick another --metric",
+        )
+
     # 4. trial cost
     from metaconf.space.builtin import families_for
 
@@ -400,6 +440,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         n_rows=facts.n_rows,
         n_features=facts.n_features,
         task_type=task_type,
+        task_type_reason=dataset.task_type_reason,
         class_counts=facts.class_counts,
         n_numeric=facts.n_numeric,
         n_categorical=facts.n_categorical,
@@ -414,6 +455,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         memory_mb=memory_mb,
         tool=tool,
         tool_given=request.tool is not None,
+        task_type_given=request.task is not None,
         seed=request.seed,
         data_path=_data_path_for(request.output, data_path) if data_path else None,
         demo=request.demo,
@@ -541,6 +583,8 @@ def _interactive(request: SuggestRequest) -> SuggestRequest:
                 continue
             request.budget = answer
             break
+    if request.task is None:
+        request = _ask_task_type(request)
     if request.metric is None:
         choices = ["auto", *(m.value for m in Metric)]
         while True:
@@ -557,6 +601,29 @@ def _interactive(request: SuggestRequest) -> SuggestRequest:
     if request.cost_matrix is None and request.metric in (None, "expected_cost"):
         request = _ask_costs(request)
     return request
+
+
+def _ask_task_type(request: SuggestRequest) -> SuggestRequest:
+    """Where the target alone leaves the task type open (a handful of whole numbers) and the description does
+    not settle it, ask: a quality score 3-9 may be classes or a quantity."""
+    dataset = request_dataset(request)
+    if dataset is None or not dataset.task_type_open:
+        return request
+    if request.describe is not None:
+        description, _ = _read_description(request.describe)
+        settled = _settle_task_type(dataset, description, None)
+        if settled.task_type_reason != dataset.task_type_reason:
+            return request  # the words decided
+    values = ", ".join(str(v) for v in sorted(dataset.y.dropna().unique().tolist())[:12])
+    typer.echo(f"The target `{dataset.y.name}` holds the values {values}: {dataset.task_type_reason}.", err=True)
+    while True:
+        answer = typer.prompt(
+            "Are these classes or a quantity to predict? (classification / regression)", default=dataset.task_type
+        ).strip()
+        if answer in ("classification", "regression"):
+            request.task = answer
+            return request
+        typer.echo("answer `classification` or `regression`", err=True)
 
 
 def request_dataset(request: SuggestRequest) -> Any:
@@ -582,7 +649,7 @@ def _ask_costs(request: SuggestRequest) -> SuggestRequest:
     dataset = request_dataset(request)
     if dataset is None:
         return request  # the pipeline reports it
-    if dataset.task_type != "classification" or dataset.y.nunique() != 2:
+    if request.task == "regression" or dataset.task_type != "classification" or dataset.y.nunique() != 2:
         return request
     labels = sorted(str(v) for v in dataset.y.unique())
     first, second = labels
@@ -622,6 +689,14 @@ def suggest(
     ] = None,
     target: Annotated[
         str | None, typer.Option("--target", help="The column to predict (with --data).", show_default=False)
+    ] = None,
+    task: Annotated[
+        TaskChoice | None,
+        typer.Option(
+            "--task",
+            help="Fix the task type instead of deciding it from the target and the description.",
+            show_default=False,
+        ),
     ] = None,
     budget: Annotated[
         str | None,
@@ -751,6 +826,7 @@ def suggest(
         data=data,
         demo=demo,
         target=target,
+        task=task.value if task is not None else None,
         cores=cores,
         memory=memory,
         describe=describe,

@@ -18,6 +18,8 @@ class DataFacts:
     n_numeric: int = 0
     n_categorical: int = 0
     missing_ratio: float = 0.0
+    task_type_reason: str = ""
+    """What in the target decided ``task_type`` (:mod:`metaconf.data.task_type`)."""
 
     @property
     def n_classes(self) -> int:
@@ -47,4 +49,5 @@ class DataFacts:
             n_numeric=int(numeric),
             n_categorical=int(X.shape[1] - numeric),
             missing_ratio=float(X.isna().sum().sum() / cells) if cells else 0.0,
+            task_type_reason=dataset.task_type_reason,
         )

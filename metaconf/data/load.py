@@ -39,6 +39,10 @@ class Dataset:
     source: str
     task_type: str
     """`classification` or `regression`, as the demo defines it or as inferred from the target."""
+    task_type_reason: str = ""
+    """Why (:mod:`metaconf.data.task_type`): what in the target decided, or that the demo defines it."""
+    task_type_open: bool = False
+    """The target alone does not settle the type (a handful of whole numbers): the description may."""
 
 
 def _sklearn_demo(loader_name: str, task_type: str) -> Callable[[], tuple[pd.DataFrame, pd.Series, str]]:
@@ -247,6 +251,8 @@ def resolve_path(config: Config, base_dir: Path) -> Path | None:
 
 def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
     """Load the data a config names. Raises :class:`DataError`."""
+    from metaconf.data.task_type import from_data
+
     base = Path(base_dir)
     target = config.task.target
     if config.data.demo is not None:
@@ -258,6 +264,7 @@ def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
         _, loader = DEMOS[config.data.demo]
         X, y, task_type = loader()
         name, source = config.data.demo, f"demo:{config.data.demo}"
+        task_type_reason, task_type_open = "", False  # the demo defines its task
         if target is not None and target != y.name:
             if target in X.columns:  # the user picked another column as target
                 y, X = X[target], X.drop(columns=[target]).assign(**{str(y.name): y})
@@ -293,7 +300,8 @@ def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
             )
         y = frame[target]
         X = frame.drop(columns=[target])
-        task_type = infer_task_type(y)
+        decision = from_data(y.dropna())
+        task_type, task_type_reason, task_type_open = decision.task_type, decision.reason, decision.open
     else:
         raise DataError("the config names no data", "set `data.path` to a file or `data.demo` to a demo dataset")
 
@@ -314,7 +322,34 @@ def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
         )
     if config.data.sample_rows is not None and len(y) > config.data.sample_rows:
         X, y = _sample(X, y, config.data.sample_rows, config.task.type.value, config.execution.seed or 0)
-    return Dataset(X=X.reset_index(drop=True), y=y.reset_index(drop=True), name=name, source=source, task_type=task_type)
+    if _is_classification(config, task_type):
+        y = labels_or_as_is(y)
+    return Dataset(
+        X=X.reset_index(drop=True),
+        y=y.reset_index(drop=True),
+        name=name,
+        source=source,
+        task_type=task_type,
+        task_type_reason=task_type_reason,
+        task_type_open=task_type_open,
+    )
+
+
+def _is_classification(config: Config, inferred: str) -> bool:
+    if "type" in config.task.model_fields_set:
+        return config.task.type.value == "classification"
+    return inferred == "classification"
+
+
+def labels_or_as_is(y: pd.Series) -> pd.Series:
+    """One label type for a classification target (:func:`metaconf.targets.labels.normalize_labels`); a target
+    that holds no labels (continuous numbers) is left for the evaluator's clear message."""
+    from metaconf.targets.labels import normalize_labels
+
+    try:
+        return normalize_labels(y)
+    except ValueError:
+        return y
 
 
 def _sample(X: pd.DataFrame, y: pd.Series, n: int, task_type: str, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -329,11 +364,7 @@ def _sample(X: pd.DataFrame, y: pd.Series, n: int, task_type: str, seed: int) ->
 
 
 def infer_task_type(y: pd.Series) -> str:
-    """`regression` for a float target with many distinct values, else `classification`."""
-    import pandas as pd
+    """`classification` or `regression` from the target alone (:func:`metaconf.data.task_type.from_data`)."""
+    from metaconf.data.task_type import from_data
 
-    if pd.api.types.is_float_dtype(y) and y.nunique() > 20:
-        return "regression"
-    if pd.api.types.is_integer_dtype(y) and y.nunique() > max(20, len(y) // 10):
-        return "regression"
-    return "classification"
+    return from_data(y).task_type

@@ -54,7 +54,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 
 from metaconf.errors import UsageError
-from metaconf.targets.metrics import MetricSpec, aligned_proba, label_key, metric_for
+from metaconf.targets.labels import label_array, normalize_labels
+from metaconf.targets.metrics import MetricSpec, aligned_proba, metric_for
 from metaconf.targets.preprocess import PreprocessPlan, build_preprocessor, plan_columns
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class CostSensitiveClassifier(ClassifierMixin, BaseEstimator):
         if self.metric is None or self.metric.classes is None:
             raise ValueError("CostSensitiveClassifier needs a metric with classes")
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
-        self.classes_ = np.asarray(self.metric.classes, dtype=object)
+        self.classes_ = label_array(self.metric.classes)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -574,7 +575,4 @@ def _clean_target(y: pd.Series, task_type: str) -> pd.Series:
             f"({y.nunique()} distinct, e.g. {y.iloc[0]!r})",
             "set `task.type: regression` and a regression metric (`rmse`, `mae`, `r2`)",
         )
-    values = y.to_numpy(dtype=object)
-    if len({type(v) for v in values}) > 1:  # e.g. 1 and "1" from a messy file: compare them as text
-        return pd.Series([label_key(v) for v in values], name=y.name, dtype=object)
-    return y
+    return normalize_labels(y)

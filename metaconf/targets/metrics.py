@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from metaconf.errors import UsageError
+from metaconf.targets.labels import label_array, label_key
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,18 +76,6 @@ _POSITIVE_NEGATIVE_PAIRS = (
     ("positive", "negative"),
     ("pos", "neg"),
 )
-
-
-def label_key(label: Any) -> str:
-    """A label as the string it is matched by: ``1``, ``1.0``, ``"1"`` and ``np.int64(1)`` all give ``"1"``;
-    ``True`` gives ``"True"``. Used to match config labels (YAML) with the data's classes (CSV / pandas)."""
-    if hasattr(label, "item") and not isinstance(label, str | bytes):
-        label = label.item()
-    if isinstance(label, bool):
-        return str(label)
-    if isinstance(label, float) and label.is_integer():
-        return str(int(label))
-    return str(label).strip()
 
 
 def match_labels(wanted: Sequence[Any], classes: Sequence[Any], *, what: str) -> list[Any]:
@@ -143,7 +132,7 @@ class MetricSpec:
         into Bayes decisions). With ``clip`` the cost is kept in ``[best_cost, worst_cost]`` and a NaN
         becomes ``worst_cost``: the number SMAC sees. ``clip=False`` returns the metric's true value.
         """
-        value = self._raw_cost(np.asarray(y_true), y_pred, y_proba)
+        value = self._raw_cost(label_array(y_true) if self.classes is not None else np.asarray(y_true), y_pred, y_proba)
         if not clip:
             return value
         if math.isnan(value):
@@ -169,7 +158,7 @@ class MetricSpec:
         else:
             # expected cost of predicting j = sum_i P(i) * C[i, j]
             index = np.argmin(proba @ np.asarray(self.cost_matrix, dtype=float), axis=1)
-        return np.asarray(self.classes, dtype=object)[index]
+        return label_array(self.classes)[index]
 
     def _raw_cost(self, y_true: np.ndarray, y_pred: Any, y_proba: Any) -> float:
         from sklearn import metrics as skm
@@ -194,7 +183,7 @@ class MetricSpec:
             decisions = self.decide(y_proba) if y_proba is not None else y_pred
             if decisions is None:
                 raise ValueError("the metric `expected_cost` needs predictions or probabilities")
-            return self._expected_cost(y_true, np.asarray(decisions))
+            return self._expected_cost(y_true, label_array(decisions))
         if name in ("roc_auc", "log_loss"):
             if y_proba is None:
                 raise ValueError(f"the metric `{name}` needs probabilities (y_proba)")
@@ -210,7 +199,7 @@ class MetricSpec:
             if y_proba is None:
                 raise ValueError(f"the metric `{name}` needs predictions (y_pred)")
             y_pred = self.decide(y_proba)
-        pred = np.asarray(y_pred)
+        pred = label_array(y_pred)
         if name == "accuracy":
             return float(1.0 - skm.accuracy_score(y_true, pred))
         if name == "balanced_accuracy":

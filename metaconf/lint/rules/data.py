@@ -225,10 +225,10 @@ def task_type_mismatch(ctx: LintContext) -> Iterator[Violation]:
     fix = Fix(f"Set `task.type` to `{data.task_type}`", (Edit(("task", "type"), data.task_type),), safe=False)
     where = ctx.where(("task", "type"), ("task",), ("data",))
     if config.task.type == TaskType.classification:
-        distinct = f" ({data.n_classes} distinct values)" if data.n_classes else ""
+        why = f": {data.task_type_reason}" if data.task_type_reason else " (continuous)"
         yield Violation(
             where,
-            f"`task.type` is classification, but the target `{data.target}` is continuous{distinct}",
+            f"`task.type` is classification, but the target `{data.target}` is a quantity{why}",
             fix=fix,
         )
     else:
@@ -429,3 +429,63 @@ def too_few_rows_to_split(ctx: LintContext) -> Iterator[Violation]:
             fix=fix,
             fix_title=None if fix else "Use more rows",
         )
+
+
+MIN_ROWS_PER_CLASS = 5
+"""A class with fewer rows than this cannot be both learned and validated in any usual split."""
+
+
+@rule(
+    "MC907",
+    "sparse-classes",
+    severity=Severity.warning,
+    summary="Most classes of the target have only a few rows each.",
+    needs_data=True,
+)
+def sparse_classes(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    With the data loaded, counts the rows of each class of a classification target and reports a target
+    where more than half of its (three or more) classes have fewer than five rows.
+
+    ## Why is this bad?
+    A class with a handful of rows is either missing from the rows a model learns on or from the rows that
+    validate it: the search optimises a score that most classes cannot move, stratified splits fall back to
+    plain ones, and the test score measures a few classes. A target like that is usually a quantity read as
+    labels (a count, a score, an amount: regression), an identifier, or a label column with typos.
+
+    ## Example
+    ```yaml
+    data:
+      demo: digits
+      sample_rows: 30
+    ```
+
+    ## Use instead
+    ```yaml
+    data:
+      demo: digits
+      sample_rows: 300
+    ```
+
+    ## Fix safety
+    No automatic fix: whether the target is a quantity (`task.type: regression`), needs more rows, or needs
+    its rare labels merged is for the user to say.
+
+    ## References
+    - scikit-learn `StratifiedShuffleSplit`: each class needs members on both sides of a split
+    - Kohavi 1995, "A Study of Cross-Validation and Bootstrap", IJCAI: stratification
+    """
+    data = _facts(ctx)
+    if data.task_type != "classification" or config_of(ctx).task.type != TaskType.classification:
+        return
+    rare = sorted(label for label, count in data.class_counts.items() if count < MIN_ROWS_PER_CLASS)
+    if data.n_classes < 3 or 2 * len(rare) <= data.n_classes:
+        return
+    yield Violation(
+        ctx.where(("task", "type"), ("task", "target"), ("data", "sample_rows"), ("data", "path"), ("data", "demo"), ("data",)),
+        f"{len(rare)} of the {data.n_classes} classes of `{data.target}` have fewer than {MIN_ROWS_PER_CLASS} rows "
+        f"({_shown(rare, 6)}); the search cannot learn and validate most of them",
+        fix_title="If the target is a count or an amount, set `task.type: regression`; else use more rows or "
+        "merge the rare labels",
+    )

@@ -389,7 +389,7 @@ def _test_cost(path: Path, test: pd.DataFrame, evaluator: Evaluator, plan: AutoS
     import numpy as np
     import pandas as pd
 
-    from metaconf.targets.metrics import label_key
+    from metaconf.targets.labels import label_array, label_key
 
     if not path.exists() or len(test) == 0:
         return None
@@ -403,7 +403,7 @@ def _test_cost(path: Path, test: pd.DataFrame, evaluator: Evaluator, plan: AutoS
     position = {key: i for i, key in enumerate(worker_order)}
     columns = [position[label_key(c)] for c in evaluator.classes]
     by_key = {label_key(c): c for c in evaluator.classes}
-    y_true = np.asarray([by_key[str(v)] for v in test[TARGET_COLUMN]], dtype=object)
+    y_true = label_array([by_key[str(v)] for v in test[TARGET_COLUMN]])
     return metric.cost(y_true, y_proba=proba[:, columns], clip=False)
 
 

@@ -280,7 +280,9 @@ def _load_frame(path: str, columns: list[dict[str, str]], target: str, task_type
     dtypes = {c["name"]: str for c in columns if c["kind"] == "categorical"}
     if task_type == "classification":
         dtypes[target] = str
-    frame = pd.read_csv(path, dtype=dtypes)
+    # metaconf writes a missing feature value as an empty cell and labels exactly as they are matched: a class
+    # called "NA" or "None" must stay a label, not become NaN by pandas' default missing-value words.
+    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={c["name"]: [""] for c in columns})
     for column in columns:
         if column["kind"] == "categorical":
             frame[column["name"]] = frame[column["name"]].astype("category")
