@@ -1,0 +1,734 @@
+"""metaconf against the tools a user would otherwise run, at the same budget, on the same split and one core each.
+
+For each dataset (``benchmarks/peer_datasets.py``: real tables that ship offline) x budget x seed, the rows are
+split once (75 % train / 25 % test, stratified for classification, seeded) and written as ``train.csv`` and
+``test.csv``. Then, one system at a time (never two at once):
+
+- ``metaconf``: what a new user types, ``metaconf suggest --data train.csv --target T --budget B --describe D
+  --seed S`` then ``metaconf run CONFIG --save-model``; the saved ``model.joblib`` predicts ``test.csv``.
+  metaconf splits its own test rows off ``train.csv`` (``data.test_size``), so its saved model is fitted on
+  fewer rows than the peers': that is what a user gets;
+- ``flaml``: ``flaml.AutoML().fit(X, y, task=..., time_budget=B, n_jobs=1, seed=S)`` with FLAML's own metric
+  (``--flaml-metric same`` hands it metaconf's metric where FLAML has it);
+- ``autosklearn``: ``AutoSklearnClassifier / Regressor(time_left_for_this_task=B, n_jobs=1, seed=S)``, defaults
+  otherwise, in metaconf's managed auto-sklearn environment (``metaconf backends install auto-sklearn``);
+- ``random_forest``: scikit-learn's ``RandomForestClassifier / Regressor(n_jobs=1, random_state=S)``, default
+  hyperparameters, text columns ordinal-encoded (no budget: it takes the seconds it takes).
+
+The peers run in ``benchmarks/peers_driver.py`` subprocesses. Every process is pinned to ONE CPU
+(``sched_setaffinity``, inherited by its children: SMAC's trial process, auto-sklearn's dask workers) with
+``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS`` / ``MKL_NUM_THREADS`` = 1. The wall time is the whole
+subprocess (start-up, imports, reading the CSV, search, refit; metaconf: suggest + run), measured from outside.
+
+Scores are on the 25 % test rows: balanced accuracy (classification) or R² (regression) as the headline, and
+the metric metaconf's advisor chose (read from the run's config, with its cost matrix) for every system where it
+can be computed (a probability metric needs the system's probabilities). metaconf wins against a peer when its
+headline score is more than 0.005 higher, ties within 0.005, loses otherwise (a failed system scores nothing and
+loses). Ranks are per cell (1 = best, average ranks for equal scores); the median rank is over cells.
+
+Run (slow: every cell runs every system for its budget)::
+
+    python benchmarks/peers.py --budgets 60s --seeds 0 --out peers-60s.json
+    python benchmarks/peers.py --datasets titanic churn --budgets 60s 300s --systems metaconf flaml
+    python benchmarks/peers.py --reuse --out peers-60s.json           # print the tables again
+    python benchmarks/peers.py --resume --out peers-60s.json          # run only the cells not in the file
+
+The JSON is rewritten after every system run, so an interrupted benchmark keeps what finished.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from peer_datasets import DATASETS, DatasetUnavailable, load_frame  # noqa: E402
+
+SYSTEMS = ("metaconf", "flaml", "autosklearn", "random_forest")
+PEERS = SYSTEMS[1:]
+SHORT = {"metaconf": "metaconf", "flaml": "FLAML", "autosklearn": "askl", "random_forest": "RF"}
+TIE = 0.005
+TEST_SIZE = 0.25
+BUDGET_SLACK = 1.05
+"""metaconf's wall time should stay within the budget + 5 %."""
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+FLAML_METRICS = {"accuracy": "accuracy", "roc_auc": "roc_auc", "log_loss": "log_loss", "f1": "f1", "r2": "r2",
+                 "rmse": "rmse", "mae": "mae"}
+"""metaconf metric -> FLAML's name for it (``--flaml-metric same``; others fall back to FLAML's default)."""
+
+
+@dataclass
+class Record:
+    """One system on one dataset x budget x seed."""
+
+    dataset: str
+    task: str
+    budget: str
+    seed: int
+    system: str
+    status: str
+    """``ok``, ``failed`` (the system ran and produced no predictions), ``timeout``, ``unavailable``."""
+    score: float | None = None
+    """Test balanced accuracy (classification) or R² (regression)."""
+    headline: str = ""
+    metaconf_metric: str | None = None
+    metaconf_metric_score: float | None = None
+    """The metric metaconf's advisor chose, on this system's test predictions (None: not computable)."""
+    wall_s: float | None = None
+    fit_s: float | None = None
+    load_before: float | None = None
+    """1-minute load average when the system started."""
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+def parse_budget(text: str) -> float:
+    from metaconf.config.units import parse_duration
+
+    return parse_duration(text)
+
+
+def label_key(value: Any) -> str:
+    from metaconf.targets.labels import label_key as key
+
+    return key(value)
+
+
+def headline_score(task: str, y_true: Sequence[Any], y_pred: Sequence[Any]) -> float:
+    from sklearn.metrics import balanced_accuracy_score, r2_score
+
+    if task == "regression":
+        return float(r2_score([float(v) for v in y_true], [float(v) for v in y_pred]))
+    return float(balanced_accuracy_score([label_key(v) for v in y_true], [label_key(v) for v in y_pred]))
+
+
+def compare(metaconf: float | None, peer: float | None, tie: float = TIE) -> str:
+    """``win``, ``tie`` or ``loss`` of metaconf against a peer on the headline score (missing scores lose)."""
+    if metaconf is None:
+        return "loss" if peer is not None else "tie"
+    if peer is None:
+        return "win"
+    if metaconf - peer > tie:
+        return "win"
+    if peer - metaconf > tie:
+        return "loss"
+    return "tie"
+
+
+def ranks(scores: dict[str, float | None]) -> dict[str, float]:
+    """Rank of each system in one cell: 1 = best, equal scores share their average rank, missing ones last."""
+    value = {s: -math.inf if v is None else v for s, v in scores.items()}
+    ordered = sorted(value, key=lambda s: value[s], reverse=True)
+    out: dict[str, float] = {}
+    position = 0
+    while position < len(ordered):
+        same = [s for s in ordered[position:] if value[s] == value[ordered[position]]]
+        for system in same:
+            out[system] = position + (len(same) + 1) / 2
+        position += len(same)
+    return out
+
+
+def split(frame: Any, target: str, task: str, seed: int) -> tuple[Any, Any]:
+    from sklearn.model_selection import train_test_split
+
+    stratify = frame[target] if task != "regression" else None
+    return train_test_split(frame, test_size=TEST_SIZE, random_state=seed, stratify=stratify)
+
+
+def write_split(name: str, seed: int, folder: Path) -> tuple[Path, Path]:
+    """``train.csv`` and ``test.csv`` of one dataset and seed (written once, reused by every system)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train_path, test_path = folder / "train.csv", folder / "test.csv"
+    if not (train_path.exists() and test_path.exists()):
+        dataset = DATASETS[name]
+        train, test = split(load_frame(name), dataset.target, dataset.task, seed)
+        train.to_csv(train_path, index=False)
+        test.to_csv(test_path, index=False)
+    return train_path, test_path
+
+
+def single_core_env(extra_drop: Sequence[str] = ()) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in extra_drop}
+    env.update({name: "1" for name in THREAD_VARIABLES})
+    env["PYTHONWARNINGS"] = "ignore"
+    return env
+
+
+def run_pinned(command: Sequence[str], *, cpu: int | None, timeout: float, env: dict[str, str], log: Path,
+               cwd: Path | None = None) -> tuple[int | None, float]:
+    """Run a command on one CPU (its children inherit the affinity); (exit code or None on timeout, seconds).
+    Output goes to ``log``; a command that outlives ``timeout`` is killed with its process group."""
+    import signal
+
+    def pin() -> None:
+        os.setsid()
+        if cpu is not None:
+            os.sched_setaffinity(0, {cpu})
+
+    started = time.perf_counter()
+    with log.open("ab") as out:
+        out.write(f"$ {shlex.join(command)}\n".encode())
+        out.flush()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                   preexec_fn=pin)
+        try:
+            code: int | None = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            code = None
+    return code, time.perf_counter() - started
+
+
+def log_tail(log: Path, lines: int = 6) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    kept = [line for line in text.splitlines() if line.strip()][-lines:]
+    return " | ".join(kept)[-1200:]
+
+
+# ------------------------------------------------------------------------------------------- metaconf metric
+@dataclass
+class MetaconfMetric:
+    """The metric metaconf's advisor chose for a cell, ready to score any system's test predictions."""
+
+    name: str
+    spec: Any
+    """metaconf's MetricSpec with labels as strings (the harness compares labels as strings)."""
+
+    def score(self, y_true: Sequence[Any], predictions: Sequence[Any], proba: Sequence[Sequence[float]] | None,
+              classes: Sequence[str] | None) -> float | None:
+        spec = self.spec
+        if spec.classes is None:  # regression
+            return float(spec.score(spec.cost([float(v) for v in y_true], [float(v) for v in predictions], clip=False)))
+        aligned = None
+        if proba is not None and classes is not None:
+            import numpy as np
+
+            column = {label: i for i, label in enumerate(classes)}
+            if all(c in column for c in spec.classes):
+                matrix = np.asarray(proba, dtype=float)
+                aligned = matrix[:, [column[c] for c in spec.classes]]
+        truth = [label_key(v) for v in y_true]
+        if spec.cost_matrix is not None:  # the decisions the system made, not a Bayes rule applied for it
+            return float(spec.score(spec.cost(truth, [label_key(v) for v in predictions], clip=False)))
+        if spec.needs_proba and aligned is None:
+            return None
+        return float(spec.score(spec.cost(truth, [label_key(v) for v in predictions], aligned, clip=False)))
+
+
+def metaconf_metric(config_path: Path, train_path: Path, target: str) -> MetaconfMetric:
+    """The metric of a suggested config, resolved on the training labels (as metaconf resolves it)."""
+    import dataclasses
+
+    import pandas as pd
+    import yaml
+
+    from metaconf.config.model import Config
+    from metaconf.targets.labels import normalize_labels
+    from metaconf.targets.metrics import metric_for
+
+    config = Config.model_validate(yaml.safe_load(config_path.read_text(encoding="utf-8")))
+    y = pd.read_csv(train_path, usecols=[target])[target].dropna()
+    if config.task.type.value == "classification":
+        y = normalize_labels(y)
+        classes = sorted(y.unique().tolist())
+        spec = metric_for(config, classes, y)
+        spec = dataclasses.replace(
+            spec,
+            classes=tuple(label_key(c) for c in classes),
+            positive_label=None if spec.positive_label is None else label_key(spec.positive_label),
+        )
+    else:
+        spec = metric_for(config, None, y)
+    return MetaconfMetric(spec.name, spec)
+
+
+# ------------------------------------------------------------------------------------------------- systems
+@dataclass
+class Cell:
+    dataset: str
+    budget: str
+    seed: int
+    train: Path
+    test: Path
+    folder: Path
+
+    @property
+    def spec(self) -> Any:
+        return DATASETS[self.dataset]
+
+    @property
+    def budget_s(self) -> float:
+        return parse_budget(self.budget)
+
+
+@dataclass
+class Options:
+    cpu: int | None
+    flaml_metric: str
+    timeout_factor: float = 3.0
+    timeout_extra_s: float = 120.0
+
+
+def _timeout(cell: Cell, options: Options) -> float:
+    return cell.budget_s * options.timeout_factor + options.timeout_extra_s
+
+
+def _metaconf_command() -> list[str]:
+    return [sys.executable, "-m", "metaconf"]
+
+
+def run_metaconf(cell: Cell, options: Options) -> tuple[Record, MetaconfMetric | None]:
+    import joblib
+    import pandas as pd
+    import yaml
+
+    folder = cell.folder / "metaconf"
+    folder.mkdir(parents=True, exist_ok=True)
+    config_path = folder / "metaconf.yaml"
+    log = folder / "metaconf.log"
+    log.unlink(missing_ok=True)
+    record = Record(cell.dataset, cell.spec.task, cell.budget, cell.seed, "metaconf", "failed",
+                    headline=_headline(cell.spec.task), load_before=os.getloadavg()[0])
+    suggest = [*_metaconf_command(), "suggest", "--data", str(cell.train), "--target", cell.spec.target,
+               "--budget", cell.budget, "--describe", cell.spec.description, "--seed", str(cell.seed),
+               "--output", str(config_path), "--force"]
+    env = single_core_env()
+    timeout = _timeout(cell, options)
+    code, suggest_s = run_pinned(suggest, cpu=options.cpu, timeout=timeout, env=env, log=log)
+    record.details["suggest_s"] = round(suggest_s, 2)
+    if code != 0:
+        record.status = "timeout" if code is None else "failed"
+        record.wall_s = round(suggest_s, 2)
+        record.error = f"metaconf suggest exited {code}: {log_tail(log)}"
+        return record, None
+    run = [*_metaconf_command(), "run", str(config_path), "--save-model", "--quiet", "--overwrite"]
+    code, run_s = run_pinned(run, cpu=options.cpu, timeout=max(timeout - suggest_s, 1.0), env=env, log=log)
+    record.details["run_s"] = round(run_s, 2)
+    record.wall_s = round(suggest_s + run_s, 2)
+    metric: MetaconfMetric | None = None
+    try:
+        metric = metaconf_metric(config_path, cell.train, cell.spec.target)
+        record.metaconf_metric = metric.name
+    except Exception as error:  # the table still has the headline score
+        record.details["metric_error"] = repr(error)
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    record.details.update(_suggested(config))
+    run_dirs = sorted(folder.glob("**/results.json"))
+    if run_dirs:
+        record.details.update(_run_summary(json.loads(run_dirs[0].read_text(encoding="utf-8"))))
+    if code != 0:
+        record.status = "timeout" if code is None else "failed"
+        record.error = f"metaconf run exited {code}: {log_tail(log)}"
+        return record, metric
+    model_files = sorted(folder.glob("**/model.joblib"))
+    if not model_files:
+        record.error = f"metaconf run wrote no model.joblib: {log_tail(log)}"
+        return record, metric
+    test = pd.read_csv(cell.test)
+    y_true = test[cell.spec.target]
+    ignored = [c for c in (config.get("data") or {}).get("ignore_columns") or [] if c in test.columns]
+    X_test = test.drop(columns=[cell.spec.target, *ignored])
+    try:
+        model = joblib.load(model_files[0])
+        predictions = list(model.predict(X_test))
+        proba, classes = None, None
+        if cell.spec.task != "regression" and hasattr(model, "predict_proba"):
+            proba = model.predict_proba(X_test).tolist()
+            classes = [label_key(c) for c in model.classes_]
+    except Exception as error:
+        record.error = f"the saved model cannot predict test.csv: {error!r}"
+        return record, metric
+    _score(record, cell, y_true, predictions, proba, classes, metric)
+    return record, metric
+
+
+def _suggested(config: dict[str, Any]) -> dict[str, Any]:
+    task = config.get("task") or {}
+    space = config.get("search_space") or {}
+    stopping = config.get("stopping") or {}
+    return {
+        "task_type": task.get("type"),
+        "models": space.get("models"),
+        "optimizer": (config.get("optimizer") or {}).get("kind"),
+        "search_walltime": stopping.get("walltime"),
+        "resampling": config.get("resampling"),
+        "fidelity": (config.get("fidelity") or {}).get("type"),
+    }
+
+
+def _run_summary(results: dict[str, Any]) -> dict[str, Any]:
+    incumbent = results.get("incumbent") or {}
+    config = incumbent.get("config") or {}
+    return {
+        "run_status": results.get("status"),
+        "stop_reason": results.get("stop_reason"),
+        "n_trials": (results.get("trials") or {}).get("total"),
+        "trials_by_status": (results.get("trials") or {}).get("by_status"),
+        "incumbent_model": config.get("model"),
+        "validation_score": incumbent.get("validation_score"),
+        "own_test_score": incumbent.get("test_score"),
+        "search_s": (results.get("time") or {}).get("search_s"),
+        "total_s": (results.get("time") or {}).get("total_s"),
+        "notes": results.get("notes"),
+        "error": results.get("error"),
+    }
+
+
+def run_peer(cell: Cell, system: str, options: Options, metric: MetaconfMetric | None) -> Record:
+    import pandas as pd
+
+    folder = cell.folder / system
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / f"{system}.log"
+    log.unlink(missing_ok=True)
+    output = folder / "predictions.json"
+    output.unlink(missing_ok=True)
+    record = Record(cell.dataset, cell.spec.task, cell.budget, cell.seed, system, "failed",
+                    headline=_headline(cell.spec.task), load_before=os.getloadavg()[0])
+    spec: dict[str, Any] = {
+        "system": system, "train": str(cell.train), "test": str(cell.test), "target": cell.spec.target,
+        "task": cell.spec.task, "budget_s": cell.budget_s, "seed": cell.seed, "output": str(output),
+    }
+    if system == "flaml" and options.flaml_metric == "same" and metric is not None:
+        spec["flaml_metric"] = FLAML_METRICS.get(metric.name)
+    spec_path = folder / "spec.json"
+    spec_path.write_text(json.dumps(spec, indent=1), encoding="utf-8")
+    driver = str(HERE / "peers_driver.py")
+    if system == "autosklearn":
+        python = autosklearn_python()
+        if python is None:
+            record.status = "unavailable"
+            record.error = "auto-sklearn's environment is not ready: `metaconf backends install auto-sklearn`"
+            return record
+        from metaconf.targets.autosklearn.environment import worker_environment
+
+        command, env = [str(python), "-I", driver, str(spec_path)], worker_environment()
+        env.update({name: "1" for name in THREAD_VARIABLES})
+    else:
+        if system == "flaml" and not flaml_available():
+            record.status = "unavailable"
+            record.error = 'FLAML is not installed: `pip install -e ".[bench]"`'
+            return record
+        command, env = [sys.executable, driver, str(spec_path)], single_core_env()
+    code, wall = run_pinned(command, cpu=options.cpu, timeout=_timeout(cell, options), env=env, log=log,
+                            cwd=folder)
+    record.wall_s = round(wall, 2)
+    if code != 0 or not output.exists():
+        record.status = "timeout" if code is None else "failed"
+        record.error = f"{system} exited {code}: {log_tail(log)}"
+        return record
+    result = json.loads(output.read_text(encoding="utf-8"))
+    record.fit_s = result.get("fit_s")
+    record.details.update(result.get("info") or {})
+    y_true = pd.read_csv(cell.test)[cell.spec.target]
+    _score(record, cell, y_true, result["predictions"], result.get("proba"), result.get("classes"), metric)
+    return record
+
+
+def _headline(task: str) -> str:
+    return "r2" if task == "regression" else "balanced_accuracy"
+
+
+def _score(record: Record, cell: Cell, y_true: Any, predictions: Sequence[Any],
+           proba: Sequence[Sequence[float]] | None, classes: Sequence[str] | None,
+           metric: MetaconfMetric | None) -> None:
+    if len(predictions) != len(y_true):
+        record.error = f"{len(predictions)} predictions for {len(y_true)} test rows"
+        return
+    try:
+        record.score = round(headline_score(cell.spec.task, list(y_true), predictions), 5)
+    except Exception as error:  # e.g. a regression target predicted as classes
+        record.error = f"cannot score the predictions: {error!r}"
+        return
+    record.status = "ok"
+    if metric is not None:
+        record.metaconf_metric = metric.name
+        try:
+            value = metric.score(list(y_true), predictions, proba, classes)
+            record.metaconf_metric_score = None if value is None else round(value, 5)
+        except Exception as error:
+            record.details["metaconf_metric_error"] = repr(error)
+
+
+def autosklearn_python() -> Path | None:
+    from metaconf.targets.autosklearn.environment import env_dir, env_python, inspect_env
+
+    directory = env_dir()
+    return env_python(directory) if inspect_env(directory).ready else None
+
+
+def flaml_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("flaml") is not None
+
+
+# ---------------------------------------------------------------------------------------------- the tables
+def cells_of(records: Sequence[Record]) -> dict[tuple[str, str, int], dict[str, Record]]:
+    out: dict[tuple[str, str, int], dict[str, Record]] = {}
+    for record in records:
+        out.setdefault((record.dataset, record.budget, record.seed), {})[record.system] = record
+    return out
+
+
+def _systems_in(records: Sequence[Record]) -> list[str]:
+    present = {r.system for r in records}
+    return [s for s in SYSTEMS if s in present]
+
+
+def _cell_text(record: Record | None, budget_s: float) -> str:
+    if record is None:
+        return "-"
+    if record.status == "unavailable":
+        return "n/a"
+    score = "FAIL" if record.score is None else f"{record.score:.4f}"
+    if record.status == "timeout":
+        score = "TIMEOUT"
+    wall = "" if record.wall_s is None else f" {record.wall_s:5.0f}s"
+    over = "!" if record.system == "metaconf" and record.wall_s and record.wall_s > budget_s * BUDGET_SLACK else ""
+    return f"{score}{wall}{over}"
+
+
+def summary(records: Sequence[Record]) -> dict[str, Any]:
+    """W/T/L of metaconf against each peer, median ranks, and the cells over budget, per budget and overall."""
+    systems = _systems_in(records)
+    cells = cells_of(records)
+    out: dict[str, Any] = {}
+    for budget in sorted({r.budget for r in records}, key=parse_budget):
+        in_budget = {k: v for k, v in cells.items() if k[1] == budget}
+        wtl = {}
+        for peer in [s for s in systems if s != "metaconf"]:
+            counts = {"win": 0, "tie": 0, "loss": 0}
+            for cell in in_budget.values():
+                if "metaconf" in cell and peer in cell and cell[peer].status != "unavailable":
+                    counts[compare(cell["metaconf"].score, cell[peer].score)] += 1
+            wtl[peer] = counts
+        rank_lists: dict[str, list[float]] = {s: [] for s in systems}
+        for cell in in_budget.values():
+            present = {s: r.score for s, r in cell.items() if r.status != "unavailable"}
+            if len(present) < 2:
+                continue
+            for system, rank in ranks(present).items():
+                rank_lists[system].append(rank)
+        over = [
+            f"{k[0]} (seed {k[2]}): {c['metaconf'].wall_s:.0f}s"
+            for k, c in sorted(in_budget.items())
+            if "metaconf" in c and c["metaconf"].wall_s and c["metaconf"].wall_s > parse_budget(budget) * BUDGET_SLACK
+        ]
+        out[budget] = {
+            "wins_ties_losses": wtl,
+            "median_rank": {s: statistics.median(v) for s, v in rank_lists.items() if v},
+            "metaconf_over_budget": over,
+            "cells": len(in_budget),
+        }
+    return out
+
+
+def render(records: Sequence[Record]) -> str:
+    systems = _systems_in(records)
+    cells = cells_of(records)
+    lines: list[str] = []
+    for budget in sorted({r.budget for r in records}, key=parse_budget):
+        budget_s = parse_budget(budget)
+        lines.append(f"\n## budget {budget}: test balanced accuracy (classification) or R² (regression), wall seconds")
+        lines.append("   (! = metaconf over budget + 5 %; last column: the metric metaconf chose, on each system's "
+                     "test predictions, - where it needs probabilities the system does not give)\n")
+        header = ["dataset", "task", "seed", *[SHORT[s] for s in systems], "metaconf metric: " +
+                  " / ".join(SHORT[s] for s in systems)]
+        rows = []
+        for (dataset, cell_budget, seed), cell in sorted(cells.items(), key=lambda kv: (list(DATASETS).index(kv[0][0]) if kv[0][0] in DATASETS else 99, kv[0][2])):
+            if cell_budget != budget:
+                continue
+            task = next(iter(cell.values())).task
+            metric_name = next((r.metaconf_metric for r in cell.values() if r.metaconf_metric), None)
+            metric_scores = " / ".join(
+                "-" if s not in cell or cell[s].metaconf_metric_score is None else f"{cell[s].metaconf_metric_score:.4g}"
+                for s in systems
+            )
+            metric_text = f"{metric_name}: {metric_scores}" if metric_name else "-"
+            rows.append([dataset, task, str(seed), *[_cell_text(cell.get(s), budget_s) for s in systems], metric_text])
+        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+        lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+        lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+        for row in rows:
+            lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        result = summary(records)[budget]
+        lines.append("")
+        for peer, counts in result["wins_ties_losses"].items():
+            n = sum(counts.values())
+            share = (counts["win"] + counts["tie"]) / n if n else float("nan")
+            lines.append(
+                f"metaconf vs {SHORT[peer]:8s} wins {counts['win']:2d}  ties {counts['tie']:2d}  losses "
+                f"{counts['loss']:2d}   (wins + ties {share:.0%} of {n}; tie = within {TIE})"
+            )
+        lines.append("median rank: " + ", ".join(f"{SHORT[s]} {r:g}" for s, r in result["median_rank"].items()))
+        if result["metaconf_over_budget"]:
+            lines.append("metaconf over budget + 5 %: " + "; ".join(result["metaconf_over_budget"]))
+        failed = [r for r in records if r.budget == budget and r.status in ("failed", "timeout")]
+        for record in failed:
+            lines.append(f"{record.status}: {record.system} on {record.dataset} (seed {record.seed}): {record.error}")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------------ the run
+def environment_info() -> dict[str, Any]:
+    import importlib.metadata
+
+    def version(name: str) -> str | None:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            return None
+
+    commit = None
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
+                                text=True, check=False).stdout.strip() or None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE,
+                               capture_output=True, text=True, check=False).stdout.strip()
+        if commit and dirty:
+            commit += " (with uncommitted changes)"
+    except OSError:
+        pass
+    info: dict[str, Any] = {
+        "commit": commit,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "versions": {n: version(n) for n in ("metaconf", "scikit-learn", "smac", "flaml", "lightgbm",
+                                             "xgboost", "xgboost-cpu", "pandas", "numpy")},
+    }
+    try:
+        from metaconf.targets.autosklearn.environment import env_dir, read_marker
+
+        marker = read_marker(env_dir())
+        info["autosklearn_env"] = (marker or {}).get("versions")
+    except Exception:
+        info["autosklearn_env"] = None
+    return info
+
+
+def save(path: Path, meta: dict[str, Any], records: Sequence[Record]) -> None:
+    payload = {"format": 1, "meta": meta, "records": [asdict(r) for r in records],
+               "summary": summary(records) if records else {}}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
+    tmp.replace(path)
+
+
+def load(path: Path) -> tuple[dict[str, Any], list[Record]]:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    return payload.get("meta", {}), [Record(**r) for r in payload["records"]]
+
+
+def default_cpu() -> int | None:
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return allowed[-1] if allowed else None
+
+
+def run_benchmark(datasets: Sequence[str], budgets: Sequence[str], seeds: Sequence[int], systems: Sequence[str],
+                  out: Path, workdir: Path, options: Options, previous: Sequence[Record] = (),
+                  meta: dict[str, Any] | None = None, echo: bool = True) -> list[Record]:
+    records = list(previous)
+    done = {(r.dataset, r.budget, r.seed, r.system) for r in records}
+    meta = dict(meta or {})
+    for budget in budgets:
+        for name in datasets:
+            for seed in seeds:
+                wanted = [s for s in systems if (name, budget, seed, s) not in done]
+                if not wanted:
+                    continue
+                try:
+                    train, test = write_split(name, seed, workdir / "data" / f"{name}-seed{seed}")
+                except DatasetUnavailable as error:
+                    print(f"skipped {name}: {error}", file=sys.stderr)
+                    break
+                cell = Cell(name, budget, seed, train, test, workdir / "runs" / budget / f"{name}-seed{seed}")
+                metric = None
+                config_path = cell.folder / "metaconf" / "metaconf.yaml"
+                if "metaconf" not in wanted and config_path.exists():  # resumed: metaconf's metric for the peers
+                    try:
+                        metric = metaconf_metric(config_path, train, cell.spec.target)
+                    except Exception as error:
+                        print(f"{name}: metaconf's metric cannot be read from {config_path}: {error!r}", file=sys.stderr)
+                for system in systems:
+                    if system not in wanted:
+                        continue
+                    if system == "metaconf":
+                        record, metric = run_metaconf(cell, options)
+                    else:
+                        record = run_peer(cell, system, options, metric)
+                    records.append(record)
+                    if echo:
+                        score = "-" if record.score is None else f"{record.score:.4f}"
+                        print(f"{budget} {name} seed {seed} {system}: {record.status} {score} "
+                              f"{record.wall_s}s (load {record.load_before:.2f})"
+                              + (f" [{record.error[:300]}]" if record.error else ""), flush=True)
+                    save(out, meta, records)
+    return records
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS), metavar="NAME")
+    parser.add_argument("--budgets", nargs="+", default=["60s", "300s"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--out", type=Path, default=Path("peers.json"), help="the JSON results file")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="splits and run directories (default: next to --out, `<out stem>-runs/`)")
+    parser.add_argument("--cpu", type=int, default=None, help="the CPU every system is pinned to (default: the last allowed)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin to one CPU (threads stay limited to 1)")
+    parser.add_argument("--flaml-metric", choices=("auto", "same"), default="auto",
+                        help="auto: FLAML's own default metric; same: metaconf's metric where FLAML has it")
+    parser.add_argument("--reuse", action="store_true", help="print the tables of --out again; run nothing")
+    parser.add_argument("--resume", action="store_true", help="keep the records in --out and run only the missing ones")
+    args = parser.parse_args(argv)
+
+    for budget in args.budgets:
+        try:
+            parse_budget(budget)
+        except Exception as error:
+            parser.error(f"--budgets: {budget!r} is not a duration like 60s or 5m ({error})")
+    if args.reuse:
+        if not args.out.exists():
+            parser.error(f"--reuse: {args.out} does not exist")
+        meta, records = load(args.out)
+        print(f"# {args.out}: measured at {meta.get('commit')}; command: {meta.get('command')}")
+        print(render(records))
+        return 0
+    meta, previous = ({}, [])
+    if args.resume and args.out.exists():
+        meta, previous = load(args.out)
+    cpu = None if args.no_pin else (args.cpu if args.cpu is not None else default_cpu())
+    workdir = args.workdir or args.out.with_name(args.out.stem + "-runs")
+    meta = {**meta, **environment_info(), "command": shlex.join([sys.executable, *sys.argv]), "cpu": cpu,
+            "flaml_metric": args.flaml_metric, "load_at_start": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    records = run_benchmark(args.datasets, args.budgets, args.seeds, args.systems, args.out, workdir,
+                            Options(cpu=cpu, flaml_metric=args.flaml_metric), previous, meta)
+    meta["load_at_end"] = os.getloadavg()
+    save(args.out, meta, records)
+    print(render(records))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

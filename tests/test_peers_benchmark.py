@@ -1,0 +1,138 @@
+"""The peer benchmark (benchmarks/peers.py): every dataset loads offline as declared, the scoring arithmetic, and
+one real run end to end (metaconf suggest + run, the random forest, FLAML when installed)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from benchmark_module import load_benchmark
+
+peers = load_benchmark("peers")
+peer_datasets = load_benchmark("peer_datasets")
+
+BENCH_INSTALL = 'pip install -e ".[bench]"'
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network access in a dataset loader")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def _frame(name: str) -> pd.DataFrame:
+    try:
+        return peer_datasets.load_frame(name)
+    except peer_datasets.DatasetUnavailable as error:
+        pytest.skip(f"{error} (all of them: {BENCH_INSTALL})")
+
+
+@pytest.mark.parametrize("name", list(peer_datasets.DATASETS))
+def test_every_dataset_loads_offline_as_declared(name: str, no_network: None) -> None:
+    dataset = peer_datasets.DATASETS[name]
+    frame = _frame(name)
+    assert dataset.target in frame.columns
+    assert frame[dataset.target].notna().all()
+    assert len(frame) >= 300 and frame.shape[1] >= 4
+    y = frame[dataset.target]
+    if dataset.task == "regression":
+        assert pd.api.types.is_numeric_dtype(y) and y.nunique() > 50
+    else:
+        n_classes = y.nunique()
+        assert n_classes == 2 if dataset.task == "binary" else 3 <= n_classes <= 10
+        assert y.value_counts().min() >= 30  # a 25 % stratified test split keeps every class
+    assert len(dataset.description.split()) >= 15 and dataset.source
+
+
+def test_the_suite_mixes_tasks_and_has_imbalanced_binary_tasks_one_with_costs() -> None:
+    datasets = peer_datasets.DATASETS
+    assert len(datasets) >= 12
+    assert {d.task for d in datasets.values()} == {"binary", "multiclass", "regression"}
+    imbalanced = {}
+    for name, dataset in datasets.items():
+        if dataset.task == "binary":
+            shares = _frame(name)[dataset.target].value_counts(normalize=True)
+            if shares.min() < 0.15:
+                imbalanced[name] = dataset
+    assert len(imbalanced) >= 2, imbalanced
+    assert any("cost" in d.description for d in imbalanced.values())
+
+
+def test_compare_and_ranks() -> None:
+    assert peers.compare(0.80, 0.79) == "win"
+    assert peers.compare(0.80, 0.796) == "tie"
+    assert peers.compare(0.80, 0.806) == "loss"
+    assert peers.compare(None, 0.5) == "loss" and peers.compare(0.5, None) == "win"
+    assert peers.ranks({"a": 0.9, "b": 0.8, "c": 0.9, "d": None}) == {"a": 1.5, "c": 1.5, "b": 3, "d": 4}
+
+
+def _record(dataset: str, system: str, score: float | None, wall: float = 50.0) -> object:
+    return peers.Record(dataset, "binary", "60s", 0, system, "ok" if score is not None else "failed",
+                        score=score, wall_s=wall)
+
+
+def test_summary_counts_wins_ties_losses_ranks_and_budget_overruns() -> None:
+    records = [
+        _record("a", "metaconf", 0.90), _record("a", "flaml", 0.85), _record("a", "random_forest", 0.91),
+        _record("b", "metaconf", 0.70, wall=64.0), _record("b", "flaml", 0.703), _record("b", "random_forest", 0.60),
+        _record("c", "metaconf", None), _record("c", "flaml", 0.5), _record("c", "random_forest", 0.4),
+    ]
+    result = peers.summary(records)["60s"]
+    assert result["wins_ties_losses"]["flaml"] == {"win": 1, "tie": 1, "loss": 1}
+    assert result["wins_ties_losses"]["random_forest"] == {"win": 1, "tie": 0, "loss": 2}
+    assert result["median_rank"] == {"metaconf": 2, "flaml": 1, "random_forest": 2}
+    assert result["metaconf_over_budget"] == ["b (seed 0): 64s"]  # 60 s + 5 % = 63 s
+    table = peers.render(records)
+    assert "metaconf vs FLAML    wins  1  ties  1  losses  1" in table
+    assert "64s!" in table and "FAIL" in table
+
+
+def test_metaconf_metric_scores_decisions_under_the_cost_matrix() -> None:
+    from metaconf.targets.metrics import MetricSpec
+
+    spec = MetricSpec("expected_cost", False, True, 0.0, 5.0, ("bad", "good"), None, ((0.0, 5.0), (1.0, 0.0)))
+    metric = peers.MetaconfMetric("expected_cost", spec)
+    truth = ["bad", "good", "good", "good"]
+    # one bad customer accepted (5) and one good customer rejected (1): (5 + 1) / 4 rows
+    assert metric.score(truth, ["good", "bad", "good", "good"], None, None) == pytest.approx(1.5)
+    auc = peers.MetaconfMetric("roc_auc", MetricSpec("roc_auc", True, True, 0.0, 1.0, ("0", "1"), "1"))
+    assert auc.score(["0", "1"], ["0", "1"], None, None) is None  # no probabilities: not computable
+    assert auc.score(["0", "1"], ["0", "1"], [[0.1, 0.9], [0.8, 0.2]], ["1", "0"]) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_one_dataset_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """titanic at 15 s: metaconf (suggest + run --save-model, its model scored on the held-out rows), the random
+    forest, and FLAML when it is installed; then --reuse prints the table from the JSON."""
+    systems = ["metaconf", "random_forest"] + (["flaml"] if peers.flaml_available() else [])
+    out = tmp_path / "peers.json"
+    records = peers.run_benchmark(
+        ["titanic"], ["15s"], [0], systems, out, tmp_path / "work",
+        peers.Options(cpu=peers.default_cpu(), flaml_metric="auto"), echo=False,
+    )
+    by_system = {r.system: r for r in records}
+    assert set(by_system) == set(systems)
+    test_rows = len(pd.read_csv(tmp_path / "work" / "data" / "titanic-seed0" / "test.csv"))
+    assert test_rows == 328  # 25 % of 1,309 rows
+    for record in records:
+        assert record.status == "ok", record.error
+        assert 0.65 < record.score < 0.95  # balanced accuracy; chance is 0.5
+        assert record.wall_s is not None and record.wall_s > 0
+        assert record.metaconf_metric is not None and record.metaconf_metric_score is not None
+    metaconf = by_system["metaconf"]
+    assert metaconf.details["run_status"] == "finished" and metaconf.details["n_trials"] >= 1
+    assert metaconf.wall_s < 15 * 1.05 + 10  # suggest + run, with room for a loaded test machine
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert len(saved["records"]) == len(systems) and "60s" not in saved["summary"]
+    assert peers.main(["--reuse", "--out", str(out)]) == 0
+    assert "| titanic" in capsys.readouterr().out
+    if "flaml" not in systems:
+        pytest.skip(f"metaconf and the random forest passed; FLAML is not installed: {BENCH_INSTALL}")
+
