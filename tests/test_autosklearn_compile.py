@@ -58,7 +58,8 @@ def test_holdout_classification_exact_kwargs() -> None:
     assert plan.metric.custom_function is None
     assert plan.worker["omp_num_threads"] == 1
     assert plan.worker["output_dir"] == str(Path("runs/x") / "autosklearn")
-    assert plan.worker["hard_timeout_s"] == 180
+    assert plan.worker["fit_deadline_s"] == 126  # 120 s + 5 %
+    assert plan.worker["hard_timeout_s"] == 166  # + 10 s grace + 30 s for the worker's start-up and predictions
 
 
 def test_cv_regression_with_families_and_workers() -> None:

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -158,7 +159,7 @@ def test_worker_refuses_a_bad_spec(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------- process supervision
-def supervised(tmp_path: Path, script: str, timeout_s: float = 30.0) -> Any:
+def supervised(tmp_path: Path, script: str, timeout_s: float = 30.0, kill_grace_s: float = 20.0) -> Any:
     """metaconf's handle on a worker, around a shell script standing in for the environment's Python."""
     import stat
 
@@ -168,18 +169,50 @@ def supervised(tmp_path: Path, script: str, timeout_s: float = 30.0) -> Any:
     python.write_text("#!/bin/sh\n" + script, encoding="utf-8")
     python.chmod(python.stat().st_mode | stat.S_IXUSR)
     (tmp_path / SPEC_FILE).write_text("{}", encoding="utf-8")
-    process = _WorkerProcess(python, tmp_path / "worker.py", tmp_path, timeout_s=timeout_s)
+    process = _WorkerProcess(python, tmp_path / "worker.py", tmp_path, timeout_s=timeout_s, kill_grace_s=kill_grace_s)
     process.start()
     return process
 
 
 def test_a_hung_worker_is_killed_at_the_hard_timeout(tmp_path: Path) -> None:
-    process = supervised(tmp_path, "echo '{\"event\": \"loaded\"}'\nexec sleep 60\n", timeout_s=1.0)
+    # Deaf to the SIGTERM of the hard timeout: SIGKILL once the grace period is over.
+    process = supervised(tmp_path, "trap '' TERM\necho '{\"event\": \"loaded\"}'\nexec sleep 60\n", timeout_s=1.0, kill_grace_s=1.0)
+    started = time.monotonic()
     events = list(process.events())
     assert events == [{"event": "loaded"}]
     code = process.wait()
     assert code == -9
+    assert 2.0 <= time.monotonic() - started < 10.0
     assert process.failure_reason(code) == "killed by metaconf: no result after 1s"
+
+
+def test_the_hard_timeout_lets_the_worker_write_its_result_first(tmp_path: Path) -> None:
+    """SIGTERM first: a worker that answers it (as the real one does, with the best result that finished)
+    exits on its own within the grace period, and nothing it started is left running."""
+    process = supervised(
+        tmp_path,
+        "sleep 300 &\necho $! > child.pid\n"
+        "trap 'echo \"{\\\"event\\\": \\\"result\\\"}\"; exit 0' TERM\n"
+        "echo '{\"event\": \"fit_started\"}'\nwhile true; do sleep 0.1; done\n",
+        timeout_s=1.0,
+        kill_grace_s=30.0,
+    )
+    started = time.monotonic()
+    assert list(process.events()) == [{"event": "fit_started"}, {"event": "result"}]
+    assert process.wait() == 0
+    assert time.monotonic() - started < 10.0, "the worker was not given the chance to answer the SIGTERM"
+    assert process.killed_for == "no result after 1s"
+    child = int((tmp_path / "child.pid").read_text())
+    assert not running(child), "the worker's child outlived it"
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan stays one until PID 1 reaps it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 def test_first_signal_asks_the_worker_to_stop_second_kills_it(tmp_path: Path) -> None:

@@ -15,6 +15,10 @@ Signals: the first SIGINT / SIGTERM asks the worker to stop after its running tr
 ensemble and reports a test score: status ``interrupted``); a second one kills the worker's process group.
 The worker runs in its own session, so a Ctrl-C in the terminal reaches metaconf only, never auto-sklearn's
 trial processes directly.
+
+Time: the worker bounds auto-sklearn itself (its watchdog, see ``worker.py``) and reports a stall as a note
+in ``stop_reason``. metaconf's hard timeout is the last resort: SIGTERM, which makes the worker write the best
+result that finished, then SIGKILL of the whole process group :data:`KILL_GRACE_S` later.
 """
 
 from __future__ import annotations
@@ -54,7 +58,9 @@ PREDICTIONS_FILE = "test_predictions.csv"
 LOG_FILE = "worker.log"
 TARGET_COLUMN = "__metaconf_target__"
 SPEC_FORMAT = 1
-KILL_GRACE_S = 10.0
+KILL_GRACE_S = 20.0
+"""Between metaconf's SIGTERM at the hard timeout and its SIGKILL: time for the worker to end what is stuck and
+write the best result that finished (its watchdog's grace plus one prediction)."""
 
 LEADERBOARD_COLUMNS = (
     "rank",
@@ -301,6 +307,8 @@ def run_autosklearn(
 
     notes = list(plan.notes) + column_notes
     raw = _read_worker_result(tool_dir / RESULT_FILE)
+    if raw is not None and raw.get("stalled"):
+        notes.append(str(raw["stalled"]))
     results.finished = rr.utc_now()
     results.total_s = round(time.monotonic() - t0, 3)
     leaderboard: list[dict[str, Any]] = []
@@ -360,6 +368,11 @@ def run_autosklearn(
         hint = f"its log is {tool_dir / LOG_FILE} (auto-sklearn's own: {tool_dir / 'autosklearn.log'})"
         if raw.get("error_kind") == "dummy_failed":
             hint = f"raise `stopping.trial_memory` (auto-sklearn's log: {tool_dir / 'autosklearn.log'})"
+        elif raw.get("error_kind") == "stalled":
+            hint = (
+                f"auto-sklearn's own log ({tool_dir / 'autosklearn.log'}) shows where it stalled; a shorter "
+                "`stopping.trial_walltime` or fewer `search_space.models` keep its runs small"
+            )
         elif raw.get("error_kind") == "dummy_only":
             hint = (
                 "raise `stopping.trial_walltime` (every run hit the per-run limit?) or `stopping.trial_memory` "
@@ -434,12 +447,13 @@ class _WorkerProcess:
     """The worker subprocess: own session, JSON-lines stdout, stderr to a log file, a hard timeout, and
     SIGINT / SIGTERM forwarded (first: stop cleanly; second: kill)."""
 
-    def __init__(self, python: Path, script: Path, tool_dir: Path, *, timeout_s: float):
+    def __init__(self, python: Path, script: Path, tool_dir: Path, *, timeout_s: float, kill_grace_s: float = KILL_GRACE_S):
         self.python, self.script, self.tool_dir, self.timeout_s = python, script, tool_dir, timeout_s
+        self.kill_grace_s = kill_grace_s
         self.process: subprocess.Popen[str] | None = None
         self.stop_signal: str | None = None
         self.killed_for: str | None = None
-        self._timer: threading.Timer | None = None
+        self._timers: list[threading.Timer] = []
         self._log: Any = None
 
     def start(self) -> None:
@@ -461,9 +475,8 @@ class _WorkerProcess:
                 f"cannot start auto-sklearn's Python {self.python}: {error.strerror}",
                 "`metaconf backends doctor` checks the environment",
             ) from None
-        self._timer = threading.Timer(self.timeout_s, self._kill, args=(f"no result after {self.timeout_s:.0f}s",))
-        self._timer.daemon = True
-        self._timer.start()
+        self._after(self.timeout_s, self._give_up, f"no result after {self.timeout_s:.0f}s")
+        threading.Thread(target=self._end_leftovers, daemon=True).start()
 
     def events(self) -> Iterator[dict[str, Any]]:
         assert self.process is not None and self.process.stdout is not None
@@ -482,10 +495,34 @@ class _WorkerProcess:
     def wait(self) -> int:
         assert self.process is not None
         code = self.process.wait()
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in self._timers:
+            timer.cancel()
         self._log.close()
         return code
+
+    def _end_leftovers(self) -> None:
+        """Once the worker has exited, kill what is left of its process group: a process of auto-sklearn's
+        that outlived it would hold the protocol pipe open, and :meth:`events` would never end."""
+        assert self.process is not None
+        self.process.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+    def _after(self, seconds: float, action: Callable[[str], None], reason: str) -> None:
+        timer = threading.Timer(seconds, action, args=(reason,))
+        timer.daemon = True
+        timer.start()
+        self._timers.append(timer)
+
+    def _give_up(self, reason: str) -> None:
+        """SIGTERM to the worker, which then writes the best result that finished; SIGKILL if it has not
+        exited :attr:`kill_grace_s` later."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.killed_for = reason
+        with contextlib.suppress(ProcessLookupError):
+            self.process.send_signal(signal.SIGTERM)
+        self._after(self.kill_grace_s, self._kill, reason)
 
     def _kill(self, reason: str) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -510,10 +547,8 @@ class _WorkerProcess:
             self.stop_signal = name
             with contextlib.suppress(ProcessLookupError):
                 self.process.send_signal(signal.SIGTERM)
-            # A worker that does not stop within its per-run limit and the ensemble gets killed.
-            guard = threading.Timer(self.timeout_s, self._kill, args=("did not stop after " + name,))
-            guard.daemon = True
-            guard.start()
+            # A worker that has not stopped within the hard timeout is given up on.
+            self._after(self.timeout_s, self._give_up, "did not stop after " + name)
         else:
             self._kill(f"second {name}")
 

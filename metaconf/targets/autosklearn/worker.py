@@ -39,6 +39,7 @@ import shutil  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
 from typing import Any  # noqa: E402
@@ -63,7 +64,7 @@ STATUS_NAMES = {
 
 _PROTOCOL_FD: int | None = None
 _STOP_SIGNAL: str | None = None
-_MAIN_PID = os.getpid()
+_WATCHDOG: Watchdog | None = None
 
 
 # ------------------------------------------------------------------------------ custom metrics (module level)
@@ -157,19 +158,27 @@ def _write_json(path: str, data: dict[str, Any]) -> None:
 
 
 def _on_signal(signum: int, frame: Any) -> None:
-    """First SIGINT / SIGTERM: stop after the running trial (the trials callback returns False).
-
-    Forked children (pynisher's trial processes) inherit this handler; pynisher ends a timed-out trial with
-    SIGTERM, which must kill that child as usual, not ask the search to stop (and leave the child alive).
-    """
+    """First SIGINT / SIGTERM: stop after the running trial (the trials callback returns False). Another one,
+    or one past the fit's deadline (metaconf's hard timeout), makes the watchdog act at once, so that the
+    best result that finished is still written before metaconf kills the worker."""
     global _STOP_SIGNAL
-    if os.getpid() != _MAIN_PID:
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
-    if _STOP_SIGNAL is None:
+    past_deadline = _WATCHDOG is not None and _WATCHDOG.past_deadline()
+    if _STOP_SIGNAL is None and not past_deadline:
         _STOP_SIGNAL = signal.Signals(signum).name
         emit("stopping", signal=_STOP_SIGNAL)
+    elif _WATCHDOG is not None:
+        _WATCHDOG.abandon_now()
+
+
+def _default_signals_in_child() -> None:
+    """Forked children (pynisher's trial and ensemble processes) get the default SIGTERM / SIGINT back.
+
+    pynisher ends a run past its limit with SIGTERM. Had the child kept :func:`_on_signal`, Python would only
+    note the signal and run the handler at its next bytecode, which never comes while the run is inside C
+    code (a libsvm fit with a large C): the run kept going far past its limit, pynisher waited for it, and
+    the whole search hung (issue 18: a 4,454-row table, killed by metaconf with no result)."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 # ------------------------------------------------------------------------------------------- progress / stop
@@ -201,7 +210,7 @@ class TrialReporter:
         origin = getattr(run_info.config, "origin", None) or ""
         record = {
             "trial": len(self.trials) + 1,
-            "walltime_s": round(time.time() - self.started, 3),
+            "walltime_s": round(time.monotonic() - self.started, 3),
             "status": status,
             "cost": cost,
             "incumbent_cost": self.best,
@@ -232,6 +241,199 @@ def _origin(origin: str) -> str:
     if "local search" in text or "sls" in text or "acquisition" in text:
         return "acquisition"
     return text
+
+
+# ------------------------------------------------------------------------------------------------ watchdog
+class Watchdog:
+    """Bounds ``fit`` by wall time, in a thread of the worker, whatever auto-sklearn is stuck in.
+
+    At ``deadline`` (auto-sklearn's time limit plus a small allowance: ``fit_deadline_s`` of the plan), or at
+    once when :meth:`abandon_now` is called, it names what the fit is doing (a run, the ensemble building)
+    and kills auto-sklearn's subprocesses still running: a stuck run or ensemble process then returns to
+    auto-sklearn as failed and ``fit`` usually finishes with what was built. If ``fit`` has still not
+    returned ``grace_s`` later, ``rescue`` takes over: it predicts with the best single model that finished,
+    writes the result and ends the process. Exactly one of the main thread and ``rescue`` writes the result.
+    """
+
+    def __init__(self, limit: float, deadline: float, grace_s: float, rescue: Any, keep: Any) -> None:
+        # time.monotonic() values: a step of the wall clock (seen on these VMs) must not move them.
+        self.limit = limit
+        """When auto-sklearn's own time limit (``time_left_for_this_task``) ends."""
+        self.deadline = deadline
+        self.grace_s = grace_s
+        self.rescue = rescue
+        self.keep = keep
+        """Returns the pids to leave alive (auto-sklearn's log server, known only once fit has started)."""
+        self.stalled: str | None = None
+        self.stopped: list[dict[str, Any]] = []
+        self._wake = threading.Event()
+        self._fit_done = threading.Event()
+        self._lock = threading.Lock()
+        self._rescuing = False
+        self._thread = threading.Thread(target=self._watch, name="metaconf-watchdog", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def past_deadline(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def abandon_now(self) -> None:
+        """metaconf's hard timeout (a SIGTERM past the deadline): act now instead of at the deadline."""
+        self.deadline = min(self.deadline, time.monotonic())
+        self._wake.set()
+
+    def fit_returned(self) -> None:
+        """Called by the main thread when ``fit`` is over. If ``rescue`` already writes the result, wait for
+        it to end the process instead of writing a second one."""
+        with self._lock:
+            rescuing = self._rescuing
+            self._fit_done.set()
+        self._wake.set()
+        if rescuing:
+            threading.Event().wait()
+
+    def _watch(self) -> None:
+        while not self._fit_done.is_set():
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._wake.wait(remaining)
+            self._wake.clear()
+        if self._fit_done.is_set():
+            return
+        activity = _main_thread_activity()
+        self.stopped = _stop_subprocesses(self.keep())
+        late = max(0.0, time.monotonic() - self.limit)
+        self.stalled = f"auto-sklearn's {activity} stalled (still running {late:.0f} s past its time limit)"
+        emit("stalled", activity=activity, stopped_processes=self.stopped)
+        if self._fit_done.wait(self.grace_s):
+            return
+        with self._lock:
+            if self._fit_done.is_set():
+                return
+            self._rescuing = True
+        self.rescue(self.stalled)
+
+
+def _main_thread_activity() -> str:
+    """What auto-sklearn's ``fit`` is doing, from the main thread's stack: ``ensemble building``,
+    ``run 15 (libsvm_svc)``, or the innermost auto-sklearn function."""
+    frame = sys._current_frames().get(threading.main_thread().ident or 0)
+    innermost = None
+    while frame is not None:
+        path = frame.f_code.co_filename.replace(os.sep, "/")
+        if "/autosklearn/ensemble_building/" in path:
+            return "ensemble building"
+        if path.endswith("/autosklearn/evaluation/__init__.py") and frame.f_code.co_name == "run":
+            config: Any = frame.f_locals.get("config")  # an int for auto-sklearn's dummy run
+            values = config.get_dictionary() if hasattr(config, "get_dictionary") else {}
+            component = values.get("classifier:__choice__") or values.get("regressor:__choice__")
+            return f"run {frame.f_locals.get('num_run', '?')}" + (f" ({component})" if component else "")
+        if innermost is None and "/autosklearn/" in path:
+            module = path.rsplit("/autosklearn/", 1)[1][: -len(".py")].replace("/", ".")
+            innermost = f"{module}.{frame.f_code.co_name}"
+        frame = frame.f_back
+    return f"fit ({innermost})" if innermost else "fit"
+
+
+def _stop_subprocesses(keep: set[int]) -> list[dict[str, Any]]:
+    """SIGKILL every descendant of this process except ``keep`` (auto-sklearn's log server); what they were."""
+    import psutil
+
+    stopped = []
+    for child in psutil.Process().children(recursive=True):
+        if child.pid in keep:
+            continue
+        try:
+            age = time.time() - child.create_time()
+            child.kill()
+        except psutil.Error:  # ended by itself meanwhile
+            continue
+        stopped.append({"pid": child.pid, "running_s": round(age, 1)})
+    return stopped
+
+
+def _best_single_model(automl: Any, metric: Any, X_test: Any, plan: dict[str, Any]):
+    """The best finished run in auto-sklearn's temporary folder whose model loads, ranked by its validation
+    loss (computed from its saved validation predictions, as auto-sklearn's ensemble builder does), and its
+    test predictions (probabilities for classification), as auto-sklearn's own ``predict`` makes them.
+
+    The folder, not the trials callback, is the record: auto-sklearn calls the ensemble step before
+    metaconf's callback, so a run that finished just before an ensemble step stalled was never reported."""
+    from pathlib import Path
+
+    from autosklearn.automl import _model_predict
+    from autosklearn.ensemble_building.run import Run
+    from autosklearn.metrics import calculate_loss
+
+    inner = automl.automl_
+    backend = inner._backend
+    if plan["constructor_kwargs"]["resampling_strategy"] == "cv":
+        load = backend.load_cv_model_by_seed_and_id_and_budget  # the folds' vote, as fit would predict
+    else:
+        load = backend.load_model_by_seed_and_id_and_budget
+    targets = backend.load_targets_ensemble()
+    ranked = []
+    for path in Path(backend.get_runs_directory()).iterdir():
+        try:
+            run = Run(path)
+            if run.is_dummy() or not run.has_predictions():
+                continue
+            loss = calculate_loss(solution=targets, prediction=run.predictions(), task_type=inner._task, metric=metric)
+        except Exception:  # a run still being written, or not a run folder
+            continue
+        if _finite(loss) is not None:
+            ranked.append((float(loss), run.num_run, run))
+    X = inner.InputValidator.feature_validator.transform(X_test)
+    for loss, _, run in sorted(ranked, key=lambda entry: entry[:2]):
+        try:
+            model = load(run.seed, run.num_run, run.budget)
+            prediction = _model_predict(model=model, X=X, task=inner._task)
+        except Exception:  # removed by auto-sklearn's disk limit, or unusable: the next best
+            traceback.print_exc()
+            continue
+        return {"model_id": run.num_run, "type": _component(model), "cost": loss}, prediction
+    return None, None
+
+
+def _component(model: Any) -> str | None:
+    """The classifier / regressor of a saved pipeline (or of the first fold's pipeline of a cv model)."""
+    pipeline = model.estimators_[0] if hasattr(model, "estimators_") else model
+    config = getattr(pipeline, "config", None)
+    if config is None:
+        return None
+    values = config.get_dictionary()
+    return values.get("classifier:__choice__") or values.get("regressor:__choice__")
+
+
+TEST_STALL_VARIABLE = "METACONF_WORKER_TEST_STALL"
+
+
+def _inject_test_stall(mode: str | None) -> None:
+    """For metaconf's tests only (``METACONF_WORKER_TEST_STALL``): make auto-sklearn's ensemble building
+    really hang, as a stalled tool does. ``ensemble-process``: the ensemble builder's subprocess never
+    returns and pynisher's signals cannot end it. ``ensemble``: the fit's own process hangs in the
+    ensemble step (nothing to kill)."""
+    if not mode:
+        return
+    from autosklearn.ensemble_building.builder import EnsembleBuilder
+    from autosklearn.ensemble_building.manager import EnsembleBuilderManager
+
+    def hang_deaf_to_pynisher(*args: Any, **kwargs: Any) -> None:
+        # Blocked, pynisher's SIGALRM and SIGTERM stay pending, as they do for a run stuck inside C code.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGTERM})
+        threading.Event().wait()
+
+    def hang(*args: Any, **kwargs: Any) -> None:
+        threading.Event().wait()
+
+    if mode == "ensemble-process":
+        EnsembleBuilder.main = hang_deaf_to_pynisher
+    elif mode == "ensemble":
+        EnsembleBuilderManager.build_ensemble = hang
+    else:
+        raise ValueError(f"{TEST_STALL_VARIABLE}={mode!r}: use ensemble or ensemble-process")
 
 
 # ------------------------------------------------------------------------------------------------- the run
@@ -401,7 +603,9 @@ def _dummy_only(automl: Any, statuses: dict[str, int]) -> str | None:
 
 def _ensemble_validation_cost(automl: Any) -> float | None:
     ensemble = getattr(automl.automl_, "ensemble_", None)
-    if ensemble is None:
+    # auto-sklearn's fallback to its best single model reports a score there, not a loss (0.94 for 6 %
+    # validation error); the runner then takes the single best run's cost, which is that model's.
+    if ensemble is None or type(ensemble).__name__ == "SingleBestFromRunhistory":
         return None
     try:
         return _finite(ensemble.get_validation_performance())
@@ -424,7 +628,8 @@ def _copy_tool_files(tmp_folder: str, output_dir: str) -> None:
 
 
 def run(spec_path: str) -> int:
-    started = time.time()
+    global _WATCHDOG
+    started = time.monotonic()
     spec = _read_spec(spec_path)
     plan = spec["plan"]
     settings = plan["worker"]
@@ -436,6 +641,7 @@ def run(spec_path: str) -> int:
         "format": RESULT_FORMAT,
         "status": "failed",
         "stop_reason": None,
+        "stalled": None,
         "error": None,
         "versions": {},
         "timings": {},
@@ -445,21 +651,32 @@ def run(spec_path: str) -> int:
     tmp_folder = os.path.join(tmp_root, "autosklearn")  # must not exist yet: auto-sklearn creates it
     client = None
     exit_code = EXIT_RUN_FAILED
+
+    def finish() -> None:
+        """Keep the tool's files, write the result and announce it (by the main thread, or by the rescue)."""
+        result["trials"] = reporter.trials
+        result["timings"]["total_s"] = round(time.monotonic() - started, 3)
+        try:
+            _copy_tool_files(tmp_folder, output_dir)
+        finally:
+            shutil.rmtree(tmp_root, ignore_errors=True)
+        _write_json(result_path, result)
+        emit("result", path=result_path, status=result["status"])
+
     try:
-        import_started = time.time()
+        import_started = time.monotonic()
         import autosklearn
         import numpy as np
-        import pandas as pd
 
         result["versions"] = {"auto-sklearn": autosklearn.__version__, "python": ".".join(str(v) for v in sys.version_info[:3])}
-        result["timings"]["import_s"] = round(time.time() - import_started, 3)
+        result["timings"]["import_s"] = round(time.monotonic() - import_started, 3)
         data = spec["data"]
         classes = plan["metric"].get("classes")
         task_type = spec["task_type"]
-        load_started = time.time()
+        load_started = time.monotonic()
         X_train, y_train = _load_frame(data["train"], data["columns"], data["target"], task_type, classes)
         X_test, y_test = _load_frame(data["test"], data["columns"], data["target"], task_type, classes)
-        result["timings"]["load_s"] = round(time.time() - load_started, 3)
+        result["timings"]["load_s"] = round(time.monotonic() - load_started, 3)
         emit("loaded", n_train=len(y_train), n_test=len(y_test), n_features=X_train.shape[1])
 
         metric = _build_metric(plan)
@@ -468,12 +685,70 @@ def run(spec_path: str) -> int:
 
             client = Client(settings["dask_scheduler"])
         automl = _build_estimator(plan, metric, tmp_folder, reporter, client)
-        fit_started = time.time()
+        _inject_test_stall(os.environ.get(TEST_STALL_VARIABLE))
+
+        def score_test_set(prediction: Any) -> None:
+            _save_predictions(prediction, task_type, classes, spec["predictions_path"])
+            result["test_cost_autosklearn"] = _finite(metric._optimum - metric(np.asarray(y_test), prediction))
+            if _STOP_SIGNAL is not None:
+                result["status"], result["stop_reason"] = "interrupted", _STOP_SIGNAL
+            else:
+                result["status"] = "finished"
+                result["stop_reason"] = result["stalled"] or reporter.stop_reason or _limit_reason(plan, reporter)
+
+        def rescue(stalled: str) -> None:
+            """``fit`` never returned: predict with the best single model that finished, write the result and
+            end the process (the main thread is still inside auto-sklearn)."""
+            code = EXIT_RUN_FAILED
+            try:
+                predict_started = time.monotonic()
+                chosen, prediction = _best_single_model(automl, metric, X_test, plan)
+                result["timings"]["fit_s"] = round(predict_started - reporter.started, 3)
+                result["runs"] = {"total": len(reporter.trials), "by_status": _count(t["status"] for t in reporter.trials)}
+                if chosen is None:
+                    result["error"] = f"{stalled}, and no run had finished with a model to predict with"
+                    result["error_kind"] = "stalled"
+                else:
+                    result["stalled"] = (
+                        f"{stalled}; metaconf abandoned the fit and used the best single model that finished "
+                        f"({chosen['type']}, run {chosen['model_id']}, validation cost {chosen['cost']:.4g})"
+                    )
+                    result["single_best_cost"] = chosen["cost"]
+                    result["ensemble"] = [dict(chosen, weight=1.0)]
+                    result["leaderboard"] = [{"rank": 1, "ensemble_weight": 1.0, "status": "success", **chosen}]
+                    score_test_set(prediction)
+                    result["timings"]["predict_s"] = round(time.monotonic() - predict_started, 3)
+                    code = EXIT_OK
+            except Exception as error:
+                traceback.print_exc()
+                result["error"], result["error_kind"] = f"{stalled}; the best single model failed: {error}", "stalled"
+            finally:
+                try:
+                    finish()
+                finally:
+                    _stop_subprocesses(set())  # auto-sklearn's log server too: nothing of the fit outlives it
+                    os._exit(code)
+
+        time_left = plan["constructor_kwargs"]["time_left_for_this_task"]
+        fit_started = time.monotonic()
         reporter.started = fit_started
-        emit("fit_started", time_left_s=plan["constructor_kwargs"]["time_left_for_this_task"])
-        automl.fit(X_train, y_train, **plan["fit_kwargs"])
-        result["timings"]["fit_s"] = round(time.time() - fit_started, 3)
+        _WATCHDOG = Watchdog(
+            limit=fit_started + time_left,
+            deadline=fit_started + settings["fit_deadline_s"],
+            grace_s=settings["stall_grace_s"],
+            rescue=rescue,
+            keep=lambda: _log_server_pids(automl),
+        )
+        _WATCHDOG.start()
+        emit("fit_started", time_left_s=time_left)
+        try:
+            automl.fit(X_train, y_train, **plan["fit_kwargs"])
+        finally:
+            _WATCHDOG.fit_returned()
+        result["timings"]["fit_s"] = round(time.monotonic() - fit_started, 3)
         emit("fit_finished", fit_s=result["timings"]["fit_s"])
+        if _WATCHDOG.stalled is not None:
+            result["stalled"] = f"{_WATCHDOG.stalled}; {_after_stall(automl, _WATCHDOG.stopped)}"
 
         statuses = _run_statuses(automl)
         result["runs"] = {"total": sum(statuses.values()), "by_status": statuses}
@@ -489,21 +764,9 @@ def run(spec_path: str) -> int:
             result["error"] = failure
             result["error_kind"] = "dummy_only"
         else:
-            predict_started = time.time()
-            if task_type == "classification":
-                prediction = automl.predict_proba(X_test)
-                frame = pd.DataFrame(prediction, columns=["proba:" + str(c) for c in classes])
-            else:
-                prediction = automl.predict(X_test)
-                frame = pd.DataFrame({"prediction": prediction})
-            frame.to_csv(spec["predictions_path"], index=False)
-            result["timings"]["predict_s"] = round(time.time() - predict_started, 3)
-            result["test_cost_autosklearn"] = _finite(metric._optimum - metric(np.asarray(y_test), prediction))
-            if _STOP_SIGNAL is not None:
-                result["status"], result["stop_reason"] = "interrupted", _STOP_SIGNAL
-            else:
-                result["status"] = "finished"
-                result["stop_reason"] = reporter.stop_reason or _limit_reason(plan, reporter)
+            predict_started = time.monotonic()
+            score_test_set(automl.predict_proba(X_test) if task_type == "classification" else automl.predict(X_test))
+            result["timings"]["predict_s"] = round(time.monotonic() - predict_started, 3)
             exit_code = EXIT_OK
     except Exception as error:  # everything inside fit: report it, keep what was evaluated
         traceback.print_exc()
@@ -513,15 +776,41 @@ def run(spec_path: str) -> int:
     finally:
         if client is not None:
             client.close()
-        result["trials"] = reporter.trials
-        result["timings"]["total_s"] = round(time.time() - started, 3)
-        try:
-            _copy_tool_files(tmp_folder, output_dir)
-        finally:
-            shutil.rmtree(tmp_root, ignore_errors=True)
-        _write_json(result_path, result)
-        emit("result", path=result_path, status=result["status"])
+        finish()
     return exit_code
+
+
+def _save_predictions(prediction: Any, task_type: str, classes: list[str] | None, path: str) -> None:
+    import pandas as pd
+
+    if task_type == "classification":
+        assert classes is not None
+        frame = pd.DataFrame(prediction, columns=["proba:" + str(c) for c in classes])
+    else:
+        frame = pd.DataFrame({"prediction": prediction})
+    frame.to_csv(path, index=False)
+
+
+def _count(statuses: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+def _log_server_pids(automl: Any) -> set[int]:
+    """auto-sklearn's log server process (started inside fit), which the watchdog leaves running."""
+    server = getattr(getattr(automl, "automl_", None), "logging_server", None)
+    return {server.pid} if server is not None and server.pid else set()
+
+
+def _after_stall(automl: Any, stopped: list[dict[str, Any]]) -> str:
+    """What became of a stalled fit that returned after the watchdog acted."""
+    ended = f"metaconf ended {len(stopped)} of its processes" if stopped else "it then returned by itself"
+    ensemble = getattr(automl.automl_, "ensemble_", None)
+    if type(ensemble).__name__.startswith("SingleBest"):
+        return f"{ended}; auto-sklearn used its best single model"
+    return f"{ended}; auto-sklearn used the ensemble it had built by then"
 
 
 def _explain_error(error: BaseException, plan: dict[str, Any]) -> tuple[str, str]:
@@ -564,6 +853,7 @@ def main(argv: list[str]) -> int:
         return EXIT_BAD_SPEC
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    os.register_at_fork(after_in_child=_default_signals_in_child)
     try:
         _read_spec(argv[1])
     except (OSError, ValueError, KeyError) as error:
