@@ -171,3 +171,125 @@ def test_cost_matrix_run_stops_cleanly_on_sigint(tmp_path: Path) -> None:
     spec = read_json(tmp_path / "runs" / "credit" / "autosklearn" / "spec.json")
     assert spec["plan"]["metric"]["custom_function"] == "expected_cost"
     assert spec["plan"]["constructor_kwargs"]["initial_configurations_via_metalearning"] == 0
+
+
+# ------------------------------------------------------------------- a tool that stalls (issue 18)
+STALL_CONFIG = """\
+tool: auto-sklearn
+task:
+  type: classification
+data:
+  demo: breast_cancer
+stopping:
+  walltime: 30s
+  trial_walltime: 10s
+execution:
+  seed: 0
+"""
+
+
+def run_stalled(tmp_path: Path, mode: str) -> tuple[subprocess.CompletedProcess[str], float, dict[str, Any]]:
+    """`metaconf run` with auto-sklearn's ensemble building made to hang for real by the worker's test hook
+    (``METACONF_WORKER_TEST_STALL``): the search, the stall and metaconf's answer to it are all real."""
+    (tmp_path / "stall.yaml").write_text(STALL_CONFIG, encoding="utf-8")
+    started = time.monotonic()
+    completed = subprocess.run(
+        [sys.executable, "-m", "metaconf", "run", "stall.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+        env=dict(os.environ, METACONF_WORKER_TEST_STALL=mode),
+    )
+    return completed, time.monotonic() - started, read_json(tmp_path / "runs" / "stall" / "results.json")
+
+
+def assert_nothing_left_running(run_dir: Path) -> None:
+    spec = str(run_dir / "autosklearn" / "spec.json")
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                command = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            assert spec not in command, f"process {proc.name} of the stalled run is still running"
+
+
+def test_a_fit_stuck_in_its_ensemble_step_still_reports_the_best_finished_model(tmp_path: Path) -> None:
+    """auto-sklearn's own process hangs in its ensemble step, nothing to kill: past its time limit (30 s)
+    plus 5 % and a 10 s grace, the worker abandons the fit and predicts with the best single model."""
+    completed, seconds, results = run_stalled(tmp_path, "ensemble")
+    assert completed.returncode == 0, completed.stderr
+    assert results["status"] == "finished"
+    assert results["stop_reason"].startswith("auto-sklearn's ensemble building stalled (still running ")
+    assert "metaconf abandoned the fit and used the best single model that finished (" in results["stop_reason"]
+    incumbent = results["incumbent"]
+    assert 0.85 <= incumbent["test_score"] <= 1.0
+    assert incumbent["validation_score"] is not None and incumbent["cost"] < 0.5
+    [member] = incumbent["config"]["ensemble"]
+    assert member.endswith("weight 1.00)")
+    assert "note: auto-sklearn's ensemble building stalled" in completed.stderr
+    assert seconds < 30 + 5 + 10 + 30, f"{seconds:.0f} s: the stall was not bounded"
+    run_dir = tmp_path / "runs" / "stall"
+    assert len(read_csv(run_dir / "leaderboard.csv")) == 1
+    assert (run_dir / "autosklearn" / "test_predictions.csv").exists()
+    assert_nothing_left_running(run_dir)
+
+
+def test_a_stuck_ensemble_process_is_ended_and_the_fit_finishes(tmp_path: Path) -> None:
+    """The ensemble builder's process never returns and pynisher cannot end it: the worker's watchdog kills it
+    at the deadline, auto-sklearn's fit then returns with its best single model, and the note says so."""
+    completed, seconds, results = run_stalled(tmp_path, "ensemble-process")
+    assert completed.returncode == 0, completed.stderr
+    assert results["status"] == "finished"
+    assert results["stop_reason"].startswith("auto-sklearn's ensemble building stalled (still running ")
+    assert "metaconf ended 1 of its processes; auto-sklearn used its best single model" in results["stop_reason"]
+    incumbent = results["incumbent"]
+    assert 0.85 <= incumbent["test_score"] <= 1.0
+    # auto-sklearn's own single-best fallback reports a score where the others report a loss: the cost is a loss
+    assert incumbent["cost"] < 0.5 and incumbent["validation_score"] > 0.5
+    assert seconds < 30 + 5 + 10 + 30, f"{seconds:.0f} s: the stall was not bounded"
+    assert_nothing_left_running(tmp_path / "runs" / "stall")
+
+
+# ---------------------------------------------------------- a mid-size table within its budget (issue 18)
+def write_midsize_table(path: Path) -> int:
+    """A credit-like table from the bundled titanic data: three jittered copies (3,927 rows), numeric and
+    categorical columns with gaps, string labels. The same file on every run (seeded)."""
+    import numpy as np
+    import pandas as pd
+
+    from metaconf.data.load import DEMOS
+
+    X, y, _ = DEMOS["titanic"][1]()
+    rng = np.random.default_rng(18)
+    copies = []
+    for _ in range(3):
+        copy = X.copy()
+        for column in ("age", "fare"):
+            copy[column] = copy[column] * rng.uniform(0.9, 1.1, len(copy))
+        copies.append(copy.assign(outcome=np.where(y.astype(str) == "1", "repaid", "defaulted")))
+    table = pd.concat(copies, ignore_index=True)
+    table.to_csv(path, index=False)
+    return len(table)
+
+
+def test_a_mid_size_table_with_gaps_and_categories_finishes_within_its_budget(tmp_path: Path) -> None:
+    """`suggest --tool auto-sklearn --budget 60s` then `run` on several thousand rows with missing values and
+    categorical columns: a result within the budget + 10 % (the reported table was killed at 133 s of 90 s)."""
+    assert write_midsize_table(tmp_path / "mid.csv") == 3927
+    started = time.monotonic()
+    suggest = metaconf(
+        "suggest", "--data", "mid.csv", "--target", "outcome", "--tool", "auto-sklearn", "--budget", "60s", "-o", "mid.yaml",
+        cwd=tmp_path,
+    )
+    assert suggest.returncode == 0, suggest.stderr
+    run = metaconf("run", "mid.yaml", "--quiet", cwd=tmp_path)
+    seconds = time.monotonic() - started
+    assert run.returncode == 0, run.stderr
+    results = read_json(tmp_path / "runs" / "mid" / "results.json")
+    assert results["status"] == "finished", results
+    assert results["incumbent"]["test_score"] > 0.7
+    assert results["trials"]["by_status"].get("success", 0) >= 1
+    assert seconds <= 60 * 1.1, f"suggest + run took {seconds:.0f} s for a 60 s budget"

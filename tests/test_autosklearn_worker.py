@@ -4,8 +4,11 @@ messages are one line, and its command line refuses a bad spec with exit code 2.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +23,7 @@ import pytest
 
 from metaconf.config.model import Config
 from metaconf.targets.autosklearn.compile import compile_autosklearn
-from metaconf.targets.autosklearn.environment import worker_source
+from metaconf.targets.autosklearn.environment import env_dir, inspect_env, worker_environment, worker_source
 from metaconf.targets.metrics import metric_for
 
 
@@ -240,3 +243,45 @@ def test_first_signal_asks_the_worker_to_stop_second_kills_it(tmp_path: Path) ->
     assert list(events) == []
     code = stubborn.wait()
     assert stubborn.failure_reason(code) == "killed by metaconf: second SIGTERM"
+
+
+# ------------------------------------------------------------------------------- runs stuck in C (issue 18)
+PYNISHER_SCRIPT = """
+import importlib.util, json, multiprocessing, sys, time
+spec = importlib.util.spec_from_file_location("metaconf_worker", sys.argv[1])
+worker = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(worker)
+worker._install_signal_handlers()  # as `main` does before a search
+import pynisher
+
+def stuck_in_c():
+    return sum(range(10 ** 11))  # about 20 minutes inside C: no bytecode, so no Python signal handler runs
+
+limited = pynisher.enforce_limits(wall_time_in_s=1, context=multiprocessing.get_context("fork"))(stuck_in_c)
+started = time.monotonic()
+limited()
+print(json.dumps({"seconds": time.monotonic() - started, "exit_status": limited.exit_status.__name__}))
+"""
+
+
+@pytest.mark.skipif(not inspect_env(env_dir()).ready, reason="needs auto-sklearn's environment: run `metaconf backends install auto-sklearn`")
+def test_pynisher_ends_a_run_stuck_in_c_inside_the_worker(tmp_path: Path) -> None:
+    """auto-sklearn's runs are pynisher processes forked from the worker. pynisher ends one past its limit
+    with SIGTERM; the worker's own SIGTERM handler must not be inherited, or a run inside C code (a libsvm fit)
+    outlives its limit and the whole search waits for it: the 4,454-row table of issue 18."""
+    script = tmp_path / "stuck.py"
+    script.write_text(PYNISHER_SCRIPT, encoding="utf-8")
+    process = subprocess.Popen(
+        [str(inspect_env(env_dir()).python), str(script), str(worker_source())],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=worker_environment(), start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    finally:  # a run that outlived pynisher would spin for 20 minutes: end the whole group
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+    assert process.returncode == 0, stderr[-2000:]
+    outcome = json.loads(stdout.strip().splitlines()[-1])
+    assert outcome["exit_status"] == "TimeoutException"
+    assert outcome["seconds"] < 10, outcome

@@ -170,6 +170,12 @@ def _on_signal(signum: int, frame: Any) -> None:
         _WATCHDOG.abandon_now()
 
 
+def _install_signal_handlers() -> None:
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    os.register_at_fork(after_in_child=_default_signals_in_child)
+
+
 def _default_signals_in_child() -> None:
     """Forked children (pynisher's trial and ensemble processes) get the default SIGTERM / SIGINT back.
 
@@ -851,9 +857,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 2:
         emit("error", message="usage: metaconf_worker.py SPEC.json | --check")
         return EXIT_BAD_SPEC
-    signal.signal(signal.SIGINT, _on_signal)
-    signal.signal(signal.SIGTERM, _on_signal)
-    os.register_at_fork(after_in_child=_default_signals_in_child)
+    _install_signal_handlers()
     try:
         _read_spec(argv[1])
     except (OSError, ValueError, KeyError) as error:
