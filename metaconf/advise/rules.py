@@ -241,7 +241,8 @@ class CostModel:
     exponent: Mapping[str, float] = field(default_factory=dict)
     source: str = "cost model"
     probe_seconds: float = 0.0
-    """Walltime the probe itself took; it counts against the budget."""
+    """Seconds the probe itself took (its CPU time: its walltime on an idle machine); they count against the
+    budget."""
     machine_factor: float = 1.0
     """How much slower this machine is than the reference machine of the cost model (and of SMAC's measured
     overhead), from the probe: SMAC's own per-trial time is scaled by it (R2)."""
@@ -1426,7 +1427,7 @@ def cost_model_from_probe(
     if measured and reference is not None:
         seconds, factor = _shrink_to_reference(result, reference, seconds)
     rows = int(getattr(result, "rows", 0) or getattr(result, "n_rows", 0) or n_rows)
-    probe_seconds = float(getattr(result, "walltime_s", 0.0) or 0.0)
+    probe_seconds = float(getattr(result, "cpu_s", 0.0) or getattr(result, "walltime_s", 0.0) or 0.0)
     method = str(getattr(result, "method", "") or ("probe" if measured else "cost model"))
     return CostModel(
         fit_seconds=seconds,

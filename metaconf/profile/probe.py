@@ -9,25 +9,27 @@ built-in space, :func:`metaconf.space.builtin.build_space`) inside the same prep
 ``SMALL_ROWS`` rows: 50 % of the rows first (nearest the rows one evaluation fits on, so a limit that allows one
 fit per family still measures almost what is needed), 25 % for the families whose 50 % fit would overrun the
 limit, then all rows (:func:`probe_order`); else 10 %, 25 % and 50 % capped at ``max_rows`` (the largest
-subsample) with the others scaled down alike. Each
-timing is one fit plus one prediction on the rows fitted. Per family it fits a power law
-``seconds = a * rows ** b`` through the two largest measurements, where fixed per-fit overheads distort least,
-and extrapolates to the full rows and folds. A family fitted only once (a small limit stops the probe after
-the first subsample) is extrapolated along the cost model's curve through that fit, fixed part included: the
-fit is mostly the pipeline's fixed cost, which does not grow with the rows (`benchmarks/probe_accuracy.py`).
-``b`` is clamped to ``[0.8, 2.5]``: every family's fit is at least about linear in the rows, and a flatter
-slope on small subsamples comes from fixed overhead that the larger fit will not hide; a slope above 2.5 is
-noise. The encoding of categorical and datetime columns (one-hot encoders fitted, rows transformed) is timed
-on its own at each size (:func:`time_encoding`): it is the same for every family, mostly fixed, and absent
-from the cost model's numeric calibration, so the model's curve and the machine factor (R2) see the fits
-without it. The probe's own walltime counts against the user's budget, so it is bounded by
-``time_limit_s``: before each fit it predicts the fit's time (from the family's previous fit, or for the first
-one from the encoding + the cost model x how much faster or slower than the model the families measured so
-far ran, the fastest of them) and skips the fit when 1.5x the prediction would overrun (a smaller subsample
-later in the order is still tried); families it could not measure at all fall back to the cost model, and the
-result says so (the advisor scales that fallback by the machine factor, R2). The limit's clock starts after
-the one-off imports (every family's estimator built once, the preprocessing fitted once on a few rows), which
-``walltime_s`` still counts.
+subsample) with the others scaled down alike. Each timing is the CPU time of one fit plus one prediction on the
+rows fitted, single-threaded as a trial runs: the walltime of the same fit varies several-fold while other
+processes share the cores (:func:`fit_timing`). Per family it fits a power law ``seconds = a * rows ** b``
+through the two largest measurements, where fixed per-fit overheads distort least, and extrapolates to the full
+rows and folds. A family fitted only once (a small limit stops the probe after the first subsample) is
+extrapolated along the cost model's curve through that fit, fixed part included: the fit is mostly the pipeline's
+fixed cost, which does not grow with the rows (`benchmarks/probe_accuracy.py`). ``b`` is clamped to ``[0.8,
+2.5]``: every family's fit is at least about linear in the rows, and a flatter slope on small subsamples comes
+from fixed overhead that the larger fit will not hide; a slope above 2.5 is noise. The encoding of categorical
+and datetime columns (one-hot encoders fitted, rows transformed) is timed on its own at each size
+(:func:`time_encoding`): it is the same for every family, mostly fixed, and absent from the cost model's numeric
+calibration, so the model's curve and the machine factor (R2) see the fits without it. The probe's own walltime
+counts against the user's budget, so it is bounded by ``time_limit_s``, counted in the CPU seconds of its work
+like the fits (so that other processes on the machine do not change which fits it makes; its walltime is capped
+at ``WALL_SLACK`` x the limit): before each fit it predicts the fit's time (from the family's previous fit, or
+for the first one from the encoding + the cost model x how much faster or slower than the model the families
+measured so far ran, the fastest of them) and skips the fit when 1.5x the prediction would overrun (a smaller
+subsample later in the order is still tried); families it could not measure at all fall back to the cost model,
+and the result says so (the advisor scales that fallback by the machine factor, R2). The limit's clock starts
+after the one-off imports (every family's estimator built once, the preprocessing fitted once on a few rows),
+which ``walltime_s`` still counts.
 
 **The cost model** (:func:`estimate_trial_cost`, ``--no-probe``) predicts the seconds of one default fit from
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
@@ -64,6 +66,11 @@ MIN_PROBE_ROWS = 50
 EXPONENT_RANGE = (0.8, 2.5)
 SPEED_RANGE = (0.1, 10.0)
 """The clamp on the machine's speed relative to the cost model when predicting a family's first probe fit."""
+BUSY_WALL_PER_CPU = 1.25
+"""From this walltime / CPU time of the fits on, the probe notes that the machine is busy."""
+WALL_SLACK = 2.0
+"""The probe's limit counts the CPU seconds of its work; its walltime may exceed the limit by this factor while
+other processes compete for the cores (no more: the fits then stop)."""
 PREDICTION_MARGIN = 1.5
 """A fit is started only if 1.5x its predicted time still fits in the probe's limit (timings on a shared
 machine vary by that much from one fit to the next)."""
@@ -144,6 +151,13 @@ class ProbeResult:
     the probe with the model."""
     encoding: list[tuple[int, float]] = field(default_factory=list)
     """(rows, seconds) of each timing of the encoding alone (:func:`time_encoding`)."""
+    cpu_s: float = 0.0
+    """CPU seconds the probe took, one-off imports included: its walltime on an idle machine, and what the
+    advisor reserves from the budget for it (the walltime grows with other processes' load, from one run to
+    the next)."""
+    wall_per_cpu: float = 1.0
+    """Walltime / CPU time of the timed fits together: about 1 on an idle machine, more while other processes
+    compete for the cores (the costs are CPU seconds: :func:`fit_timing`)."""
 
     def seconds(self, family: str) -> float:
         """Seconds of one full evaluation of ``family`` (the slowest family's when it was not probed)."""
@@ -243,14 +257,26 @@ def default_values(family: str, task_type: str) -> dict[str, Any]:
     return dict(space.get_default_configuration())
 
 
-def time_fit(
-    values: dict[str, Any], X: pd.DataFrame, y: pd.Series, task_type: str, *, seed: int, repeat_below_s: float = 0.05
-) -> float:
-    """Seconds to fit ``values``' estimator in the run's preprocessing pipeline and predict the rows fitted.
+@dataclass(frozen=True)
+class FitTiming:
+    """One timed fit (+ predict): the CPU seconds the costs use, and the walltime the probe's limit counts."""
 
-    Runs as a trial does (one OpenMP / BLAS thread, convergence warnings silenced). A fit faster than
-    ``repeat_below_s`` is repeated up to 3 times and the fastest kept: timer and scheduler jitter is then as
-    large as the fit itself.
+    cpu_s: float
+    wall_s: float
+
+
+def fit_timing(
+    values: dict[str, Any], X: pd.DataFrame, y: pd.Series, task_type: str, *, seed: int, repeat_below_s: float = 0.05
+) -> FitTiming:
+    """Time fitting ``values``' estimator in the run's preprocessing pipeline and predicting the rows fitted.
+
+    Runs as a trial does (one OpenMP / BLAS thread, convergence warnings silenced). The cost is the CPU time
+    of this process, not the walltime: with one thread they agree on an idle machine, but while other
+    processes compete for the cores the walltime of the same fit varied 1.2-4x from one fit to the next and
+    the CPU time 1.1-1.4x (2.2x for one family; breast cancer, 12 fits per family at a load average of 3.4 on
+    2 cores), and that noise flowed into the advice (a trial budget that changed on every rerun of `suggest`).
+    A fit faster than ``repeat_below_s`` is repeated up to 3 times and the fastest kept: timer and scheduler
+    jitter is then as large as the fit itself.
     """
     import warnings
 
@@ -261,20 +287,29 @@ def time_fit(
     from metaconf.space.builtin import make_estimator, needs_scaling
     from metaconf.targets.preprocess import build_preprocessor
 
-    best = float("inf")
+    best = FitTiming(float("inf"), float("inf"))
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         for _ in range(3):
-            started = time.perf_counter()
+            wall_started, cpu_started = time.perf_counter(), time.process_time()
             estimator = make_estimator(values, task_type, seed=seed, n_samples=len(y))
             steps = [("preprocess", build_preprocessor(X, scale=needs_scaling(values))), ("model", estimator)]
             pipeline = Pipeline(steps)
             pipeline.fit(X, y)
             pipeline.predict(X)
-            best = min(best, time.perf_counter() - started)
-            if best >= repeat_below_s:
+            timing = FitTiming(time.process_time() - cpu_started, time.perf_counter() - wall_started)
+            best = min(best, timing, key=lambda t: t.cpu_s)
+            if best.cpu_s >= repeat_below_s:
                 break
     return best
+
+
+def time_fit(
+    values: dict[str, Any], X: pd.DataFrame, y: pd.Series, task_type: str, *, seed: int, repeat_below_s: float = 0.05
+) -> float:
+    """CPU seconds to fit ``values``' estimator in the run's preprocessing pipeline and predict the rows fitted
+    (:func:`fit_timing`)."""
+    return fit_timing(values, X, y, task_type, seed=seed, repeat_below_s=repeat_below_s).cpu_s
 
 
 def _warm_up(name: str, task_type: str, seed: int) -> dict[str, Any]:
@@ -399,8 +434,9 @@ the encoders), 0.3-0.4 measured between 25 % and 100 % of titanic and kr-vs-kp; 
 
 
 def time_encoding(X: pd.DataFrame, y: pd.Series, columns: Sequence[str]) -> float:
-    """Seconds to fit the run's preprocessing of ``columns`` alone and transform the rows twice (the fit's
-    and the prediction's), as a timed fit does; repeated up to 3 times when shorter than 50 ms, fastest kept."""
+    """CPU seconds (as :func:`fit_timing`) to fit the run's preprocessing of ``columns`` alone and transform the
+    rows twice (the fit's and the prediction's), as a timed fit does; repeated up to 3 times when shorter than
+    50 ms, fastest kept."""
     if not columns:
         return 0.0
     from metaconf.targets.preprocess import build_preprocessor
@@ -408,11 +444,11 @@ def time_encoding(X: pd.DataFrame, y: pd.Series, columns: Sequence[str]) -> floa
     part = X[list(columns)]
     best = float("inf")
     for _ in range(3):
-        started = time.perf_counter()
+        started = time.process_time()
         preprocessor = build_preprocessor(part, scale=False)
         preprocessor.fit_transform(part, y)
         preprocessor.transform(part)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
         if best >= 0.05:
             break
     return best
@@ -448,13 +484,14 @@ def probe_trial_cost(
     max_rows: int = MAX_PROBE_ROWS,
 ) -> ProbeResult:
     """Measure the cost of one full evaluation per family (see the module docstring). The measuring never
-    takes much more than ``time_limit_s`` (at most one fit's misprediction beyond it); the one-off imports and
+    takes much more than ``time_limit_s`` of CPU time (at most one fit's misprediction beyond it) nor
+    ``WALL_SLACK`` x as much walltime; the one-off imports and
     estimator constructions before it (:func:`_warm_up`, :func:`_warm_up_pipeline`: ~2 s of scikit-learn and
     SciPy imports in a fresh process, which would otherwise leave a small limit no time to measure anything)
     are not limited, but they are counted in ``walltime_s``, which the advisor reserves from the budget."""
     from metaconf.profile.profile import profile_dataset
 
-    begun = time.perf_counter()
+    begun, cpu_begun = time.perf_counter(), time.process_time()
     X, y = dataset.X, dataset.y
     n_rows = len(y)
     names = [getattr(f, "value", f) for f in families]
@@ -479,12 +516,14 @@ def probe_trial_cost(
         except Exception as error:  # an unknown family: say why, use the cost model
             failed[name] = _failure(error)
     _warm_up_pipeline(X, y)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     skipped: dict[str, int] = {}
     """family -> the smallest size whose fit was predicted to overrun the limit: larger sizes are not tried, a
     smaller one later in the order still is."""
     notes: list[str] = []
     stopped_early = False
+    fits_wall = fits_cpu = 0.0
+    """Walltime and CPU time of the fits so far: the costs are CPU seconds, the limit counts walltime."""
     for size, only_unmeasured in probe_order(sizes, n_rows):
         due = [
             name
@@ -513,17 +552,25 @@ def probe_trial_cost(
                 predicted = _encoding_at(encoding, size) + model(name, size) * _speed(
                     measured, task_type, width, onehot, encoding, n_classes
                 )
+            # The limit counts CPU seconds, as the fits do, so that other processes do not change which fits
+            # the probe makes; the walltime is capped too, at WALL_SLACK x the limit.
+            spent = time.process_time() - cpu_started
+            wall_per_cpu = max(1.0, fits_wall / fits_cpu) if fits_cpu > 0 else 1.0
             elapsed = time.perf_counter() - started
-            if elapsed + PREDICTION_MARGIN * predicted > time_limit_s:
+            if (
+                spent + PREDICTION_MARGIN * predicted > time_limit_s
+                or elapsed + predicted * wall_per_cpu > WALL_SLACK * time_limit_s
+            ):
                 stopped_early = True
                 skipped[name] = min(size, skipped.get(name, size))
                 continue
             try:
-                seconds = time_fit(values[name], X_s, y_s, task_type, seed=seed)
+                timing = fit_timing(values[name], X_s, y_s, task_type, seed=seed)
             except Exception as error:  # a family that cannot fit this data: say why, use the cost model
                 failed[name] = _failure(error)
                 continue
-            history.append((len(y_s), seconds))
+            fits_wall, fits_cpu = fits_wall + timing.wall_s, fits_cpu + timing.cpu_s
+            history.append((len(y_s), timing.cpu_s))
 
     fits, fit_rows = evaluation_fits(n_rows, resampling_folds)
     result: dict[str, FamilyCost] = {}
@@ -572,6 +619,12 @@ def probe_trial_cost(
         )
     if stopped_early:
         notes.append(f"the probe stopped at its time limit of {time_limit_s:.1f} s; costs rest on fewer fits")
+    wall_per_cpu = fits_wall / fits_cpu if fits_cpu > 0 else 1.0
+    if wall_per_cpu >= BUSY_WALL_PER_CPU:
+        notes.append(
+            f"the fits took {wall_per_cpu:.1f}x their CPU time in walltime: other processes share the cores; "
+            "the costs are CPU seconds, what a trial costs when it has a core to itself"
+        )
     walltime = time.perf_counter() - begun
     return ProbeResult(
         families=result,
@@ -579,6 +632,7 @@ def probe_trial_cost(
         n_features=int(X.shape[1]),
         folds=resampling_folds,
         walltime_s=round(walltime, 4),
+        cpu_s=round(time.process_time() - cpu_begun, 4),
         time_limit_s=time_limit_s,
         method=(
             "probe: default configuration of each family fitted on "
@@ -589,4 +643,5 @@ def probe_trial_cost(
         notes=notes,
         encoding_seconds=round(_encoding_at(encoding, fit_rows) * fits, 5),
         encoding=[(n, round(t, 5)) for n, t in sorted(encoding.items())],
+        wall_per_cpu=round(wall_per_cpu, 3),
     )
