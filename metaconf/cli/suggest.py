@@ -167,13 +167,22 @@ def _costs(
     probe: bool,
     walltime_s: float,
     seed: int,
+    rewrites: Path | None = None,
+    fingerprint: dict[str, Any] | None = None,
 ) -> tuple[CostModel, str, dict[str, Any]]:
-    """The cost of one fit per family: measured by the probe (bounded) or from the documented cost model."""
+    """The cost of one fit per family: measured by the probe (bounded) or from the documented cost model.
+
+    The probe's measurements enter the advice on a grid (:mod:`metaconf.advise.repeatable`), kept at the values
+    recorded in ``rewrites`` (the config this run overwrites) when that config was written for the same data
+    (``fingerprint``) and the new measurement is close to them: reruns write the same file. The terminal note
+    says what the probe measured; ``metaconf profile --probe`` shows every timing.
+    """
     from metaconf.advise.rules import cost_model_from_probe
 
     names = [f.value for f in families]
     if probe:
-        from metaconf.profile.probe import probe_trial_cost
+        from metaconf.advise.repeatable import previous_probe, probe_record, repeatable_costs
+        from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost
 
         limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
         with warnings.catch_warnings():
@@ -187,25 +196,29 @@ def _costs(
                 time_limit_s=limit,
                 seed=seed,
             )
-        from metaconf.profile.probe import estimate_trial_cost
-
         reference = estimate_trial_cost(profile, names, 1)
-        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
+        measured = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
+        previous = previous_probe(rewrites, fingerprint or {}, measured.rows)
+        timed = {name for name, cost in result.families.items() if cost.source != "cost model"}
+        model = repeatable_costs(measured, timed, previous)
         note = (
-            f"probe: {model.probe_seconds:.1f} s, fits limited to {limit:.3g} s ({PROBE_SHARE:.0%} of the budget); "
-            f"this machine runs {model.machine_factor:.1f}x the cost model's reference times"
+            f"probe: {result.walltime_s:.1f} s ({measured.probe_seconds:.1f} s of CPU), fits limited to {limit:.3g} "
+            f"s of CPU ({PROBE_SHARE:.0%} of the budget); this machine runs {measured.machine_factor:.2f}x the cost "
+            "model's reference times; the advice uses the costs on a ~21 % grid"
+            + (f", kept at those recorded in {rewrites} where they are close" if previous else "")
         )
+        details = {"method": model.source, **probe_record(model)}
     else:
         from metaconf.profile.probe import estimate_trial_cost
 
         result = estimate_trial_cost(profile, names, 1)
         model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=False)
         note = "--no-probe: trial cost from the documented cost model"
-    details = {
-        "method": model.source,
-        "machine_factor": round(model.machine_factor, 2),
-        "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
-    }
+        details = {
+            "method": model.source,
+            "machine_factor": round(model.machine_factor, 2),
+            "seconds_per_fit": {k: round(v, 4) for k, v in sorted(model.fit_seconds.items())},
+        }
     return model, note, details
 
 
@@ -419,6 +432,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         models = None
     t0 = time.perf_counter()
     seed = request.seed if request.seed is not None else 0
+    fingerprint = _fingerprint(dataset, data_path)
     costs, probe_note, cost_details = _costs(
         dataset,
         profile,
@@ -427,6 +441,8 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         probe=request.probe,
         walltime_s=walltime_s,
         seed=seed,
+        rewrites=request.output,
+        fingerprint=fingerprint,
     )
     timings["probe"] = time.perf_counter() - t0
 
@@ -476,7 +492,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         space_shape=space_shape(models or families, task_type),
         families=models or families,
         extra_inputs={
-            "dataset": _fingerprint(dataset, data_path),
+            "dataset": fingerprint,
             "profile": _profile_record(profile),
             "probe": cost_details,
             **({"description": description_record} if description_record else {}),

@@ -1,0 +1,161 @@
+"""Repeatable suggestions: `metaconf suggest` with the probe on writes the same file when rerun on one machine
+(the measured costs enter the advice on a grid, with hysteresis against the config it overwrites), and a real
+change of the costs still moves them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from metaconf.advise.repeatable import (
+    GRID,
+    STEPS_PER_DECADE,
+    grid_value,
+    previous_probe,
+    probe_record,
+    repeatable_costs,
+    snap,
+    snap_exponent,
+)
+from metaconf.advise.rules import CostModel
+
+STEP = 10 ** (1 / STEPS_PER_DECADE)
+
+
+def _suggest(output: Path, *args: str) -> str:
+    """One `metaconf suggest` in a fresh process, as a user runs it (imports and all); the file it wrote."""
+    command = [sys.executable, "-m", "metaconf", "suggest", *args, "-o", str(output), "--force"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return output.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_reruns_with_the_probe_write_byte_identical_yaml(tmp_path: Path) -> None:
+    output = tmp_path / "iris.yaml"
+    texts = [_suggest(output, "--demo", "iris", "--budget", "40s") for _ in range(4)]
+    assert all(text == texts[0] for text in texts[1:])
+    probe = yaml.safe_load(texts[0])["provenance"]["inputs"]["probe"]
+    assert probe["grid"] == GRID
+    # every recorded seconds value is a grid point, which survives being written and read back
+    for value in [probe["machine_factor"], probe["probe_seconds"], *probe["seconds_per_fit"].values()]:
+        assert snap(value) == value
+
+
+def test_grid_values_survive_yaml_and_map_back_to_their_index() -> None:
+    for index in range(-60, 37):
+        value = grid_value(index)
+        assert yaml.safe_load(yaml.safe_dump(value)) == value
+        assert snap(value) == value
+    assert [grid_value(k) for k in range(13)] == [
+        1.0, 1.21, 1.47, 1.78, 2.15, 2.61, 3.16, 3.83, 4.64, 5.62, 6.81, 8.25, 10.0,
+    ]
+
+
+def test_snap_takes_the_nearest_grid_point_in_log_space() -> None:
+    assert snap(1.05) == 1.0  # 0.25 steps above 1.0
+    assert snap(1.15) == 1.21  # 0.73 steps above
+    assert snap(0.0047) == 0.00464
+    assert snap(0.0) == 0.0
+
+
+def test_hysteresis_keeps_a_recorded_value_against_noise_but_not_a_real_change() -> None:
+    recorded = snap(0.5)
+    assert recorded == 0.464
+    # a value right at the midpoint between two grid points flips without a record, not with one
+    midpoint = recorded * STEP**0.5
+    assert {snap(midpoint * 0.99), snap(midpoint * 1.01)} == {0.464, 0.562}
+    assert snap(midpoint * 0.99, recorded) == snap(midpoint * 1.01, recorded) == recorded
+    # within two steps (~47 %) either way: kept
+    assert snap(recorded * 1.45, recorded) == recorded
+    assert snap(recorded / 1.45, recorded) == recorded
+    # a machine 2x slower or faster (3.6 steps) moves the value to the grid point nearest the measurement
+    assert snap(recorded * 2, recorded) == snap(recorded * 2) == 1.0
+    assert snap(recorded / 2, recorded) == snap(recorded / 2) == 0.215
+
+
+def test_exponents_on_their_grid_with_hysteresis() -> None:
+    assert snap_exponent(1.13) == 1.25 and snap_exponent(0.8) == 0.75
+    assert snap_exponent(1.67, 1.0) == 1.0  # the 1.04-1.67 spread of one family over ten runs
+    assert snap_exponent(1.9, 1.0) == 2.0
+
+
+def _model(scale: float = 1.0, **overrides: float) -> CostModel:
+    seconds = {"linear": 0.02, "random_forest": 0.25, "mlp": 0.4}
+    seconds.update(overrides)
+    return CostModel(
+        fit_seconds={k: v * scale for k, v in seconds.items()},
+        rows=1000,
+        exponent={"linear": 1.0, "random_forest": 1.4, "mlp": 1.4},
+        source="probe",
+        probe_seconds=1.3,
+        machine_factor=0.9 * scale,
+    )
+
+
+def _rerun(model: CostModel, measured: set[str], first: CostModel) -> CostModel:
+    return repeatable_costs(model, measured, dict(probe_record(first)))
+
+
+def test_repeatable_costs_anchor_the_seconds_and_put_everything_on_the_grid() -> None:
+    model = _model()
+    costs = repeatable_costs(model, set(model.fit_seconds), {})
+    assert costs.rows == 640  # the rows of a 5-fold CV fit after the 20 % test split
+    assert costs.fit_seconds["random_forest"] == snap(0.25 * 0.64**1.4)
+    assert costs.exponent == {"linear": 1.0, "random_forest": 1.5, "mlp": 1.5}
+    assert (costs.machine_factor, costs.probe_seconds) == (0.825, 1.21)
+    assert costs.source == "probe"
+
+
+def test_a_rerun_with_noisy_timings_keeps_every_value() -> None:
+    measured = {"linear", "random_forest", "mlp"}
+    first = repeatable_costs(_model(), measured, {})
+    noisy = _model(1.3, linear=0.016)  # everything 30 % slower, the linear model 20 % faster
+    assert _rerun(noisy, measured, first) == first
+
+
+def test_a_machine_twice_as_slow_moves_the_values() -> None:
+    measured = {"linear", "random_forest", "mlp"}
+    first = repeatable_costs(_model(), measured, {})
+    model = _model(2.0)
+    slower = _rerun(model, measured, first)
+    assert slower.machine_factor == snap(1.8) == 1.78
+    for name, seconds in first.fit_seconds.items():
+        assert slower.fit_seconds[name] == snap(model.seconds(name, 640)) > 1.7 * seconds
+
+
+def test_a_family_the_probe_skipped_this_time_keeps_its_recorded_cost() -> None:
+    first = repeatable_costs(_model(), {"linear", "random_forest", "mlp"}, {})
+    # the probe's limit left the MLP unmeasured: cost model x machine factor, 2.5x its measured cost
+    skipped = _rerun(_model(mlp=1.0), {"linear", "random_forest"}, first)
+    assert skipped.fit_seconds["mlp"] == first.fit_seconds["mlp"]
+    # once measured again, it follows the measurement
+    assert _rerun(_model(mlp=1.0), {"linear", "random_forest", "mlp"}, first).fit_seconds["mlp"] == snap(
+        1.0 * 0.64**1.4
+    )
+
+
+def _config(path: Path, probe: dict, dataset: dict, rows: int = 150) -> Path:
+    document = {"provenance": {"inputs": {"dataset": dataset, "data": {"rows": rows}, "probe": probe}}}
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def test_the_previous_config_is_reused_only_for_the_same_data_and_grid(tmp_path: Path) -> None:
+    record = {"method": "probe", **probe_record(repeatable_costs(_model(), {"linear"}, {}))}
+    iris = {"name": "iris", "source": "demo"}
+    same = _config(tmp_path / "same.yaml", record, iris)
+    assert previous_probe(same, iris, 150) == record
+    assert previous_probe(same, {"name": "wine", "source": "demo"}, 150) == {}
+    assert previous_probe(same, iris, 178) == {}  # other rows
+    other_grid = _config(tmp_path / "grid.yaml", {**record, "grid": "another grid"}, iris)
+    assert previous_probe(other_grid, iris, 150) == {}
+    assert previous_probe(tmp_path / "missing.yaml", iris, 150) == {}
+    (tmp_path / "broken.yaml").write_text("provenance: [not, a, config", encoding="utf-8")
+    assert previous_probe(tmp_path / "broken.yaml", iris, 150) == {}
+    (tmp_path / "list.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
+    assert previous_probe(tmp_path / "list.yaml", iris, 150) == {}
