@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import FixedThresholdClassifier
 
 from metaconf.config.model import Config
 from metaconf.data.load import Dataset, load_dataset
@@ -138,9 +139,11 @@ def test_diabetes_regression_and_test_report():
         "fit_seconds",
         "estimator_seed",
         "refit_note",
+        "threshold",
         "n_train",
         "n_test",
     }
+    assert report["threshold"] is None  # regression decides nothing
     assert report["estimator_seed"] == 0 and report["refit_note"] is None  # RMSE ~55: the check passes
     assert 40 < report["test_cost"] < 80 and report["test_score"] == report["test_cost"]
     assert (report["n_train"], report["n_test"]) == (353, 89)
@@ -242,17 +245,31 @@ def test_a_failing_configuration_raises():
         ev.cost({"model": "random_forest", "random_forest:min_samples_split": 1})
 
 
-def test_expected_cost_with_a_cost_matrix_predicts_bayes_decisions():
+def test_expected_cost_on_a_binary_task_predicts_with_the_threshold_the_search_chose():
     cost_matrix = {"labels": ["benign", "malignant"], "costs": [[0, 1], [5, 0]]}
     ev = evaluator("breast_cancer", task={"metric": "expected_cost", "cost_matrix": cost_matrix})
     assert ev.metric.worst_cost == 5.0 and ev.metric.needs_proba
-    report = ev.test_report({"model": "linear"})
+    report = ev.test_report({"model": "linear"}, keep_model=True)
     assert 0 <= report["test_cost"] < 0.3 and report["test_score"] == report["test_cost"]
+    threshold = report["threshold"]
+    assert threshold.positive == "malignant" and threshold.serves == "expected_cost"
+    model = report["model"]
+    assert isinstance(model["model"], FixedThresholdClassifier) and model["model"].threshold == threshold.value
+    X_test = demo("breast_cancer").X.iloc[ev.test_rows]
+    p_malignant = model.predict_proba(X_test)[:, list(model.classes_).index("malignant")]
+    expected = np.where(p_malignant >= threshold.value, "malignant", "benign")
+    assert model.predict(X_test).tolist() == expected.tolist()
+    assert ev.refit({"model": "linear"})["model"].threshold == threshold.value  # refit() decides the same way
+
+
+def test_expected_cost_on_a_multiclass_task_predicts_bayes_decisions():
+    costs = [[0, 1, 1], [4, 0, 1], [1, 1, 0]]
+    ev = evaluator("wine", task={"metric": "expected_cost", "cost_matrix": {"labels": ["class_0", "class_1", "class_2"], "costs": costs}})
     model = ev.refit({"model": "linear"})
     assert isinstance(model["model"], CostSensitiveClassifier)
-    X_test = demo("breast_cancer").X.iloc[ev.test_rows]
+    X_test = demo("wine").X.iloc[ev.test_rows]
     proba = model.predict_proba(X_test)
-    expected = np.where(proba[:, 1] > 1 / 6, "malignant", "benign")  # missing a malignant tumour costs 5
+    expected = np.asarray(ev.classes)[np.argmin(proba @ np.asarray(costs, dtype=float), axis=1)]
     assert model.predict(X_test).tolist() == expected.tolist()
 
 

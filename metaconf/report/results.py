@@ -17,7 +17,8 @@ A run directory holds everything a finished, interrupted or failed run produced,
          "seed": 0, "config_sha256": "<sha256 of the canonical config JSON>",
          "metric": {"name": "accuracy", "greater_is_better": true},
          "incumbent": {"config": {...}, "cost": 0.03, "validation_score": 0.97,
-                       "test_score": 0.95, "test_cost": 0.05, "estimator_seed": 209652396} | null,
+                       "test_score": 0.95, "test_cost": 0.05, "estimator_seed": 209652396,
+                       "decision_threshold": {"value": 0.23, "positive": "bad", "serves": "f1", ...}} | null,
          "trials": {"total": 20, "by_status": {"success": 18, "crashed": 1, "timeout": 1}},
          "time": {"total_s": 12.3, "search_s": 10.1, "started": "<ISO 8601 UTC>", "finished": "<...>" | null},
          "versions": {"metaconf": "0.1.0", "python": "3.11.9", "smac": "2.4.1", ...},
@@ -208,6 +209,9 @@ class Incumbent:
     estimator_seed: int | None = None
     """The estimator seed of the trial that scored ``cost``; the validation and test scores reuse it, so they
     describe the very model the search selected (SMAC passes its own seeds, not ``execution.seed``)."""
+    decision_threshold: dict[str, Any] | None = None
+    """Binary tasks: the threshold the saved model predicts with, what it serves and why
+    (:meth:`metaconf.targets.threshold.Threshold.to_dict`)."""
 
 
 @dataclass
@@ -247,6 +251,8 @@ class RunResults:
                 "test_cost": self.incumbent.test_cost,
                 "estimator_seed": self.incumbent.estimator_seed,
             }
+            if self.incumbent.decision_threshold is not None:
+                incumbent["decision_threshold"] = self.incumbent.decision_threshold
         return jsonable(
             {
                 "format": RESULTS_FORMAT,
@@ -306,6 +312,7 @@ class RunResults:
                 test_score=raw_incumbent.get("test_score"),
                 test_cost=raw_incumbent.get("test_cost"),
                 estimator_seed=raw_incumbent.get("estimator_seed"),
+                decision_threshold=raw_incumbent.get("decision_threshold"),
             )
         return cls(
             tool=str(need(data, "tool", "")),

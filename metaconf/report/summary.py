@@ -74,6 +74,13 @@ def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Tab
         table.add_row("test score", _num(incumbent.test_score))
         table.add_row("best cost (search)", _num(incumbent.cost))
         table.add_row("incumbent", _config_text(incumbent.config))
+        threshold = incumbent.decision_threshold
+        if threshold:
+            table.add_row(
+                "decision",
+                f"`{threshold.get('positive')}` from {threshold.get('value', 0.5):.4g} on "
+                f"(best {str(threshold.get('serves', '')).replace('_', ' ')} in validation)",
+            )
     else:
         table.add_row("incumbent", "none (no trial finished)")
     table.add_row("trials", _trials(results))

@@ -57,6 +57,14 @@ from metaconf.errors import UsageError
 from metaconf.targets.labels import label_array, normalize_labels
 from metaconf.targets.metrics import MetricSpec, aligned_proba, metric_for
 from metaconf.targets.preprocess import PreprocessPlan, build_preprocessor, plan_columns
+from metaconf.targets.threshold import (
+    Threshold,
+    choose,
+    scores_of,
+    tuned_during_search,
+    tuned_for_the_saved_model,
+    with_threshold,
+)
 
 if TYPE_CHECKING:
     from metaconf.config.model import Config
@@ -84,6 +92,10 @@ class Evaluation:
     budget: float | None
     models: list[Pipeline] = field(default_factory=list)
     """The fitted pipelines, with ``keep_models=True`` only."""
+    threshold: Threshold | None = None
+    """Binary tasks: the decision threshold chosen on the validation predictions (:mod:`metaconf.targets.threshold`):
+    the one the costs above were scored at (f1, balanced accuracy, expected cost), or, with ``decide=True`` for a
+    threshold-free metric, the one the saved model will use."""
 
 
 DIVERGED_FACTOR = 2.0
@@ -205,6 +217,17 @@ class Evaluator:
         """The sorted classes (the column order of every probability matrix), or None for regression."""
         return self._classes
 
+    def _has_proba(self, params: Mapping[str, Any]) -> bool:
+        """Does this configuration's model give probabilities (every built-in family but an uncalibrated SVM)?"""
+        estimator = self._pipeline(dict(params), seed=0, estimator_budget=None, n_rows=len(self._y_train))[-1]
+        return hasattr(estimator, "predict_proba")
+
+    @property
+    def _positive(self) -> Any:
+        from metaconf.targets.threshold import positive_class
+
+        return positive_class(self._metric)
+
     @property
     def metric(self) -> MetricSpec:
         return self._metric
@@ -241,8 +264,15 @@ class Evaluator:
         seed: int = 0,
         budget: float | None = None,
         keep_models: bool = False,
+        decide: bool = False,
     ) -> Evaluation:
-        """:meth:`cost` with the details: per-fold costs, rows fitted, time, and optionally the models."""
+        """:meth:`cost` with the details: per-fold costs, rows fitted, time, and optionally the models.
+
+        On a binary task scored by f1, balanced accuracy or expected cost the folds' validation predictions are
+        pooled, the threshold with the lowest cost is chosen on them, and every fold is scored at it (the
+        search compares configurations at their best decision rule). With ``decide`` a threshold-free metric
+        (ROC AUC, log loss) also gets a threshold, chosen for balanced accuracy, for the saved model.
+        """
         params = _plain_values(values)
         fidelity = self.config.fidelity.type.value
         if budget is not None and not (math.isfinite(budget) and budget > 0):
@@ -257,22 +287,39 @@ class Evaluator:
         estimator_budget = self._estimator_budget(budget)
 
         evaluation = Evaluation(math.nan, [], [], [], 0.0, fidelity, budget)
+        # a model without probabilities (an SVM) keeps its own decision: margins of different fits do not compare
+        tuned = tuned_during_search(self._metric) and self._has_proba(params)
+        thresholded = tuned or (decide and tuned_for_the_saved_model(self._metric) and self._has_proba(params))
+        fold_scores: list[tuple[np.ndarray, np.ndarray]] = []
         started = time.perf_counter()
         for index, (fit_rows, valid_rows) in folds:
             if fraction is not None:
                 fit_rows = self._subsample(index, fit_rows, fraction)
             X_fit, y_fit = self._X_train.iloc[fit_rows], self._y_train.iloc[fit_rows]
+            X_valid, y_valid = self._X_train.iloc[valid_rows], self._y_train.iloc[valid_rows]
             model = self._pipeline(params, seed=seed, estimator_budget=estimator_budget, n_rows=len(fit_rows))
             with _quiet_single_thread():
                 model.fit(X_fit, y_fit)
-                fold_cost = self._cost_of(
-                    model, self._X_train.iloc[valid_rows], self._y_train.iloc[valid_rows]
-                )
-            evaluation.fold_costs.append(fold_cost)
+                if thresholded:
+                    assert self._classes is not None
+                    scores = scores_of(model, X_valid, self._positive, self._classes)
+                    fold_scores.append((y_valid.to_numpy(), scores))
+                if not tuned:
+                    evaluation.fold_costs.append(self._cost_of(model, X_valid, y_valid))
             evaluation.n_fit_rows.append(len(fit_rows))
             evaluation.n_valid_rows.append(len(valid_rows))
             if keep_models:
                 evaluation.models.append(model)
+        if thresholded:
+            pooled_y = np.concatenate([y for y, _ in fold_scores])
+            pooled_scores = np.concatenate([v for _, v in fold_scores])
+            serves = None if tuned else "balanced_accuracy"
+            evaluation.threshold = choose(self._metric, pooled_y, pooled_scores, serves=serves)
+        if tuned:
+            assert evaluation.threshold is not None
+            for y_valid_array, scores in fold_scores:
+                decisions = _decisions(scores, evaluation.threshold)
+                evaluation.fold_costs.append(self._metric.cost(y_valid_array, y_pred=decisions))
         evaluation.fit_seconds = time.perf_counter() - started
         evaluation.cost = float(np.mean(evaluation.fold_costs))
         return evaluation
@@ -283,10 +330,18 @@ class Evaluator:
         With ``expected_cost`` the model is wrapped in :class:`CostSensitiveClassifier`, so ``predict``
         makes the decisions the search scored.
         """
-        return self.final_model(values, seed=seed).model
+        threshold = None
+        if tuned_during_search(self._metric) or tuned_for_the_saved_model(self._metric):
+            threshold = self.evaluate(values, seed=self.seed if seed is None else seed, decide=True).threshold
+        return self.final_model(values, seed=seed, threshold=threshold).model
 
     def final_model(
-        self, values: Mapping[str, Any], *, seed: int | None = None, validation_cost: float | None = None
+        self,
+        values: Mapping[str, Any],
+        *,
+        seed: int | None = None,
+        validation_cost: float | None = None,
+        threshold: Threshold | None = None,
     ) -> FinalModel:
         """:meth:`refit`, checked against the search's validation cost when given.
 
@@ -299,12 +354,12 @@ class Evaluator:
         """
         first = self.seed if seed is None else seed
         if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
-            return FinalModel(self._refit_once(values, seed=first), first, None)
+            return FinalModel(self._refit_once(values, seed=first, threshold=threshold), first, None)
         bound = DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR)
         check_rows = self._refit_check_rows()
         tried: list[tuple[float, int, Pipeline]] = []
         for attempt in _refit_seeds(first):
-            model = self._refit_once(values, seed=attempt)
+            model = self._refit_once(values, seed=attempt, threshold=threshold)
             with _quiet_single_thread():
                 train_cost = self._cost_of(model, *check_rows)
             if train_cost <= bound:
@@ -333,7 +388,7 @@ class Evaluator:
         rows = np.sort(np.random.default_rng(0).choice(n, DIVERGED_CHECK_ROWS, replace=False))
         return self._X_train.iloc[rows], self._y_train.iloc[rows]
 
-    def _refit_once(self, values: Mapping[str, Any], *, seed: int) -> Pipeline:
+    def _refit_once(self, values: Mapping[str, Any], *, seed: int, threshold: Threshold | None = None) -> Pipeline:
         params = _plain_values(values)
         model = self._pipeline(
             params,
@@ -341,7 +396,9 @@ class Evaluator:
             estimator_budget=self._estimator_budget(None),
             n_rows=len(self._y_train),
         )
-        if self._metric.cost_matrix is not None:
+        if threshold is not None:
+            model.steps[-1] = ("model", with_threshold(model.steps[-1][1], threshold))
+        elif self._metric.cost_matrix is not None:
             model.steps[-1] = ("model", CostSensitiveClassifier(model.steps[-1][1], self._metric))
         with _quiet_single_thread():
             model.fit(self._X_train, self._y_train)
@@ -358,9 +415,9 @@ class Evaluator:
         it again).
         """
         seed = self.seed if seed is None else seed
-        validation = self.evaluate(values, seed=seed, budget=None)
+        validation = self.evaluate(values, seed=seed, budget=None, decide=True)
         started = time.perf_counter()
-        final = self.final_model(values, seed=seed, validation_cost=validation.cost)
+        final = self.final_model(values, seed=seed, validation_cost=validation.cost, threshold=validation.threshold)
         model = final.model
         fit_seconds = time.perf_counter() - started
         test_cost = self.test_cost(model)
@@ -372,6 +429,7 @@ class Evaluator:
             "fit_seconds": fit_seconds,
             "estimator_seed": final.seed,
             "refit_note": final.note,
+            "threshold": validation.threshold,
             "n_train": len(self._train_rows),
             "n_test": len(self._test_rows),
         } | ({"model": model} if keep_model else {})
@@ -415,6 +473,8 @@ class Evaluator:
     def _cost_of(self, model: Any, X: pd.DataFrame, y: pd.Series, *, clip: bool = True) -> float:
         metric = self._metric
         y_true = y.to_numpy()
+        if tuned_during_search(metric):  # the decision is the model's: a saved model carries its threshold
+            return metric.cost(y_true, y_pred=model.predict(X), clip=clip)
         if self._classes is not None and metric.needs_proba:
             if hasattr(model, "predict_proba"):
                 return metric.cost(y_true, y_proba=aligned_proba(model, X, self._classes), clip=clip)
@@ -533,6 +593,12 @@ def _quiet_single_thread() -> Iterator[None]:
     with _THREADPOOLS.limit(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
+
+
+def _decisions(scores: np.ndarray, threshold: Threshold) -> np.ndarray:
+    """The classes ``threshold`` decides for ``scores`` (FixedThresholdClassifier's rule: positive from the
+    threshold on)."""
+    return label_array([threshold.positive if v >= threshold.value else threshold.negative for v in scores.tolist()])
 
 
 def _aligned_scores(model: Any, X: pd.DataFrame, classes: tuple[Any, ...]) -> np.ndarray:

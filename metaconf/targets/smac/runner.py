@@ -650,6 +650,9 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 )
             if report.get("refit_note"):
                 notes.append(report["refit_note"])
+            threshold = report.get("threshold")
+            if threshold is not None:
+                notes.append("decision threshold: " + threshold.reason())
             results.incumbent = rr.Incumbent(
                 config=incumbent_values,
                 cost=incumbent_cost,
@@ -657,6 +660,7 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 test_score=report.get("test_score"),
                 test_cost=report.get("test_cost"),
                 estimator_seed=report.get("estimator_seed", incumbent_seed),
+                decision_threshold=threshold.to_dict() if threshold is not None else None,
             )
         except Exception as exc:  # the search result stands; say why scores are missing
             results.incumbent = rr.Incumbent(
