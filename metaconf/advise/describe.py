@@ -120,6 +120,9 @@ class DescriptionFacts:
     time_limits: tuple[TimeLimit, ...] = ()
     interpretability: Mention | None = None
     imbalance: Mention | None = None
+    task_type: ValueFact | None = None
+    """``classification`` or ``regression`` when the words say what is predicted ("predict whether ...",
+    "how many ...", "the number of ...", "the price ..."), with the sentence that says it."""
     notes: tuple[str, ...] = field(default_factory=tuple)
     """Things found but not usable (e.g. a positive class that is not one of the classes)."""
 
@@ -134,6 +137,7 @@ class DescriptionFacts:
             and not self.time_limits
             and self.interpretability is None
             and self.imbalance is None
+            and self.task_type is None
         )
 
     @property
@@ -273,6 +277,7 @@ _METRIC_PATTERNS: tuple[tuple[str, str, str], ...] = (
         "balanced_accuracy",
         r"balanced[ _-]accuracy|balanced error rate|macro[- ]averaged recall|mean per[- ]class (?:recall|accuracy)"
         r"|per[- ]class accuracy|(?:treat|weight|count)s? (?:all|both|each|every) class(?:es)? equally"
+        r"|(?:all|both|each|every) class(?:es)? (?:matters?|counts?|weighs?) equally"
         r"|balanced (?:metric|score|evaluation)",
         "",
     ),
@@ -296,8 +301,13 @@ _METRIC_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ),
     ("expected_cost", r"misclassification costs?|cost[- ]sensitive|expected (?:misclassification )?cost", ""),
     ("rmse", r"\bRMSE\b|root[ -]mean[ -]squared?[ -]error|\bMSE\b|mean[ -]squared?[ -]error", ""),
-    ("mae", r"\bMAE\b|mean[ -]absolute[ -]error", ""),
-    ("r2", r"\bR\^?2\b|\bR²|R[- ]squared|coefficient of determination|explained variance", ""),
+    ("mae", r"\bMAE\b|mean[ -]absolute[ -]error|\babsolute errors?\b", ""),
+    (
+        "r2",
+        r"\bR\^?2\b|\bR²|R[- ]squared|coefficient of determination|explained variance"
+        r"|(?:share|fraction|proportion|much) of (?:the )?variance (?:\w+ ){0,2}explain\w*|explains? (?:the |more |most )?variance",
+        "",
+    ),
     ("accuracy", r"\baccuracy\b|\berror rate\b|\b(?:mis)?classification error|correctly classified|\bpercent correct\b", ""),
 )
 _METRIC_RES = tuple((metric, re.compile(pattern, re.IGNORECASE), reason) for metric, pattern, reason in _METRIC_PATTERNS)
@@ -371,12 +381,12 @@ _DURATION = re.compile(
 _TIME_CUE_BEFORE = re.compile(
     r"(?:\b(?:in|within|under|budget|limit|at most|no more than|max(?:imum)?|for|spend|only|about|around|"
     r"roughly|deadline|walltime|wall-clock|allow(?:ed)?|have|has|got|takes?|less than|up to|of|than|"
-    r"timeout|time ?box(?:ed)?|give it|run it)|~|<=?|≤)\s*$",
+    r"timeout|time ?box(?:ed)?|give it|give the \w+|run it|say)|~|<=?|≤)\s*:?\s*$",
     re.IGNORECASE,
 )
 _TIME_CUE_AFTER = re.compile(
     r"^\s*(?:-\s*)?(?:of\s+)?(?:\w+\s+)?(?:budget|limit|deadline|time ?box|timeout|search|run|tuning|"
-    r"compute|walltime|wall[- ]?clock|(?:time )?cap|max(?:imum)?)\b",
+    r"compute|walltime|wall[- ]?clock|(?:time )?cap|max(?:imum)?|in total|total|overall)\b",
     re.IGNORECASE,
 )
 _NOT_A_BUDGET_AFTER = re.compile(
@@ -384,9 +394,13 @@ _NOT_A_BUDGET_AFTER = re.compile(
     r"sampling|granularity|average|of (?:data|recording|measurements?|observations?|footage|audio|video))\b",
     re.IGNORECASE,
 )
-_NOT_A_BUDGET_BEFORE = re.compile(r"\b(?:every|each|per|last|past|previous|first|over the)\s*$", re.IGNORECASE)
+_NOT_A_BUDGET_BEFORE = re.compile(
+    # "failed within 7 days", "readmitted within 30 days": when an event happened, not how long to search
+    r"\b(?:every|each|per|last|past|previous|first|over the|\w+ed within)\s*$",
+    re.IGNORECASE,
+)
 _PER_TRIAL = re.compile(
-    r"\b(?:per|each|every|one|a single|any)\s+(?:single\s+)?(?:trial|model|fit|evaluation|run|configuration|"
+    r"\b(?:per|each|every|one|a single|any|no single|no one)\s+(?:single\s+)?(?:trial|model|fit|evaluation|run|configuration|"
     r"config|candidate|training run)\b",
     re.IGNORECASE,
 )
@@ -484,6 +498,33 @@ def _first_mention(doc: _Text, regex: re.Pattern[str]) -> Mention | None:
 # ------------------------------------------------------------------------------- labels, classes, columns
 
 
+def label_meanings(text: str, classes: Sequence[Any]) -> dict[str, str]:
+    """What coded class labels (``0`` / ``1``, ``M`` / ``B``) mean, from a legend in the text: ``1 = fraud``,
+    ``1 is benign, 0 malignant``, ``1 for fraud``, ``1 means ...``, ``M (malignant)``. Labels that are words
+    already say what they mean and are not looked up."""
+    out: dict[str, str] = {}
+    for cls in classes:
+        label = str(cls)
+        if not (label.isdigit() or len(label) <= 2 or label.lower() in ("yes", "no", "true", "false")):
+            continue  # a word label says what it means
+        code = re.escape(label)
+        patterns = (
+            rf"(?<![\w.]){code}\s*(?:=|:|->|→)\s*['\"]?(?P<m>[A-Za-z][^,;.)\n]{{0,40}}?)(?=\s*(?:[,;.)\n]|\band\b|\bor\b|$))",
+            rf"(?<![\w.]){code}\s+(?:is|means|stands for|for|if|when|indicates)\s+(?:a\s+|an\s+)?(?P<m>[A-Za-z][^,;.)\n]{{0,50}}?)(?=\s*(?:[,;.)\n]|\band\b|$))",
+            rf"(?<![\w.]){code}\s*\((?P<m>[A-Za-z][^)]{{0,30}})\)",
+            rf"[,;]\s*(?:and\s+)?{code}\s+(?P<m>[A-Za-z][\w\-]*)\s*(?:[.,;)]|$)",
+        )
+        for pattern in patterns:
+            match = re.search(pattern, text, re.IGNORECASE if not label.isalpha() or len(label) > 1 else 0)
+            if match:
+                meaning = " ".join(match.group("m").split()).strip(" '\"")
+                if meaning and meaning.lower() not in ("the", "a", "an", "positive", "negative", "class"):
+                    out[label] = meaning
+                    break
+    return out
+
+
+
 def _plain(value: Any) -> Label:
     """A numpy scalar or other label as a plain str / int / bool."""
     if hasattr(value, "item"):
@@ -523,6 +564,8 @@ _POSITIVE_PATTERNS = (
     re.compile(_NAME + r"\s+(?:is|as|=|should be|will be)\s+(?:the\s+|our\s+)?positive (?:class|label|outcome)", re.IGNORECASE),
     re.compile(r"\bclass of interest\s*(?:is|=|:)\s*(?:the\s+)?(?:class\s+)?" + _NAME, re.IGNORECASE),
     re.compile(r"\b(?:treat|consider|use|take)\s+(?:class\s+|label\s+)?" + _NAME + r"\s+as\s+(?:the\s+)?positive\b", re.IGNORECASE),
+    # "is 1 for fraud, the positive class"
+    re.compile(_NAME + r"\s+(?:for|=|means)\s+[\w\-]+(?:\s+[\w\-]+)?,\s*(?:the|our)\s+positive (?:class|label)", re.IGNORECASE),
 )  # fmt: skip
 _DETECT_VERBS = r"(?:detect|identify|catch|flag|find|spot|miss|recogni[sz]e|screen for|predict which|predict who)\w*"
 
@@ -553,19 +596,61 @@ def _positive_class(doc: _Text, classes: Sequence[Any] | None, notes: list[str])
                 return ValueFact(value=value, evidence=doc.evidence(begin + match.start()))
     if classes is None or len(classes) != 2:
         return None
-    names = [str(_plain(c)) for c in classes]
+    # a class by its name, or by what a legend says a coded class means ("0 = malignant")
+    by_word = {str(_plain(c)).lower(): _plain(c) for c in classes}
+    for code, meaning in label_meanings(doc.text, classes).items():
+        if len(meaning.split()) == 1:
+            by_word.setdefault(meaning.lower(), _match_label(code, classes))
+    names = list(by_word)
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     detect = re.compile(
-        rf"\b{_DETECT_VERBS}\s+(?:the\s+|all\s+|any\s+|as many\s+|which\s+|those\s+)?(?:[\w\-]+\s+){{0,3}}?(?P<v>{alternation})\b",
+        rf"\b{_DETECT_VERBS}\s+(?:the\s+|all\s+|any\s+|as many\s+|which\s+|those\s+)?(?:[\w\-]+\s+){{0,3}}?(?P<v>{alternation})(?:e?s)?\b"
+        # "F1 on the churners", "recall for fraud"
+        rf"|\b(?:F[ -]?1|F[ -]?score|recall|precision|sensitivity)\s+(?:score\s+)?(?:on|for|of)\s+(?:the\s+)?(?P<w>{alternation})(?:e?s)?\b",
         re.IGNORECASE,
     )
     for begin, _end, sentence in doc.sentences():
-        hits = {m.group(0).lower() for m in re.finditer(rf"\b(?:{alternation})\b", sentence, re.IGNORECASE)}
+        hits = {
+            m.group(1).lower() for m in re.finditer(rf"\b({alternation})(?:e?s)?\b", sentence, re.IGNORECASE)
+        }
         found = detect.search(sentence)
         if found and len(hits) == 1:
-            value = _match_label(found.group("v"), classes)
+            value = by_word.get((found.group("v") or found.group("w")).lower())
             if value is not None:
                 return ValueFact(value=value, evidence=doc.evidence(begin + found.start()))
+    return None
+
+
+_CLASSIFICATION_TASK = re.compile(
+    r"\b(?:predict|predicting|predicts|forecast\w*|determine|decide|tell|know|estimate\w*)\s+(?:whether|if)\b"
+    r"|\bpredict\w*\s+(?:which|who)\b"
+    r"|\bclassif(?:y|ies|ied|ying)\b|\bclassification (?:task|problem)\b"
+    r"|\b(?:we|must|should|need to|want to|have to)\s+(?:detect|identify|flag|spot)\b",
+    re.IGNORECASE,
+)
+_QUANTITY = r"(?:number|count|amount|price|cost|value|revenue|sales|demand|duration|quantity|volume|yield|income|salary)s?"
+_REGRESSION_TASK = re.compile(
+    r"\b(?:predict|predicting|forecast|forecasting|estimate|estimating)\w*\s+how\s+(?:many|much|long)\b"
+    r"|^\W*how\s+(?:many|much|long)\b[^.?!]*\b(?:will|would|does|do|is|are|did)\b"
+    r"|\b(?:predict|predicts|predicting|forecast|forecasts|forecasting|estimate|estimates|estimating)\s+"
+    r"(?:the\s+|a\s+|an\s+|each\s+|its\s+|their\s+|our\s+)?"
+    rf"(?:(?!whether\b|if\b|which\b|who\b)[\w\-]+\s+){{0,2}}?{_QUANTITY}\b(?!\s+(?:class|category|band|bracket|range|tier|group))"
+    r"|\b(?:predict|estimate|forecast)\w*\b[^.;]{0,60}\b(?:its|the|a)\s+price\b"
+    r"|\bregression (?:task|problem)\b",
+    re.IGNORECASE,
+)
+
+
+def _task_type(doc: _Text) -> ValueFact | None:
+    """What the words say is predicted: a class ("predict whether", "classify", "we must detect") or a quantity
+    ("how many", "the number of", "estimate the price"). The first sentence that says either decides."""
+    for begin, _end, sentence in doc.sentences():
+        classification = _CLASSIFICATION_TASK.search(sentence)
+        if classification:
+            return ValueFact(value="classification", evidence=doc.evidence(begin + classification.start()))
+        regression = _REGRESSION_TASK.search(sentence)
+        if regression:
+            return ValueFact(value="regression", evidence=doc.evidence(begin + regression.start()))
     return None
 
 
@@ -604,6 +689,7 @@ _LEGEND_ITEM = re.compile(r"(?<![\w.])(?P<code>\d+)\s*=\s*['\"]?(?P<name>[A-Za-z
 _COST_CONTEXT = re.compile(r"cost|penalt|misclassif|loss matrix|payoff|utility", re.IGNORECASE)
 _COLUMNS_ACTUAL = re.compile(
     r"\b(?:rows?)\s+(?:represent|are|show|give|correspond to|=|:|is|indicate)\s+(?:the\s+)?(?:predict|prediction|predicted)\w*"
+    r"|\brows?\s+(?:represent|are|show|give|correspond to|is|indicate)\s+what\s+(?:the\s+model|we|it|the\s+classifier)\s+predicts?"
     r"|\bcolumns?\s+(?:represent|are|show|give|correspond to|=|:|is|indicate)\s+(?:the\s+)?(?:actual|true|real|observed)",
     re.IGNORECASE,
 )
@@ -898,7 +984,8 @@ def _sentence_matrix(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int
 
 _TIMES = {"twice": 2.0, "two": 2.0, "three": 3.0, "four": 4.0, "five": 5.0, "ten": 10.0, "hundred": 100.0}
 _RELATIVE = re.compile(
-    r"\b(?P<first>false negatives?|false positives?|miss(?:ed|ing)\s+(?:an?\s+|the\s+)?[\w\-]+(?:\s+[\w\-]+)?|false alarms?)\s+"
+    r"\b(?P<first>false negatives?|false positives?|miss(?:ed|ing)\s+(?:an?\s+|the\s+)?[\w\-]+(?:\s+[\w\-]+)?|false alarms?)\s*"
+    r"(?:\([^)]{0,80}\)\s*)?"  # "a false negative (approving someone who defaults) is five times ..."
     r"(?:are|is|cost|costs|is considered|are considered)?\s*"
     r"(?:about\s+|roughly\s+|around\s+)?(?P<k>\d+(?:\.\d+)?|twice|two|three|four|five|ten|a hundred)\s*(?:times|x|×)?\s*"
     r"(?:as\s+(?:costly|expensive|bad|harmful|serious|much)\s+as|(?:more\s+(?:costly|expensive|harmful|serious)\s+|"
@@ -971,6 +1058,8 @@ def _relative_matrix(
             continue
         raw = match.group("k").lower().replace("a hundred", "hundred")
         ratio = _TIMES.get(raw) or float(raw)
+        if positive is None and classes is not None and len(classes) == 2 and first == "fn":
+            positive = _missed_class(match.group("first"), sentence, doc.text, classes)
         if classes is None or len(classes) != 2 or positive is None:
             notes.append(
                 f"the text weighs the two errors (\"{' '.join(match.group(0).split())}\"); turning that into a cost "
@@ -987,6 +1076,118 @@ def _relative_matrix(
             notes=(f"positive class `{positive}`; correct predictions cost 0; the cheaper error costs 1",),
         )
     return None
+
+
+def _missed_class(phrase: str, sentence: str, text: str, classes: Sequence[Any]) -> Label | None:
+    """The class a "missing a malignant tumour" phrase names: a class itself, or what a legend says a coded
+    class means (``0 = malignant``)."""
+    words = [w.lower() for w in re.findall(r"[\w\-]+", phrase)[1:] if w.lower() not in ("a", "an", "the")]
+    meanings = label_meanings(text, classes)
+    for cls in classes:
+        name = str(_plain(cls)).lower()
+        meaning = meanings.get(str(_plain(cls)), "").lower().split()
+        for word in words:
+            if word.rstrip("s") == name.rstrip("s") or (meaning and word.rstrip("s") in (m.rstrip("s") for m in meaning)):
+                return _plain(cls)
+    return None
+
+
+_ERROR_PHRASE = (
+    r"(?P<{g}>false negatives?|\bFN\b|miss(?:ed|ing)?\s+(?:an?\s+|the\s+)?[\w\-]+|false positives?|\bFP\b|false alarms?)"
+)
+_ERROR_COST = re.compile(
+    r"(?:\bcost\s*\(\s*)?" + _ERROR_PHRASE.format(g="error") + r"\s*\)?\s*(?:=|:|costs?(?:\s+us)?)\s*(?:about\s+|around\s+|~\s*)?"
+    r"(?P<currency>[$€£])?\s*(?P<amount>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s*(?P<k>[kK]\b)?",
+    re.IGNORECASE,
+)
+
+
+def _error_cost_matrix(
+    doc: _Text, classes: Sequence[Any] | None, positive: Label | None
+) -> CostMatrixFact | None:
+    """A 2x2 matrix from per-error costs in one sentence: "missed fraud = $200, false alarm = $10",
+    "cost(FN) = 25, cost(FP) = 1" (needs the classes, and the positive class unless a "missed X" names it)."""
+    if classes is None or len(classes) != 2:
+        return None
+    for begin, _end, sentence in doc.sentences():
+        costs: dict[str, float] = {}
+        named: Label | None = None
+        for match in _ERROR_COST.finditer(sentence):
+            phrase = match.group("error").lower()
+            kind = "fn" if "negative" in phrase or phrase == "fn" or phrase.startswith("miss") else "fp"
+            value = float(match.group("amount").replace(",", "")) * (1000.0 if match.group("k") else 1.0)
+            if kind in costs and costs[kind] != value:
+                costs = {}
+                break
+            costs[kind] = value
+            if phrase.startswith("miss"):
+                named = _missed_class(match.group("error"), sentence, doc.text, classes)
+        if set(costs) != {"fn", "fp"}:
+            continue
+        chosen = positive if positive is not None else named
+        if chosen is None:
+            continue
+        negative = next(_plain(c) for c in classes if _plain(c) != chosen)
+        return CostMatrixFact(
+            labels=(negative, chosen),
+            costs=((0.0, costs["fp"]), (costs["fn"], 0.0)),
+            evidence=doc.evidence(begin),
+            layout="list",
+            notes=(f"positive class `{chosen}`; correct predictions cost 0",),
+        )
+    return None
+
+
+_ARROW_ITEM = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*['\"`]?(?P<a>[\w\-]+)['\"`]?\s*(?:->|→|=>|predicted as|as)\s*['\"`]?(?P<b>[\w\-]+)['\"`]?\s*[:=]\s*"
+    r"[$€£]?\s*(?P<c>\d+(?:\.\d+)?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_OTHER_ITEM = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:every|any|all)\s+other\s+(?:errors?|mistakes?|misclassifications?)\s*[:=]\s*[$€£]?\s*"
+    r"(?P<c>\d+(?:\.\d+)?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_PREDICTED_FIRST = re.compile(r"\(\s*predicted\s*(?:->|→|=>)\s*(?:true|actual)\s*\)", re.IGNORECASE)
+
+
+def _arrow_matrix(doc: _Text, classes: Sequence[Any] | None) -> CostMatrixFact | None:
+    """A matrix from a list of "true -> predicted: cost" items under a heading about costs (with "every other
+    error: c" for the rest): needs the classes, and every mistake covered."""
+    if classes is None or len(classes) < 2:
+        return None
+    items = list(_ARROW_ITEM.finditer(doc.text))
+    if len(items) < 2:
+        return None
+    start, end = items[0].start(), items[-1].end()
+    heading = doc.text[max(0, start - 200) : start]
+    if not _COST_CONTEXT.search(heading):
+        return None
+    flip = bool(_PREDICTED_FIRST.search(heading))
+    index = {str(_plain(c)).lower(): i for i, c in enumerate(classes)}
+    k = len(classes)
+    other = _OTHER_ITEM.search(doc.text, end)
+    default = float(other.group("c")) if other and other.start() - end < 200 else None
+    costs: list[list[float | None]] = [[0.0 if i == j else default for j in range(k)] for i in range(k)]
+    for item in items:
+        a, b = item.group("a").lower(), item.group("b").lower()
+        if a not in index or b not in index or a == b:
+            return None
+        truth, predicted = (b, a) if flip else (a, b)
+        costs[index[truth]][index[predicted]] = float(item.group("c"))
+    if any(c is None for row in costs for c in row):
+        return None
+    if other is not None and default is not None:
+        end = other.end()
+    begin, _ = doc.sentence_span(start)
+    evidence_start = max(0, doc.text.rfind("\n", 0, begin - 1) + 1) if heading.strip() else begin
+    return CostMatrixFact(
+        labels=tuple(_plain(c) for c in classes),
+        costs=tuple(tuple(float(c or 0.0) for c in row) for row in costs),
+        evidence=Evidence(text=doc.text[evidence_start:end].strip(), start=evidence_start, end=end),
+        layout="list",
+        notes=("predicted first, then true: transposed" if flip else "each item: true class -> predicted class",),
+    )
 
 
 def _map_to_classes(fact: CostMatrixFact, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact:
@@ -1041,6 +1242,10 @@ def parse_description(
     if cost_matrix is None and pairs:
         cost_matrix = _sentence_matrix(doc, pairs)
     if cost_matrix is None:
+        cost_matrix = _arrow_matrix(doc, classes)
+    if cost_matrix is None:
+        cost_matrix = _error_cost_matrix(doc, classes, positive.value if positive else None)
+    if cost_matrix is None:
         cost_matrix = _relative_matrix(doc, classes, positive.value if positive else None, notes)
     if cost_matrix is not None:
         cost_matrix = _map_to_classes(cost_matrix, classes, notes)
@@ -1058,5 +1263,6 @@ def parse_description(
         time_limits=tuple(_time_limits(doc)),
         interpretability=_first_mention(doc, _INTERPRETABILITY),
         imbalance=_first_mention(doc, _IMBALANCE),
+        task_type=_task_type(doc),
         notes=tuple(dict.fromkeys(notes)),
     )
