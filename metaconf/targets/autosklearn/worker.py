@@ -21,7 +21,11 @@ Traps handled here (AUTOSKLEARN-FACTS.md): ``OMP_NUM_THREADS=1`` before numpy is
 ``if __name__ == "__main__"`` guard (dask re-imports this module in its workers with n_jobs > 1); a fresh
 ``tmp_folder`` that does not exist yet; custom metrics as module-level functions handed to ``make_scorer``
 with their data as kwargs (picklable; a closure silently loses the ensemble); a fit that produced only the
-dummy model is a failure, not a success.
+dummy model is a failure, not a success; auto-sklearn's forked runs get the default SIGTERM back (else a run
+inside C code outlives pynisher's limit).
+
+Time: a :class:`Watchdog` thread bounds ``fit`` (``fit_deadline_s`` of the plan); when auto-sklearn stalls, the
+result still holds the best model that finished, and ``stalled`` / ``stop_reason`` say what stalled.
 """
 
 from __future__ import annotations
