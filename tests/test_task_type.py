@@ -103,6 +103,22 @@ def test_the_description_settles_a_handful_of_whole_numbers(tmp_path: Path) -> N
     assert config["provenance"]["values"]["task.type"]["origin"] == "user"
 
 
+def test_the_words_of_the_description_settle_it_end_to_end(tmp_path: Path) -> None:
+    data = score_table(tmp_path / "score.csv")
+    words = "We want to predict how many items a customer buys next month."
+    code, output = suggest("--data", str(data), "--target", "score", "--describe", words, "-o", str(tmp_path / "w.yaml"))
+    assert code == 0, output
+    config = written(tmp_path / "w.yaml")
+    assert config["task"]["type"] == "regression"
+    assert "how many items" in config["provenance"]["values"]["task.type"]["reason"]
+    counts = counts_table(tmp_path / "rentals.csv")
+    code, output = suggest(
+        "--data", str(counts), "--target", "rentals", "--describe", "Classify each hour.", "-o", str(tmp_path / "c.yaml")
+    )
+    assert code == 0, output
+    assert written(tmp_path / "c.yaml")["task"]["type"] == "regression"  # hundreds of counts: the data decides
+
+
 def test_interactive_asks_when_the_data_leaves_the_type_open(tmp_path: Path) -> None:
     data = score_table(tmp_path / "score.csv")
     answers = "regression\nauto\n"
