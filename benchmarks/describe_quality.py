@@ -70,6 +70,7 @@ class Case:
     text: str
     classes: tuple[Any, ...] | None
     """The target's classes as the data spells them; None for a regression target."""
+    target: str | None
     gold: dict[str, Any]
 
     @property
@@ -92,6 +93,7 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
                 tags=tuple(item.get("tags") or ()),
                 text=item.get("text") or "",
                 classes=tuple(item["classes"]) if "classes" in item else None,
+                target=item.get("target"),
                 gold={**EMPTY, **(item.get("gold") or {})},
             )
         )
@@ -167,7 +169,7 @@ def invented(name: str, gold: Any, answer: Any) -> bool:
 class Reader:
     name: str
     read: Callable[[Case], Any]
-    """Case -> DescriptionFacts."""
+    """Case -> DescriptionFacts, or a result with ``.facts`` (and ``.answers``, the LLM's, kept in the JSON)."""
     load_seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -181,7 +183,6 @@ def make_reader(name: str, *, backend: str, threads: int) -> Reader:
     if kind not in ("llm", "default"):
         raise SystemExit(f"unknown reader `{name}`: use rules, llm:MODEL or default[:MODEL]")
     from metaconf.advise.llm.extract import Extractor
-    from metaconf.advise.reading import read_description
 
     t0 = time.perf_counter()
     extractor = Extractor.open(model or None, backend=backend, threads=threads)
@@ -190,12 +191,16 @@ def make_reader(name: str, *, backend: str, threads: int) -> Reader:
     if kind == "llm":
 
         def read_llm(case: Case) -> Any:
-            return extractor.extract(case.text, classes=case.classes, task=case.task).facts
+            return extractor.extract(case.text, classes=case.classes, task=case.task, target=case.target)
 
         return Reader(name, read_llm, load, details)
 
+    from metaconf.advise.reading import read_description
+
     def read_default(case: Case) -> Any:
-        return read_description(case.text, classes=case.classes, task=case.task, extractor=extractor).facts
+        return read_description(
+            case.text, classes=case.classes, task=case.task, target=case.target, extractor=extractor
+        )
 
     return Reader(name, read_default, load, details)
 
@@ -212,11 +217,18 @@ def score(
     invented_all = 0
     lost = 0
     seconds: list[float] = []
+    cpu_seconds: list[float] = []
     rows = []
     for case in cases:
-        t0 = time.perf_counter()
-        facts = reader.read(case)
+        t0, c0 = time.perf_counter(), time.process_time()
+        result = reader.read(case)
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        cpu_seconds.append(cpu)
+        facts = getattr(result, "facts", result)
+        llm_answers = [
+            {"key": a.key, "answer": a.answer, "seconds": round(a.seconds, 2)} for a in getattr(result, "answers", [])
+        ]
         seconds.append(elapsed)
         answer = answers_of(facts)
         wrong = [name for name in FACTS if not fact_right(name, case.gold[name], answer[name])]
@@ -237,7 +249,17 @@ def score(
             ]
             lost += len(lost_here)
         rows.append(
-            {"id": case.id, "answer": answer, "wrong": wrong, "invented": made_up, "lost": lost_here, "seconds": elapsed}
+            {
+                "id": case.id,
+                "answer": answer,
+                "wrong": wrong,
+                "invented": made_up,
+                "lost": lost_here,
+                "seconds": elapsed,
+                "cpu_seconds": cpu,
+                "llm_answers": llm_answers,
+                "notes": list(getattr(result, "notes", [])),
+            }
         )
         if verbose and (wrong or lost_here):
             shown = {name: answer[name] for name in wrong}
@@ -258,6 +280,9 @@ def score(
         "seconds_per_case_median": statistics.median(seconds) if seconds else 0.0,
         "seconds_per_case_mean": statistics.fmean(seconds) if seconds else 0.0,
         "seconds_per_case_max": max(seconds) if seconds else 0.0,
+        "cpu_seconds_per_case_median": statistics.median(cpu_seconds) if cpu_seconds else 0.0,
+        "cpu_seconds_per_case_max": max(cpu_seconds) if cpu_seconds else 0.0,
+        "questions_per_case": statistics.fmean(len(row["llm_answers"]) for row in rows) if rows else 0.0,
         "load_seconds": reader.load_seconds,
         "details": reader.details,
         "rows": rows,
@@ -278,7 +303,7 @@ def print_table(results: Sequence[dict[str, Any]]) -> None:
     header = (
         f"{'reader':<24} {'fully right':>13} "
         + " ".join(f"{short[name]:>6}" for name in FACTS)
-        + f" {'invented plain/all':>18} {'lost':>5} {'s/case med (max)':>17} {'load s':>7}"
+        + f" {'invented plain/all':>18} {'lost':>5} {'s/case med (max)':>17} {'CPU s med (max)':>16} {'q/case':>6}"
     )
     print(header)
     for r in results:
@@ -289,7 +314,8 @@ def print_table(results: Sequence[dict[str, Any]]) -> None:
             + " ".join(f"{r['per_fact'][name]:>6.0%}" for name in FACTS)
             + f" {str(r['invented_plain']) + '/' + str(r['invented_all']):>18} {lost:>5}"
             + f" {r['seconds_per_case_median']:>8.2f} ({r['seconds_per_case_max']:.1f})"
-            + f" {r['load_seconds']:>7.1f}"
+            + f" {r['cpu_seconds_per_case_median']:>8.2f} ({r['cpu_seconds_per_case_max']:.1f})"
+            + f" {r['questions_per_case']:>6.1f}"
         )
 
 

@@ -599,8 +599,9 @@ def _positive_class(doc: _Text, classes: Sequence[Any] | None, notes: list[str])
     # a class by its name, or by what a legend says a coded class means ("0 = malignant")
     by_word = {str(_plain(c)).lower(): _plain(c) for c in classes}
     for code, meaning in label_meanings(doc.text, classes).items():
-        if len(meaning.split()) == 1:
-            by_word.setdefault(meaning.lower(), _match_label(code, classes))
+        label = _match_label(code, classes)
+        if len(meaning.split()) == 1 and label is not None:
+            by_word.setdefault(meaning.lower(), label)
     names = list(by_word)
     alternation = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     detect = re.compile(

@@ -32,6 +32,8 @@ DEFAULT_CONTEXT = 4096
 """Context window used with local models (SmolLM2 was trained with 8k; 4k keeps memory and prompt time low)."""
 DEFAULT_MAX_TOKENS = 900
 DEFAULT_TIMEOUT_S = 180.0
+DEFAULT_THREADS = 1
+"""llama.cpp threads (prompt and generation): see the module docstring for why one."""
 
 CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
@@ -115,12 +117,13 @@ class LlamaCppBackend:
 
     name = "llama.cpp"
 
-    def __init__(self, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT) -> None:
+    def __init__(self, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT, threads: int | None = None) -> None:
         if model.path is None:
             raise LLMError("a local backend needs a GGUF file", "use --backend openai with --server")
         check_gguf(model.path)
         self.model = model
         self.n_ctx = n_ctx
+        self.threads = threads or DEFAULT_THREADS
         self._vocab: Any = None
 
     def _load(self, *, seed: int = 0, vocab_only: bool = False) -> Any:
@@ -131,8 +134,8 @@ class LlamaCppBackend:
                 return llama_cpp.Llama(
                     model_path=str(self.model.path),
                     n_ctx=self.n_ctx,
-                    n_threads=1,
-                    n_threads_batch=1,
+                    n_threads=self.threads,
+                    n_threads_batch=self.threads,
                     seed=seed,
                     verbose=False,
                     vocab_only=vocab_only,
@@ -224,12 +227,12 @@ class LlamaCppBackend:
             "backend": self.name,
             "llama_cpp_python": package_version("llama-cpp-python") or "",
             "context_tokens": str(self.n_ctx),
-            "threads": "1",
+            "threads": str(self.threads),
         }
         return out
 
 
-def make_backend(name: str, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT) -> Backend:
+def make_backend(name: str, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT, threads: int | None = None) -> Backend:
     """The backend ``name`` for ``model`` (``openai`` for a server, a local decoder for a GGUF file)."""
     if model.source == "server":
         if name not in ("openai",):
@@ -243,11 +246,11 @@ def make_backend(name: str, model: ModelRef, *, n_ctx: int = DEFAULT_CONTEXT) ->
     if name == "guidance":
         from metaconf.advise.llm.guidance_backend import GuidanceBackend
 
-        return GuidanceBackend(model, n_ctx=n_ctx)
+        return GuidanceBackend(model, n_ctx=n_ctx, threads=threads)
     if name == "outlines":
         from metaconf.advise.llm.outlines_backend import OutlinesBackend
 
-        return OutlinesBackend(model, n_ctx=n_ctx)
+        return OutlinesBackend(model, n_ctx=n_ctx, threads=threads)
     if name == "openai":
         raise LLMError("--backend openai needs --server URL", "e.g. --server http://127.0.0.1:8080/v1")
     raise LLMError(f"unknown backend `{name}`", "use one of: " + ", ".join(BACKENDS))
