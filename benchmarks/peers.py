@@ -608,8 +608,11 @@ def environment_info() -> dict[str, Any]:
             commit += " (with uncommitted changes)"
     except OSError:
         pass
+    import metaconf
+
     info: dict[str, Any] = {
         "commit": commit,
+        "metaconf_source": str(Path(metaconf.__file__).parent),  # a clean export on PYTHONPATH has no git
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "versions": {n: version(n) for n in ("metaconf", "scikit-learn", "smac", "flaml", "lightgbm",
