@@ -179,8 +179,8 @@ def supervised(tmp_path: Path, script: str, timeout_s: float = 30.0, kill_grace_
 
 def test_a_hung_worker_is_killed_at_the_hard_timeout(tmp_path: Path) -> None:
     # Deaf to the SIGTERM of the hard timeout: SIGKILL once the grace period is over.
+    started = time.monotonic()  # before the worker starts: its timeout clock starts with it
     process = supervised(tmp_path, "trap '' TERM\necho '{\"event\": \"loaded\"}'\nexec sleep 60\n", timeout_s=1.0, kill_grace_s=1.0)
-    started = time.monotonic()
     events = list(process.events())
     assert events == [{"event": "loaded"}]
     code = process.wait()
