@@ -159,3 +159,53 @@ def test_the_previous_config_is_reused_only_for_the_same_data_and_grid(tmp_path:
     assert previous_probe(tmp_path / "broken.yaml", iris, 150) == {}
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
     assert previous_probe(tmp_path / "list.yaml", iris, 150) == {}
+
+
+def test_the_advisor_reserves_the_probes_cpu_seconds_and_scales_a_single_fit_along_its_curve() -> None:
+    from types import SimpleNamespace
+
+    from metaconf.advise.rules import cost_model_from_probe
+
+    def family(seconds: float, fit_seconds: float, exponent: float, measurements: list) -> SimpleNamespace:
+        source = "probe" if measurements else "cost model"
+        return SimpleNamespace(
+            seconds=seconds, fit_seconds=fit_seconds, exponent=exponent, source=source, measurements=measurements
+        )
+
+    result = SimpleNamespace(
+        families={
+            # fitted once on 284 rows (0.016 s), extrapolated to 0.031 s on 569 along the cost model's curve:
+            # slope 0.95, not the model's pure power law 2.06
+            "svm": family(0.031, 0.031, 2.06, [(284, 0.016)]),
+            "linear": family(0.03, 0.03, 1.3, [(284, 0.02), (569, 0.03)]),  # fitted twice: its own slope
+            "mlp": family(0.4, 0.4, 1.44, []),  # not measured: the model's
+        },
+        rows=569,
+        walltime_s=3.1,  # a busy machine
+        cpu_s=1.2,
+        method="probe",
+    )
+    model = cost_model_from_probe(result, n_rows=569, measured=False)
+    assert model.exponent["svm"] == pytest.approx(0.95, abs=0.01)
+    assert model.exponent["linear"] == 1.3 and model.exponent["mlp"] == 1.44
+    assert cost_model_from_probe(result, n_rows=569, measured=True).probe_seconds == 1.2
+
+
+def test_the_probe_records_its_cpu_seconds_and_how_busy_the_machine_was() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from metaconf.data.load import Dataset
+    from metaconf.profile.probe import probe_trial_cost
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    y = pd.Series(np.where(X["a"] + rng.normal(size=200) > 0, "yes", "no"), name="y")
+    result = probe_trial_cost(
+        Dataset(X=X, y=y, name="synthetic", source="test", task_type="classification"),
+        task_type="classification", families=["linear", "decision_tree"], resampling_folds=1, time_limit_s=10.0,
+    )
+    fits = sum(t for cost in result.families.values() for _, t in cost.measurements)
+    assert 0 < fits <= result.cpu_s  # the fits' CPU seconds are part of the probe's
+    assert result.wall_per_cpu > 0
+    assert result.to_dict()["cpu_s"] == result.cpu_s
