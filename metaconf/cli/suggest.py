@@ -91,9 +91,12 @@ class SuggestRequest:
     models: list[str] | None = None
     test_size: float = 0.2
     advisor: str = "rules"
-    """``rules``, ``llm`` or ``auto`` (the LLM when a model is available, else the rules)."""
+    """``rules`` (the parser reads the description), ``auto`` (the parser and, when a model that reads
+    descriptions is installed, the LLM), ``llm`` (the parser and the LLM, which also proposes the settings)."""
     llm: Any = None
     """:class:`metaconf.advise.llm.LLMOptions` for ``llm`` / ``auto`` (None: defaults)."""
+    ask_reading: Any = None
+    """``--interactive``: ``ask(question, options) -> index`` for a fact the parser and the LLM read apart."""
 
 
 @dataclass
@@ -362,13 +365,35 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     task_type = dataset.task_type
     classes = sorted(facts.class_counts) if task_type == "classification" else None
 
-    # 3. description
+    # 3. description: the parser, cross-checked with the LLM when one that reads descriptions is available
     hints = DescriptionHints()
     description_record: dict[str, Any] = {}
+    reading: Any = None
+    t0 = time.perf_counter()
+    extractor, reader_note = _description_reader(request, seed=request.seed or 0, load=description is not None)
     if description is not None:
-        from metaconf.advise.describe import parse_description
+        from metaconf.advise.reading import read_description
 
-        parsed = parse_description(description, columns=list(facts.columns), classes=classes)
+        try:
+            reading = read_description(
+                description,
+                classes=classes,
+                columns=list(facts.columns),
+                task=task_type,
+                target=str(dataset.y.name) if dataset.y.name is not None else request.target,
+                extractor=extractor,
+                ask=request.ask_reading,
+            )
+        except MetaconfError as error:
+            if request.advisor != "auto" or extractor is None:
+                raise
+            reader_note = (
+                f"advisor: rules (auto: the LLM failed: {error.message}; the description was read by the rule "
+                "parser only)"
+            )
+            reading = read_description(description, classes=classes, columns=list(facts.columns), task=task_type)
+        timings["read_description"] = time.perf_counter() - t0
+        parsed = reading.facts
         hints = description_hints(parsed)
         description_record = {
             "source": description_source if description_source != "text" else "text",
@@ -386,6 +411,10 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
                 if present
             ),
         }
+        if reading.llm is not None:
+            description_record["read_by"] = {name: source.as_record() for name, source in sorted(reading.sources.items())}
+            if reading.notes:
+                description_record["reading_notes"] = list(reading.notes)
 
     # 1. budget (from --budget, else from the description)
     walltime_evidence: str | None = None
@@ -499,12 +528,18 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         },
     )
     advice = advise(inputs)
-    advisor_note = ""
-    if request.advisor != "rules":
+    advisor_note = reader_note
+    if reading is not None and reading.llm is not None:
+        from metaconf.advise.reading import annotate_provenance
+
+        advice = annotate_provenance(advice, reading, extractor.identity() if extractor is not None else {})
+        readers = reading.llm_label(extractor.identity() if extractor is not None else {})
+        advisor_note = "\n".join(line for line in (advisor_note, readers) if line)
+    if request.advisor == "llm":
         from metaconf.advise.llm import LLMOptions, advise_with_llm
 
         t0 = time.perf_counter()
-        advice, advisor_note = advise_with_llm(
+        advice, decisions_note = advise_with_llm(
             advice,
             inputs,
             description,
@@ -512,6 +547,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
             request.llm or LLMOptions(seed=seed),
             lambda text: _lint_in_place(text, request.output),
         )
+        advisor_note = "\n".join(line for line in (advisor_note, decisions_note) if line)
         timings["llm"] = time.perf_counter() - t0
 
     # 6. render and lint
@@ -536,6 +572,42 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         timings=timings,
         advisor_note=advisor_note,
     )
+
+
+def _description_reader(request: SuggestRequest, *, seed: int, load: bool) -> tuple[Any, str]:
+    """The LLM that reads the description with the parser (an opened
+    :class:`~metaconf.advise.llm.extract.Extractor`), or None and the line that says why not.
+
+    ``rules``: none. ``auto``: a model that reads descriptions when one is installed (else the parser alone,
+    and the line says how to install one); a model that fails to load falls back to the parser with a note.
+    ``llm``: the best installed model; any problem is an error (exit 2). Without a description (``load``
+    false) the model is only chosen, not loaded: a bad ``--model`` or ``--server`` is still reported."""
+    if request.advisor == "rules":
+        return None, ""
+    options_given = request.llm is not None and (request.llm.model is not None or request.llm.server is not None)
+    if not load and request.advisor == "auto" and not options_given:
+        return None, ""
+    from metaconf.advise.llm import LLMError, LLMOptions
+    from metaconf.advise.llm.extract import Extractor
+    from metaconf.advise.llm.models import select_model
+
+    options = request.llm or LLMOptions(seed=seed)
+    try:
+        selection = select_model(options.model, options.server, advisor=request.advisor)
+        if selection.ref is None:
+            return None, selection.reason if load else ""
+        if not load:
+            return None, ""
+        return (
+            Extractor.from_ref(
+                selection.ref, backend=options.backend, seed=options.seed, timeout_s=options.timeout_s
+            ),
+            "",
+        )
+    except LLMError as error:
+        if request.advisor != "auto":
+            raise
+        return None, f"advisor: rules (auto: {error.message})"
 
 
 def _print_summary(suggestion: Suggestion, output: Path) -> None:
@@ -680,6 +752,18 @@ def _ask_costs(request: SuggestRequest) -> SuggestRequest:
     return request
 
 
+def _ask_reading(question: str, options: Any) -> int:
+    """``--interactive``: the parser and the LLM read a fact apart; the user says which reading is right."""
+    typer.echo(question, err=True)
+    for number, option in enumerate(options, 1):
+        typer.echo(f"  {number}. {option}", err=True)
+    while True:
+        answer = typer.prompt("Which is right", default="1").strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return int(answer) - 1
+        typer.echo(f"answer a number from 1 to {len(options)}", err=True)
+
+
 def _ask_number(prompt: str) -> float:
     while True:
         answer = typer.prompt(prompt, default="1").strip()
@@ -743,10 +827,12 @@ def suggest(
         AdvisorChoice,
         typer.Option(
             "--advisor",
-            help="Who picks the values: `rules`; `llm` (a language model reads the description inside the "
-            "rules' limits, every value checked); `auto` (the LLM when a model is available, else the rules).",
+            help="Who reads the description and picks the values: `auto` (the rule parser and, when a model "
+            "that reads descriptions is installed, the LLM cross-check each other; the rules pick the values); "
+            "`rules` (the parser alone); `llm` (the parser and the LLM read, and the LLM also proposes the "
+            "settings inside the rules' limits, every value checked).",
         ),
-    ] = AdvisorChoice.rules,
+    ] = AdvisorChoice.auto,
     demo: Annotated[
         str | None,
         typer.Option(
@@ -783,7 +869,7 @@ def suggest(
         Path | None,
         typer.Option(
             "--model",
-            help="A GGUF model file for the LLM advisor (default: the bundled small model).",
+            help="The LLM: a model name (`metaconf models`) or a GGUF file (default: the best installed).",
             show_default=False,
         ),
     ] = None,
@@ -853,6 +939,10 @@ def suggest(
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
         advisor=advisor.value,
     )
+    if show_prompt and advisor != AdvisorChoice.llm:
+        raise UsageError(
+            "--show-prompt prints the prompt of the LLM that proposes settings", "add --advisor llm"
+        )
     if advisor != AdvisorChoice.rules:
         from metaconf.advise.llm import LLMOptions
 
@@ -865,12 +955,12 @@ def suggest(
             seed=seed or 0,
             show_prompt=(lambda text: typer.echo(text)) if show_prompt else None,
         )
-    elif model or server or backend or show_prompt:
+    elif model or server or backend:
         raise UsageError(
-            "--model, --server, --backend and --show-prompt are for the LLM advisor",
-            "add --advisor llm (or --advisor auto)",
+            "--model, --server and --backend choose the LLM, and --advisor rules uses none",
+            "drop --advisor rules (the default `auto` uses the LLM when one is installed), or add --advisor llm",
         )
-    if interactive and request.advisor != "rules":
+    if interactive and request.advisor == "llm":
         from metaconf.advise.llm.questions import ask_follow_ups
 
         request = ask_follow_ups(
@@ -880,6 +970,7 @@ def suggest(
         )
     if interactive:
         request = _interactive(request)
+        request.ask_reading = _ask_reading
     suggestion = make_suggestion(request)
     atomic_write_text(output, suggestion.text, force=force)
     _print_summary(suggestion, output)
