@@ -353,9 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             baseline = {row["id"]: row for row in result["rows"]}
         results.append(result)
         del reader
+        print_table([result])
+        sys.stdout.flush()
+        if args.json:  # after each reader: a long run that fails later keeps what it measured
+            args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    print()
     print_table(results)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
         print(f"wrote {args.json}", file=sys.stderr)
     return 0
 

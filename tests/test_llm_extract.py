@@ -141,15 +141,15 @@ def test_a_metric_the_llm_reads_as_rejected_is_not_the_wish() -> None:
     assert sources["excluded_metrics"].value == "rmse" and any("read it as ruled out" in n for n in notes)
 
 
-def test_a_duration_the_llm_reads_as_no_limit_is_dropped_only_without_budget_words() -> None:
+def test_an_llm_only_time_limit_needs_a_budget_word() -> None:
     text = "Label 1 means the pump failed within 7 days of the reading."
-    rules = DescriptionFacts(time_limits=(TimeLimit(604800.0, "7 days", "total", _evidence(text)),))
-    facts, sources, _ = combine(rules, DescriptionFacts())
-    assert facts.time_limit_s is None and "no time limit" in sources["time_limit"].note
-    budget = "The search must finish within 7 days."
-    rules = DescriptionFacts(time_limits=(TimeLimit(604800.0, "7 days", "total", _evidence(budget)),))
-    facts, sources, _ = combine(rules, DescriptionFacts())
-    assert facts.time_limit_s == 604800.0 and sources["time_limit"].reader == "rules"
+    llm = DescriptionFacts(time_limits=(TimeLimit(604800.0, "7 days", "total", _evidence(text)),))
+    facts, sources, notes = combine(parse_description(text), llm)
+    assert facts.time_limit_s is None and "time_limit" not in sources and any("names no budget" in n for n in notes)
+    budget = "Let it run over lunch, say 45 minutes."
+    llm = DescriptionFacts(time_limits=(TimeLimit(2700.0, "45 minutes", "total", _evidence(budget)),))
+    facts, sources, _ = combine(DescriptionFacts(), llm)
+    assert facts.time_limit_s == 2700.0 and sources["time_limit"].reader == "llm"
 
 
 def test_positive_class_and_task_type_agreement() -> None:

@@ -11,11 +11,11 @@ disagree. The policy, in the order it is applied (docs/llm.md, "How descriptions
   model only said which mistake each figure is), or from an "N times" the quoted sentence contains; a metric,
   task type or interpretability wish whose quote contains a word of that kind (a metric's own vocabulary, a
   task word such as "predict whether" / "how many", an understanding word such as "explain" / "why"); a
-  positive class always (its quote is checked to be one of the user's sentences by the grammar);
+  positive class whose quote says to find it (the question offers only sentences with words such as detect,
+  flag, miss, fail to, F1 on); a time limit whose sentence names a budget, the search or a model fit;
 - **disagreement**: the parser's value is kept and the reason shows both, with one exception each where the
   LLM read what regular expressions cannot: a metric the LLM says the user *rejects* in the very sentence the
-  parser took as the wish is dropped; a duration the LLM reads as no time limit, in a sentence that names no
-  budget word, is dropped. ``--interactive`` asks the user instead of applying the policy.
+  parser took as the wish is dropped. ``--interactive`` asks the user instead of applying the policy.
 
 The LLM never overrides a value silently: every override and every disagreement is in the notes and in the
 fact's :class:`Source`, which `suggest` writes into the config's provenance and the reasons `explain` shows.
@@ -177,10 +177,9 @@ def _limit(facts: DescriptionFacts, scope: str) -> TimeLimit | None:
 
 
 class _Combiner:
-    def __init__(self, rules: DescriptionFacts, llm: DescriptionFacts, ask: Ask | None, *, llm_ran: bool):
+    def __init__(self, rules: DescriptionFacts, llm: DescriptionFacts, ask: Ask | None):
         self.rules = rules
         self.llm = llm
-        self.llm_ran = llm_ran
         self.ask = ask
         self.sources: dict[str, Source] = {}
         self.notes: list[str] = []
@@ -328,20 +327,12 @@ class _Combiner:
     def time_limit(self, scope: str) -> TimeLimit | None:
         fact = "time_limit" if scope == "total" else "trial_time_limit"
         ours, theirs = _limit(self.rules, scope), _limit(self.llm, scope)
-        if ours is not None and theirs is None:
-            other_scope = next(
-                (limit for limit in self.llm.time_limits if limit.evidence.start <= ours.evidence.start < limit.evidence.end and limit.text == ours.text),
-                None,
+        if ours is None and theirs is not None and not _BUDGET_WORDS.search(theirs.evidence.text):
+            self.notes.append(
+                f"{fact}: the LLM read \u201c{theirs.text}\u201d as a limit in \u201c{theirs.evidence.text}\u201d, "
+                "which names no budget, search or model; not used"
             )
-            if other_scope is None and self.llm_ran and not _BUDGET_WORDS.search(ours.evidence.text):
-                self.source(
-                    fact,
-                    "rules",
-                    f"{ours.seconds:g} s",
-                    ours.evidence.text,
-                    f"the LLM read \u201c{ours.text}\u201d as no time limit, and its sentence names no budget: not used",
-                )
-                return None
+            theirs = None
         if ours is not None and theirs is not None:
             if abs(ours.seconds - theirs.seconds) <= 1e-6 * max(ours.seconds, 1.0):
                 self.source(fact, "both", f"{ours.seconds:g} s", ours.evidence.text)
@@ -406,9 +397,8 @@ class _Combiner:
 
 def combine(rules: DescriptionFacts, llm: DescriptionFacts | None, *, ask: Ask | None = None) -> tuple[DescriptionFacts, dict[str, Source], list[str]]:
     """The two readings merged (see the module docstring for the policy)."""
-    llm_ran = llm is not None
     llm = llm or DescriptionFacts()
-    combiner = _Combiner(rules, llm, ask, llm_ran=llm_ran)
+    combiner = _Combiner(rules, llm, ask)
     matrix = combiner.cost_matrix()
     wish, rejected = combiner.metric()
     positive = combiner.value("positive_class", rules.positive_class, llm.positive_class, None)

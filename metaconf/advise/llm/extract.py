@@ -78,8 +78,10 @@ MEASURE_REASONS = {
     "optimum",
     "log loss": "log loss rewards calibrated probabilities (a proper scoring rule)",
 }
+UNDERSTANDING = {"must be understandable": False, "black box is fine": True}
+"""The model's answer -> :attr:`Mention.negated` of an interpretability wish."""
 SCOPES = {"the whole search": "total", "one model fit": "per_trial", "not a time limit": None}
-TASKS = {"a class": "classification", "a quantity": "regression"}
+TASKS = {"a category": "classification", "a number": "regression"}
 ANSWER_TOKENS = 160
 """Most tokens one answer may take (the longest is the truth-framed errors question over a list of figures)."""
 
@@ -295,8 +297,8 @@ class Extractor:
         measures asked about; ``target``: the target column's name (it says what `Yes` / `No` labels answer).
         ``known``: what the rule parser already read; questions whose answer could not
         change the combined reading (:mod:`metaconf.advise.reading`) are then not asked (a cost matrix, a task
-        type, a positive class or an interpretability wish the parser found), and the parser's positive class
-        frames the cost questions.
+        type, a positive class, a time limit or an interpretability wish the parser found), and the parser's
+        positive class frames the cost questions.
         """
         started = time.perf_counter()
         text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -321,7 +323,7 @@ class Extractor:
         if labels is not None and known.cost_matrix is None:
             frame = known.positive_class or positive
             cost_matrix = self._costs(text, labels, frame.value if frame else None, parts, run)
-        limits = self._time(text, parts, run)
+        limits = self._time(text, parts, run) if not known.time_limits else []
         interpretability = None if known.interpretability is not None else self._interpretability(text, parts, run)
         facts = DescriptionFacts(
             cost_matrix=cost_matrix,
@@ -511,12 +513,12 @@ class Extractor:
         answer = run.ask(
             "interpretability",
             Template(parts["interpretability"]).substitute(items=_items(found)),
-            _each(found, ["yes", "no", "other"]),
+            _each(found, [*UNDERSTANDING, "other"]),
         )
         for i, span in enumerate(found, 1):
-            said = answer.get(str(i))
-            if said in ("yes", "no"):
-                return Mention(word="interpretable", negated=said == "no", evidence=_evidence(span))
+            said = answer.get(str(i), "")
+            if said in UNDERSTANDING:
+                return Mention(word="interpretable", negated=UNDERSTANDING[said], evidence=_evidence(span))
         return None
 
 

@@ -260,9 +260,17 @@ TASK_WORDS = re.compile(
     re.IGNORECASE,
 )
 UNDERSTAND_WORDS = re.compile(
-    r"\binterpret\w*|\bexplain\w*|\bexplanation|\bunderstand\w*|\btransparen\w*|\bwhy\b|\breadable|\bsimple\b|"
-    r"\brules\b|\bregulat\w*|\baudit\w*|black[- ]box|glass[- ]box|white[- ]box|\btrust\b|which features|"
-    r"see (?:how|what)",
+    r"\binterpret\w*|\bexplainab\w*|\bexplain\w*\s+(?:the\s+|its\s+|each\s+|every\s+|their\s+)?"
+    r"(?:decision|prediction|model|result|outcome|score)|\bexplanation|\bunderstand\w*|\btransparen\w*|\bwhy\b|"
+    r"\breadable|\bsimple (?:model|rule)|\bregulat\w*|\baudit\w*|black[- ]box|glass[- ]box|white[- ]box|"
+    r"which features|see (?:how|what)",
+    re.IGNORECASE,
+)
+FIND_WORDS = re.compile(
+    # the words that single out the class to find: the parser's and the gold's notion of a stated positive class
+    r"\bdetect(?:s|ed|ing)?\b|\bflag\w*|\bcatch\w*|\bfind\b|\bspot\b|\bidentify\b|\bmiss\w*|\bfail\w* to\b|"
+    r"\bdon'?t catch|\bundetected\b|\balert\b|\bpositive\b|\bof interest\b|\bpredict\w* (?:which|who)\b|"
+    r"\bscreen\w* for\b|\b(?:F[ -]?1|F[ -]?score|recall|precision|sensitivity)\b",
     re.IGNORECASE,
 )
 ERROR_WORDS = re.compile(
@@ -307,7 +315,7 @@ def sentences_with(text: str, words: re.Pattern[str], *, limit: int = 4) -> list
 
 def class_sentences(text: str, classes: Sequence[Any], meanings: dict[str, str], *, limit: int = 4) -> list[Span]:
     """Sentences that name a class (by its label, or for a coded label by what the legend says it means) or
-    the positive class."""
+    the positive class, and say to find it (:data:`FIND_WORDS`: detect, flag, miss, fail to, F1 on ...)."""
     names: list[str] = []
     for cls in classes:
         label = str(cls)
@@ -320,7 +328,7 @@ def class_sentences(text: str, classes: Sequence[Any], meanings: dict[str, str],
     patterns = [rf"\b{re.escape(name)}\w*" if len(name) >= 4 else rf"\b{re.escape(name)}(?:e?s)?\b" for name in names]
     patterns.append(r"\bpositive\b")
     regex = re.compile("|".join(patterns), re.IGNORECASE)
-    return sentences_with(text, regex, limit=limit)
+    return [span for span in sentences_with(text, regex, limit=limit) if FIND_WORDS.search(span.text)]
 
 
 _STOP = frozenset({"the", "and", "for", "was", "were", "within", "days", "not", "otherwise", "means", "case", "cases"})
