@@ -282,7 +282,10 @@ def test_repair_round_then_fallback_through_a_server(tmp_path: Path, server: tup
         size = props["initial_design_size"]["properties"]["value"]
         return json.dumps(
             {
-                "n_trials": {"value": trials["enum"][0] if "enum" in trials else trials["minimum"], "reason": "few"},
+                "n_trials": {
+                    "value": trials["enum"][0] if "enum" in trials else trials["minimum"],
+                    "reason": "few",
+                },
                 "initial_design_size": {"value": size["enum"][-1], "reason": "many"},
                 "metric": {"value": "balanced_accuracy", "reason": "both classes matter"},
             }
