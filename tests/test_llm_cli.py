@@ -138,7 +138,9 @@ def test_unreachable_server(tmp_path: Path) -> None:
     result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--server", url])
     assert result.exit_code == 2
     assert "cannot reach the server" in _flat(result.output) and "Traceback" not in _flat(result.output)
-    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "auto", "--server", url, "--describe", "Use AUC."])
+    result = runner.invoke(
+        app, [*BASE, "-o", str(out), "--advisor", "auto", "--server", url, "--describe", "Use AUC."]
+    )
     assert result.exit_code == 0 and "auto: the LLM failed: cannot reach" in _flat(result.output)
     result = runner.invoke(app, ["models", "--server", url, "--no-hash"])
     assert result.exit_code == 0 and "unreachable" in _flat(result.output)
