@@ -9,7 +9,8 @@ class, total and per-trial time limits, interpretability.
 
 Readers:
 
-- ``rules``: the regex parser alone (:func:`metaconf.advise.describe.parse_description`);
+- ``rules``: the regex parser alone, as ``suggest --advisor rules`` reads
+  (:func:`metaconf.advise.reading.read_description` without a model);
 - ``llm:NAME``: the LLM's constrained questions alone (:mod:`metaconf.advise.llm.extract`), NAME a model name
   (``qwen2.5-1.5b``, ``qwen2.5-0.5b``, ``smollm2``) or a GGUF path;
 - ``default:NAME``: what ``suggest --advisor auto`` reads with that model, the parser and the LLM cross-checked
@@ -175,10 +176,10 @@ class Reader:
 
 
 def make_reader(name: str, *, backend: str, threads: int) -> Reader:
-    from metaconf.advise.describe import parse_description
+    from metaconf.advise.reading import read_description
 
     if name == "rules":
-        return Reader(name, lambda case: parse_description(case.text, classes=case.classes))
+        return Reader(name, lambda case: read_description(case.text, classes=case.classes, task=case.task))
     kind, _, model = name.partition(":")
     if kind not in ("llm", "default"):
         raise SystemExit(f"unknown reader `{name}`: use rules, llm:MODEL or default[:MODEL]")
@@ -194,8 +195,6 @@ def make_reader(name: str, *, backend: str, threads: int) -> Reader:
             return extractor.extract(case.text, classes=case.classes, task=case.task, target=case.target)
 
         return Reader(name, read_llm, load, details)
-
-    from metaconf.advise.reading import read_description
 
     def read_default(case: Case) -> Any:
         return read_description(

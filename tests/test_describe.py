@@ -252,7 +252,9 @@ def test_target_column_must_exist_when_columns_are_given() -> None:
     assert any("income" in note for note in facts.notes)
     predicted = parse_description("We predict price from the listing.", columns=["Price", "rooms"])
     assert predicted.target_column is not None and predicted.target_column.value == "Price"
-    assert parse_description("We predict price from the listing.").target_column is None  # no columns: too loose
+    assert (
+        parse_description("We predict price from the listing.").target_column is None
+    )  # no columns: too loose
 
 
 def test_interpretability_negated() -> None:
@@ -355,7 +357,12 @@ def test_nested_list_without_labels_is_reported_not_guessed() -> None:
     ("text", "classes", "positive", "fn_cost"),
     [
         ("Missing a fraud costs 10x more than a false alarm.", ["ok", "fraud"], "fraud", 10.0),
-        ("A false negative is five times worse than a false positive; the positive class is `sick`.", ["healthy", "sick"], "sick", 5.0),
+        (
+            "A false negative is five times worse than a false positive; the positive class is `sick`.",
+            ["healthy", "sick"],
+            "sick",
+            5.0,
+        ),
         ("False negatives cost 20 times as much as false positives. Positive class: 1", [0, 1], 1, 20.0),
     ],
 )
@@ -400,6 +407,42 @@ def test_shipped_breast_cancer_description() -> None:
     facts = parse_description(text, classes=["benign", "malignant"])
     assert facts.positive_class is not None and facts.positive_class.value == "malignant"
     assert facts.cost_matrix is not None
-    assert facts.cost_matrix.as_config() == {"labels": ["benign", "malignant"], "costs": [[0.0, 1.0], [10.0, 0.0]]}
+    assert facts.cost_matrix.as_config() == {
+        "labels": ["benign", "malignant"],
+        "costs": [[0.0, 1.0], [10.0, 0.0]],
+    }
     assert facts.time_limit_s == 600.0
     assert facts.wants_interpretability
+
+
+@pytest.mark.parametrize(
+    ("text", "classes", "labels", "costs", "positive"),
+    [
+        # the miss clause names the class to find ("churner" for `churned`), in words that say to find it
+        ("A churner we fail to flag costs us about €300 in lost revenue; a retention offer sent to a loyal "
+         "customer costs €20.", ["churned", "stayed"], ("stayed", "churned"), ((0.0, 20.0), (300.0, 0.0)),
+         "churned"),
+        # "fraudulent orders we ship" weighs the error without saying to find them: no positive class
+        ("Each fraudulent order we ship costs about $120; each good order we block costs $8.", ["fraud", "ok"],
+         ("ok", "fraud"), ((0.0, 8.0), (120.0, 0.0)), None),
+    ],
+)  # fmt: skip
+def test_two_money_figures_priced_as_a_miss_and_a_false_alarm(
+    text: str,
+    classes: list[str],
+    labels: tuple[str, ...],
+    costs: tuple[tuple[float, ...], ...],
+    positive: str | None,
+) -> None:
+    facts = parse_description(text, classes=classes)
+    assert facts.cost_matrix is not None
+    assert (facts.cost_matrix.labels, facts.cost_matrix.costs) == (labels, costs)
+    assert (facts.positive_class.value if facts.positive_class else None) == positive
+
+
+def test_money_figures_without_the_class_to_find_stay_unread_until_another_reader_names_it() -> None:
+    text = "A customer we fail to flag costs us about €300, a retention offer sent to a loyal customer costs €20."
+    assert parse_description(text, classes=["churned", "stayed"]).cost_matrix is None
+    given = parse_description(text, classes=["churned", "stayed"], positive="churned")
+    assert given.cost_matrix is not None and given.cost_matrix.costs == ((0.0, 20.0), (300.0, 0.0))
+    assert given.cost_matrix.labels == ("stayed", "churned")

@@ -783,6 +783,13 @@ def _pairs_from_sentences(doc: _Text) -> list[tuple[str, str, float, int, int]]:
             r"['\"]?(?P<true>[\w\-]+)['\"]?\s+(?:[\w\-]+\s+)?(?:costs?|has a cost of)\s+\$?(?P<c1>\d+(?:\.\d+)?)",
             re.IGNORECASE,
         ),
+        # "saying a customer will pay when they default: 500 EUR"
+        re.compile(
+            r"(?:say(?:s|ing)?|predict(?:s|ed|ing)?|claim(?:s|ing)?)\s+(?:that\s+)?(?:an?\s+|the\s+)?[\w\-]+\s+will\s+"
+            r"(?P<pred>[\w\-]+)\s+(?:when|if|while|but)\s+(?:they|it|he|she)\s+(?:actually\s+|really\s+)?(?P<true>[\w\-]+)"
+            r"\s*[:=,]\s*(?:costs?\s+)?[$€£]?\s*(?P<c1>\d+(?:\.\d+)?)",
+            re.IGNORECASE,
+        ),
     )
     pairs = []
     for begin, _end, sentence in doc.sentences():
@@ -1191,6 +1198,112 @@ def _arrow_matrix(doc: _Text, classes: Sequence[Any] | None) -> CostMatrixFact |
     )
 
 
+_MISS_CUES = re.compile(
+    r"\bfail\w* to\b|\bmiss\w*|\bundetected\b|\bunnoticed\b|\b(?:don'?t|do not|didn'?t|did not) (?:catch|flag|spot|detect)|"
+    r"\blet\w*\b[^,;.]{0,40}\bthrough\b|\bslip\w* through\b|\breach\w* (?:a|the|our) customer|\bwe ship\b|"
+    r"\baccept\w* a bad\b|\bapprov\w* (?:someone|a customer|an applicant) who\b|\bfalse negatives?\b|\bstays? silent\b",
+    re.IGNORECASE,
+)
+_ALARM_CUES = re.compile(
+    r"\bfalse (?:alarm|positive)s?\b|\bunnecessar\w*|\bneedless\w*|\bwast\w*|\bin vain\b|\bloyal\b|\bhonest\b|"
+    r"\bgenuine\b|\blegitimate\b|\binnocent\b|\bturn\w* away\b|\breject\w* a good\b|\bscrap\w*|\bblock\w*|"
+    r"\bcancel\w*|\binvestigat\w*|\bwon'?t\b|\bwouldn'?t\b|\bdid(?:n'?t| not) need\b|\bnuisance\b|"
+    r"\bthat was fine\b|\bwho (?:was|were) fine\b",
+    re.IGNORECASE,
+)
+
+
+def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | None) -> CostMatrixFact | None:
+    """A 2x2 matrix from two cost figures whose clauses say which is a miss and which a false alarm ("a
+    customer we fail to flag costs us €300, a retention offer sent to a loyal customer costs €20"). The class
+    to find is the positive class, else the class the miss clause names (or the other one than the false
+    alarm's), by name, stem or legend meaning; without one the text's costs stay unread (a note says so)."""
+    from metaconf.advise.llm.spans import cost_figures  # plain regular expressions; no model is involved
+
+    if classes is None or len(classes) != 2:
+        return None
+    figures = cost_figures(doc.text)
+    if len(figures) != 2 or figures[0].value == figures[1].value:
+        return None
+    kinds = []
+    for figure in figures:
+        says_miss = bool(_MISS_CUES.search(figure.clause.text))
+        says_alarm = bool(_ALARM_CUES.search(figure.clause.text))
+        kinds.append("miss" if says_miss and not says_alarm else "alarm" if says_alarm and not says_miss else None)
+    if kinds.count(None) == 1:  # one clause says which mistake it is: the other is the other mistake
+        known = next(k for k in kinds if k is not None)
+        kinds = [k or ("alarm" if known == "miss" else "miss") for k in kinds]
+    if sorted(k or "" for k in kinds) != ["alarm", "miss"]:
+        return None
+    miss = figures[kinds.index("miss")]
+    alarm = figures[kinds.index("alarm")]
+    chosen = positive
+    named_by = ""
+    if chosen is None:
+        named = _named_class(miss.clause.text, doc.text, classes)
+        other = _named_class(alarm.clause.text, doc.text, classes)
+        if named is not None and named != other:
+            chosen, named_by = named, miss.clause.text
+        elif other is not None and named is None:
+            chosen = next(_plain(c) for c in classes if _plain(c) != other)
+    if chosen is None:
+        return None
+    negative = next(_plain(c) for c in classes if _plain(c) != chosen)
+    start, end = miss.clause.start, max(miss.clause.end, alarm.clause.end)
+    start = min(start, alarm.clause.start)
+    return CostMatrixFact(
+        labels=(negative, chosen),
+        costs=((0.0, alarm.value), (miss.value, 0.0)),
+        evidence=Evidence(" ".join(doc.text[start:end].split()), start, end),
+        layout="sentences",
+        notes=(
+            f"a missed `{chosen}` costs {miss.written} (\u201c{miss.clause.text}\u201d), a false alarm "
+            f"{alarm.written} (\u201c{alarm.clause.text}\u201d); correct predictions cost 0",
+            *([f"the miss clause names the class to find: \u201c{named_by}\u201d"] if named_by else []),
+        ),
+    )
+
+
+_FIND_IN_MISS = re.compile(
+    r"\bfail\w* to (?:flag|catch|detect|spot|anticipate|alert|identify|notice)|\bmiss\w*|\bundetected\b|"
+    r"\b(?:don'?t|do not|didn'?t|did not) (?:catch|flag|spot|detect)",
+    re.IGNORECASE,
+)
+
+
+def _positive_from_miss(doc: _Text, matrix: CostMatrixFact) -> ValueFact | None:
+    """The class to find, when the clause that prices a miss names it in words that say so ("a missed fraud",
+    "each readmission we fail to anticipate"); "fraudulent orders we ship" weighs the error without saying so."""
+    for note in matrix.notes:
+        if note.startswith("the miss clause names the class to find: "):
+            clause = note.removeprefix("the miss clause names the class to find: ").strip("\u201c\u201d")
+            if _FIND_IN_MISS.search(clause):
+                start = doc.text.find(clause)
+                return ValueFact(value=matrix.labels[1], evidence=doc.evidence(max(start, 0)))
+    return None
+
+
+def _named_class(clause: str, text: str, classes: Sequence[Any]) -> Label | None:
+    """The one class a clause names: its label or a word sharing a stem of 4+ letters with it ("churner" for
+    `churned`, "fraudulent" for `fraud`), or for a coded label a word of its legend meaning."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z][\w\-]*", clause)]
+    meanings = label_meanings(text, classes)
+    found = set()
+    for cls in classes:
+        label = str(_plain(cls))
+        names = [label.lower()] if not (label.isdigit() or len(label) <= 2) else []
+        names += [m.lower() for m in re.findall(r"[A-Za-z]{4,}", meanings.get(label, "")) if m.lower() not in _STEM_STOP]
+        for name in names:
+            for word in words:
+                common = next((i for i, (a, b) in enumerate(zip(name, word, strict=False)) if a != b), min(len(name), len(word)))
+                if word == name or (common >= 4 and common >= min(len(name), len(word)) - 3):
+                    found.add(_plain(cls))
+    return next(iter(found)) if len(found) == 1 else None
+
+
+_STEM_STOP = frozenset({"within", "days", "hours", "case", "cases", "means", "with", "that", "this", "they", "kept", "running", "patient", "customer", "otherwise"})
+
+
 def _map_to_classes(fact: CostMatrixFact, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact:
     """Use the data's own class values (and spelling) for the matrix labels when they match."""
     if classes is None:
@@ -1223,18 +1336,26 @@ def _map_to_classes(fact: CostMatrixFact, classes: Sequence[Any] | None, notes: 
 
 
 def parse_description(
-    text: str, *, columns: Sequence[Any] | None = None, classes: Sequence[Any] | None = None
+    text: str,
+    *,
+    columns: Sequence[Any] | None = None,
+    classes: Sequence[Any] | None = None,
+    positive: Label | None = None,
 ) -> DescriptionFacts:
     """Extract what a free-text description states about the task.
 
     ``columns`` (the data's column names) and ``classes`` (the target's classes) make the parser stricter and
     more useful: a target or positive class must be one of them, cost-matrix labels are matched to the class
-    values, and "detect fraud"-style phrases can name the positive class.
+    values, and "detect fraud"-style phrases can name the positive class. ``positive``: the class to find when
+    another reader found it (the LLM): it completes costs the text weighs by miss and false alarm alone; the
+    parser's own positive class comes first.
     """
     doc = _Text(text.replace("\r\n", "\n").replace("\r", "\n"))
     notes: list[str] = []
 
-    positive = _positive_class(doc, classes, notes)
+    found_positive = _positive_class(doc, classes, notes)
+    given = _match_label(str(positive), classes) if positive is not None and classes is not None else None
+    framing = found_positive.value if found_positive else given
     pairs = _pairs_from_sentences(doc)
     matrices = _table_matrices(doc, pairs)
     cost_matrix: CostMatrixFact | None = matrices[0] if matrices else None
@@ -1245,9 +1366,13 @@ def parse_description(
     if cost_matrix is None:
         cost_matrix = _arrow_matrix(doc, classes)
     if cost_matrix is None:
-        cost_matrix = _error_cost_matrix(doc, classes, positive.value if positive else None)
+        cost_matrix = _error_cost_matrix(doc, classes, framing)
     if cost_matrix is None:
-        cost_matrix = _relative_matrix(doc, classes, positive.value if positive else None, notes)
+        cost_matrix = _money_matrix(doc, classes, framing)
+    if cost_matrix is None:
+        cost_matrix = _relative_matrix(doc, classes, framing, notes)
+    if found_positive is None and cost_matrix is not None and cost_matrix.layout == "sentences":
+        found_positive = _positive_from_miss(doc, cost_matrix)
     if cost_matrix is not None:
         cost_matrix = _map_to_classes(cost_matrix, classes, notes)
         if classes is not None and len(cost_matrix.labels) != len(classes):
@@ -1259,7 +1384,7 @@ def parse_description(
     return DescriptionFacts(
         cost_matrix=cost_matrix,
         metric_hints=tuple(_metric_hints(doc)),
-        positive_class=positive,
+        positive_class=found_positive,
         target_column=_target_column(doc, columns, notes),
         time_limits=tuple(_time_limits(doc)),
         interpretability=_first_mention(doc, _INTERPRETABILITY),

@@ -37,6 +37,7 @@ from metaconf.advise.describe import (
     ValueFact,
     parse_description,
 )
+from metaconf.advise.llm.spans import COMPARED
 
 ReaderName = Literal["rules", "llm", "both"]
 Ask = Callable[[str, Sequence[str]], int]
@@ -92,7 +93,7 @@ class Reading:
         by = {"rules": 0, "llm": 0, "both": 0}
         for source in self.sources.values():
             by[source.reader] += 1
-        disputed = sum(1 for source in self.sources.values() if source.note)
+        disputed = sum(1 for source in self.sources.values() if "kept" in source.note or "you chose" in source.note)
         line = (
             f"description: read by the rule parser and the LLM ({identity.get('name', 'model')}, "
             f"{len(self.llm.answers)} questions, {self.llm.seconds:.1f} s): {by['both']} facts agreed, "
@@ -117,8 +118,8 @@ _METRIC_WORDS = {
     "r2": r"R²|R\^?2|R[- ]squared|variance|determination",
 }
 _TASK_WORDS = {
-    "classification": r"predict\w*\s+(?:whether|if|which|who)|classif|\bdetect|\bwhether\b|\bidentify\b|\bflag\b|"
-    r"\bcategor|yes/no|\bwhich\b",
+    "classification": r"predict\w*\s+(?:whether|if|which|who)|classif(?:y|ies|ied|ying)\b|\bdetect|\bwhether\b|"
+    r"\bidentify\b|\bcategor|yes/no|\bwhich\b",
     "regression": r"how (?:many|much|long)|number of|\bamount|\bprice|\bcount|quantit|\bvalue of|revenue|\bsales\b|"
     r"demand|sell for|\bestimate|\bforecast|\byield\b|duration",
 }
@@ -402,6 +403,17 @@ def combine(rules: DescriptionFacts, llm: DescriptionFacts | None, *, ask: Ask |
     matrix = combiner.cost_matrix()
     wish, rejected = combiner.metric()
     positive = combiner.value("positive_class", rules.positive_class, llm.positive_class, None)
+    if positive is None and matrix is not None:
+        positive = _positive_from_matrix(matrix)
+        if positive is not None:
+            reader = combiner.sources["cost_matrix"].reader if "cost_matrix" in combiner.sources else "rules"
+            combiner.sources["positive_class"] = Source(
+                "positive_class",
+                reader,
+                str(positive.value),
+                positive.evidence.text,
+                "the class whose miss the cost sentence prices (a false negative is a missed positive)",
+            )
     task = combiner.value(
         "task_type",
         rules.task_type,
@@ -428,6 +440,36 @@ def combine(rules: DescriptionFacts, llm: DescriptionFacts | None, *, ask: Ask |
         notes=tuple(dict.fromkeys([*rules.notes, *combiner.notes])),
     )
     return facts, combiner.sources, combiner.notes
+
+
+_MISS_SIDE = re.compile(
+    r"\bfalse negatives?\b|\bfail\w* to (?:flag|catch|detect|spot|alert|identify|notice)|\bmiss(?:es|ed|ing)?\b|"
+    r"\bundetected\b|\b(?:don'?t|do not|didn'?t|did not) (?:catch|flag|spot|detect)",
+    re.IGNORECASE,
+)
+_ALARM_SIDE = re.compile(r"\bfalse (?:positive|alarm)s?\b|\bunnecessar\w*|\bneedless\w*", re.IGNORECASE)
+def _positive_from_matrix(matrix: CostMatrixFact) -> ValueFact | None:
+    """The class to find, when the one sentence that weighs a binary matrix's two errors calls the costlier one a
+    miss ("every septic patient we fail to alert on is 30 times as costly as an unnecessary alert", "a false
+    negative is five times as costly as a false positive"): a miss is a positive case predicted negative, so the
+    positive class is the true class of the costlier error. Only when the other side reads as a false alarm or
+    names no miss; nothing else is guessed."""
+    if len(matrix.labels) != 2:
+        return None
+    quote = matrix.evidence.text
+    sides = COMPARED.split(quote, maxsplit=1)
+    if len(sides) != 2:
+        return None
+    costlier, cheaper = sides
+    if not _MISS_SIDE.search(costlier) or _MISS_SIDE.search(cheaper):
+        return None
+    if _ALARM_SIDE.search(costlier):
+        return None
+    (_, first_wrong), (second_wrong, _) = matrix.costs  # true labels[0] predicted labels[1], and the reverse
+    if first_wrong == second_wrong:
+        return None
+    truth = matrix.labels[1] if second_wrong > first_wrong else matrix.labels[0]
+    return ValueFact(value=truth, evidence=matrix.evidence)
 
 
 def rules_sources(facts: DescriptionFacts) -> dict[str, Source]:
@@ -457,7 +499,23 @@ def read_description(
     extraction = extractor.extract(
         text, classes=classes, task=task, target=target, known=None if ask is not None else rules
     )
+    completed = ""
+    positive = extraction.facts.positive_class
+    if rules.cost_matrix is None and positive is not None:
+        # the parser read which cost is a miss and which a false alarm but not which class is to be found
+        with_positive = parse_description(text, columns=columns, classes=classes, positive=positive.value)
+        own = extraction.facts.cost_matrix
+        if with_positive.cost_matrix is not None and (own is None or _matrix_key(own) == _matrix_key(with_positive.cost_matrix)):
+            # the LLM's own reading of the costs outranks a completion that rests on its positive class alone
+            rules = replace(with_positive, positive_class=None)
+            completed = (
+                f"the rule parser read the costs of a miss and of a false alarm; the LLM said `{positive.value}` "
+                f"is the class to find (\u201c{positive.evidence.text}\u201d)"
+            )
     facts, sources, notes = combine(rules, extraction.facts, ask=ask)
+    if completed and "cost_matrix" in sources:
+        source = sources["cost_matrix"]
+        sources["cost_matrix"] = replace(source, reader="both", note="; ".join(n for n in (completed, source.note) if n))
     return Reading(
         facts=facts,
         sources=sources,

@@ -186,6 +186,13 @@ _COMPARATIVE = re.compile(  # a multiplier must compare: "ten times worse", "twi
 )
 
 
+COMPARED = re.compile(
+    # where a comparison of two mistakes turns from the costlier one to the cheaper one
+    r"\bthan\b|\bas (?:costly|expensive|bad|much|harmful|damaging) as\b|\bthe cost of\b",
+    re.IGNORECASE,
+)
+
+
 def multipliers(text: str) -> list[Multiplier]:
     """"N times worse / as costly" comparisons, one per sentence (the first)."""
     out = []
@@ -255,7 +262,7 @@ MEASURES: tuple[tuple[str, str, str, str], ...] = (
     ("regression", "r2", "R²", r"\bR²|\bR\^?2\b|R[- ]squared|\bvariance\b|coefficient of determination"),
 )  # fmt: skip
 TASK_WORDS = re.compile(
-    r"\bpredict(?:s|ed|ing)?\b|\bclassif\w*|\bwhether\b|how (?:many|much|long)|number of|\bestimat\w*|\bforecast\w*|\bprices?\b|"
+    r"\bpredict(?:s|ed|ing)?\b|\bclassif(?:y|ies|ied|ying)\b|\bwhether\b|how (?:many|much|long)|number of|\bestimat\w*|\bforecast\w*|\bprices?\b|"
     r"\bamounts?\b|\bcounts?\b|\bregression\b|\bcategor\w*",
     re.IGNORECASE,
 )
@@ -269,7 +276,8 @@ UNDERSTAND_WORDS = re.compile(
 FIND_WORDS = re.compile(
     # the words that single out the class to find: the parser's and the gold's notion of a stated positive class
     r"\bdetect(?:s|ed|ing)?\b|\bflag\w*|\bcatch\w*|\bfind\b|\bspot\b|\bidentify\b|\bmiss\w*|\bfail\w* to\b|"
-    r"\bdon'?t catch|\bundetected\b|\balert\b|\bpositive\b|\bof interest\b|\bpredict\w* (?:which|who)\b|"
+    r"\bdon'?t catch|\bundetected\b|\balert\b|\bpositive (?:class|label|outcome|category)|\bas (?:the )?positive\b|"
+    r"\b(?:class|label|case)s? of interest\b|\bpredict\w* (?:which|who)\b|"
     r"\bscreen\w* for\b|\b(?:F[ -]?1|F[ -]?score|recall|precision|sensitivity)\b",
     re.IGNORECASE,
 )
