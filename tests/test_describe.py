@@ -446,3 +446,22 @@ def test_money_figures_without_the_class_to_find_stay_unread_until_another_reade
     given = parse_description(text, classes=["churned", "stayed"], positive="churned")
     assert given.cost_matrix is not None and given.cost_matrix.costs == ((0.0, 20.0), (300.0, 0.0))
     assert given.cost_matrix.labels == ("stayed", "churned")
+
+
+@pytest.mark.parametrize(
+    ("classes", "found"), [(["no", "yes"], "yes"), (["No", "Yes"], "Yes"), ([0, 1], 1), ([False, True], True)]
+)
+def test_a_yes_no_target_frames_money_figures_with_yes_as_the_class_to_find(
+    classes: list, found: object
+) -> None:
+    """`churn`: yes / no records the event; flagging a customer is predicting yes (no positive-class fact is
+    invented: the matrix only)."""
+    text = "A customer we fail to flag costs us about €300, a retention offer sent to a loyal customer costs €20."
+    facts = parse_description(text, classes=classes)
+    assert facts.cost_matrix is not None and facts.positive_class is None
+    missed = facts.cost_matrix.labels.index(found)
+    assert (
+        facts.cost_matrix.costs[missed][1 - missed] == 300.0
+        and facts.cost_matrix.costs[1 - missed][missed] == 20.0
+    )
+    assert any("yes / no pair" in note for note in facts.cost_matrix.notes)

@@ -1239,6 +1239,7 @@ def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | N
     alarm = figures[kinds.index("alarm")]
     chosen = positive
     named_by = ""
+    by_name = False
     if chosen is None:
         named = _named_class(miss.clause.text, doc.text, classes)
         other = _named_class(alarm.clause.text, doc.text, classes)
@@ -1246,6 +1247,10 @@ def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | N
             chosen, named_by = named, miss.clause.text
         elif other is not None and named is None:
             chosen = next(_plain(c) for c in classes if _plain(c) != other)
+        elif named is None and other is None:
+            # a yes/no target names the event it records (`churn`: yes / no): flagging a case is predicting yes
+            chosen = _yes_class(classes)
+            by_name = chosen is not None
     if chosen is None:
         return None
     negative = next(_plain(c) for c in classes if _plain(c) != chosen)
@@ -1260,8 +1265,23 @@ def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | N
             f"a missed `{chosen}` costs {miss.written} (\u201c{miss.clause.text}\u201d), a false alarm "
             f"{alarm.written} (\u201c{alarm.clause.text}\u201d); correct predictions cost 0",
             *([f"the miss clause names the class to find: \u201c{named_by}\u201d"] if named_by else []),
+            *([f"the classes are a yes / no pair: the class to find is `{chosen}`"] if by_name else []),
         ),
     )
+
+
+_YES_NO = (("yes", "no"), ("true", "false"), ("y", "n"), ("1", "0"), ("1.0", "0.0"))
+
+
+def _yes_class(classes: Sequence[Any]) -> Label | None:
+    """The `yes` of a yes / no (true / false, y / n, 1 / 0) pair of classes, in the data's spelling; else None."""
+    spelled = {str(_plain(c)).strip().lower(): _plain(c) for c in classes}
+    for yes, no in _YES_NO:
+        if set(spelled) == {yes, no}:
+            return spelled[yes]
+    if all(isinstance(_plain(c), bool) for c in classes) and len(spelled) == 2:
+        return next(_plain(c) for c in classes if _plain(c) is True)
+    return None
 
 
 _FIND_IN_MISS = re.compile(
