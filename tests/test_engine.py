@@ -47,9 +47,10 @@ def test_select_ignore_by_code_prefix_and_name() -> None:
     )
 
 
-def test_load_error_respects_selection() -> None:
+def test_load_error_is_reported_whatever_is_selected() -> None:
     assert codes(lint_text("a: [1\n")) == ["MC001"]
-    assert lint_text("a: [1\n", options=LintOptions(ignore=["MC001"])) == []
+    assert codes(lint_text("a: [1\n", options=LintOptions(ignore=["MC001"]))) == ["MC001"]
+    assert codes(lint_text("a: [1\n", options=LintOptions(select=["MC3"]))) == ["MC001"]
 
 
 def test_suppression_on_the_line_and_the_line_above() -> None:

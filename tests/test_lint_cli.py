@@ -134,6 +134,37 @@ def test_select_and_ignore(project: Path) -> None:
     assert lint("typo.yaml", "--ignore", "unknown-key")[0] == 0
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [["--ignore", "ALL"], ["--ignore", "MC1,MC0"], ["--select", "MC3"], ["--ignore", "invalid-yaml"]],
+    ids=["ignore-all", "ignore-mc0-mc1", "select-mc3", "ignore-by-name"],
+)
+@pytest.mark.parametrize("fix", [[], ["--fix"], ["--diff"]], ids=["lint", "fix", "diff"])
+def test_yaml_that_does_not_parse_exits_2_whatever_is_selected(
+    project: Path, selection: list[str], fix: list[str]
+) -> None:
+    """ruff never lets a syntax error be ignored: input that is not a config is never "All checks passed"."""
+    write(project / "broken.yaml", "budget:\n  walltime: 10m\n cores: 2\n")
+    code, out, _ = lint("broken.yaml", *selection, *fix)
+    assert code == 2, out
+    if fix != ["--diff"]:
+        assert "broken.yaml:3:2: MC001 invalid YAML" in out
+    assert "All checks passed" not in out
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [("", "MC002"), (b"a: caf\xe9\n", "MC003"), ("a: !!python/name:os.system\n", "MC004")],
+)
+def test_other_unloadable_input_exits_2_even_when_its_rule_is_ignored(
+    project: Path, content: str | bytes, code: str
+) -> None:
+    write(project / "bad.yaml", content)
+    exit_code, out, _ = lint("bad.yaml", "--ignore", "ALL")
+    assert exit_code == 2 and code in out
+    assert lint("-", "--select", "MC9", stdin=content)[0] == 2
+
+
 def test_unknown_selector_is_a_usage_error(project: Path) -> None:
     write(project / "typo.yaml", TYPO)
     code, out, err = lint("typo.yaml", "--select", "MC9999,unknown-kee")

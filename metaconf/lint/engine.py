@@ -295,7 +295,7 @@ def lint_text(text: str, path: str = "<string>", options: LintOptions | None = N
     try:
         document = load_text(text, path)
     except LoadError as error:
-        return _load_error_findings(path, error, rules)
+        return _load_error_findings(path, error)
     return lint_document(document, rules, load_data=options.data)
 
 
@@ -305,14 +305,13 @@ def lint_file(path: str | Path, options: LintOptions | None = None) -> list[Find
     try:
         document = load_file(path)
     except LoadError as error:
-        return _load_error_findings(str(path), error, rules)
+        return _load_error_findings(str(path), error)
     return lint_document(document, rules, load_data=options.data)
 
 
 def lint_bytes(raw: bytes, path: str = "-", options: LintOptions | None = None) -> list[Finding]:
     """Lint raw bytes (stdin): the same UTF-8 rules as for a file, with the position of a bad byte."""
     options = options or LintOptions()
-    rules = select_rules(options.select, options.ignore)
     text = raw.removeprefix(b"\xef\xbb\xbf")
     try:
         decoded = text.decode("utf-8")
@@ -325,14 +324,13 @@ def lint_bytes(raw: bytes, path: str = "-", options: LintOptions | None = None) 
             f"the input is not UTF-8 (byte 0x{text[error.start]:02x}); save it as UTF-8",
             Span(line, col, line, col + 1),
         )
-        return _load_error_findings(path, problem, rules)
+        return _load_error_findings(path, problem)
     return lint_text(decoded, path, options)
 
 
-def _load_error_findings(path: str, error: LoadError, rules: list[Rule]) -> list[Finding]:
-    selected = {r.code for r in rules}
-    if error.code not in selected:
-        return []
+def _load_error_findings(path: str, error: LoadError) -> list[Finding]:
+    """The finding for input that is not one YAML document. Reported whatever ``--select`` / ``--ignore``
+    say (as ruff reports a syntax error): a file that cannot be read is never clean, and the exit code is 2."""
     return [_finding_from_load_error(path, error, all_rules())]
 
 

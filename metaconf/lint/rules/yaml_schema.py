@@ -1,7 +1,8 @@
 """MC0xx (YAML) and MC1xx (schema) rules.
 
 The loader and the model validation find these problems; the rules here give them codes, docs and
-selection like every other rule. MC001-MC005 are reported when a file cannot be loaded at all.
+selection like every other rule. MC001-MC005 are reported when a file cannot be loaded at all, and then
+always: `--select` / `--ignore` cannot hide input that is not a config (as ruff never hides a syntax error).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ _load_rule(
     parser stopped.
 
     ## Why is this bad?
-    Nothing else can be checked, and no tool can run a config it cannot read.
+    Nothing else can be checked, and no tool can run a config it cannot read. Like the other problems that
+    stop a file from loading (MC002-MC005), it is reported whatever `--select` / `--ignore` say, and the exit
+    code is 2.
 
     ## Example
     ```yaml
