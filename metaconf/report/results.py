@@ -52,7 +52,6 @@ import hashlib
 import io
 import json
 import math
-import os
 import platform
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -63,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from metaconf.errors import UsageError
-from metaconf.io import atomic_write_text
+from metaconf.io import atomic_path, atomic_write_text
 
 if TYPE_CHECKING:
     from metaconf.config.model import Config
@@ -390,22 +389,12 @@ def write_results(
     power cut costs one trial of progress display and an fsync per trial would cost search time.
     Returns the path of ``results.json``."""
     run_path = Path(run_dir)
-    write = atomic_write_text if durable else _replace_text
     if trials is not None:
-        write(run_path / TRAJECTORY_FILE, trajectory_csv(trials), force=True)
-    path = write(
-        run_path / RESULTS_FILE, json.dumps(results.to_dict(), indent=2, allow_nan=False) + "\n", force=True
-    )
+        atomic_write_text(run_path / TRAJECTORY_FILE, trajectory_csv(trials), force=True, durable=durable)
+    text = json.dumps(results.to_dict(), indent=2, allow_nan=False) + "\n"
+    path = atomic_write_text(run_path / RESULTS_FILE, text, force=True, durable=durable)
     if plot and trials:
         plot_trajectories([run_path], run_path / PLOT_FILE)
-    return path
-
-
-def _replace_text(path: Path, text: str, *, force: bool = True) -> Path:
-    """Atomic replace without fsync (see :func:`write_results`)."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
     return path
 
 
@@ -518,10 +507,8 @@ def plot_trajectories(
             axis.legend(loc="best", fontsize="small")
         figure.tight_layout()
         out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp.png")
-        figure.savefig(tmp, format="png")
-        tmp.replace(out)
+        with atomic_path(out, force=True) as tmp:
+            figure.savefig(tmp, format="png")
     finally:
         plt.close(figure)
     return out
