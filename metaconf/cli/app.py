@@ -11,6 +11,7 @@ from metaconf.cli.explain import explain
 from metaconf.cli.init import init
 from metaconf.cli.lint import lint
 from metaconf.cli.models import models
+from metaconf.cli.predict import predict
 from metaconf.cli.profile import profile
 from metaconf.cli.report import report
 from metaconf.cli.rules import rule, rules
@@ -47,6 +48,7 @@ app.command("init")(init)
 app.command("suggest")(suggest)
 app.command("explain")(explain)
 app.command("run")(run)
+app.command("predict")(predict)
 app.command("compile")(compile_command)
 app.command("report")(report)
 app.command("rule")(rule)

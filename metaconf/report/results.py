@@ -37,6 +37,10 @@ A run directory holds everything a finished, interrupted or failed run produced,
     The best-so-far score over wall time (:func:`plot_trajectories`).
 ``model.joblib``
     Optional (``metaconf run --save-model``): the incumbent refit on all training data.
+``model.json``
+    Written with the model: the training columns (names, dtypes, what preprocessing made of them), the
+    target, the classes, and what ``metaconf predict`` needs to load the model
+    (:mod:`metaconf.targets.saved_model`).
 ``smac/`` (or the tool's own directory)
     The tool's own output, untouched (SMAC3 writes ``<name>/<seed>/runhistory.json`` etc. there, which DeepCAVE
     reads).
@@ -73,6 +77,7 @@ RESULTS_FILE = "results.json"
 TRAJECTORY_FILE = "trajectory.csv"
 PLOT_FILE = "trajectory.png"
 MODEL_FILE = "model.joblib"
+MODEL_SCHEMA_FILE = "model.json"
 SMAC_DIR = "smac"
 
 TRAJECTORY_COLUMNS = (

@@ -457,7 +457,7 @@ def decide_existing(run_dir: Path, config_hash: str, mode: ExistingOutput, reque
 
 def clear_run_directory(run_dir: Path) -> None:
     """Remove what a previous metaconf run wrote in ``run_dir`` (only its known files and SMAC's folder)."""
-    for name in (rr.RESULTS_FILE, rr.TRAJECTORY_FILE, rr.PLOT_FILE, rr.MODEL_FILE, rr.CONFIG_FILE):
+    for name in (rr.RESULTS_FILE, rr.TRAJECTORY_FILE, rr.PLOT_FILE, rr.MODEL_FILE, rr.MODEL_SCHEMA_FILE, rr.CONFIG_FILE):
         (run_dir / name).unlink(missing_ok=True)
     shutil.rmtree(run_dir / rr.SMAC_DIR, ignore_errors=True)
 
@@ -679,6 +679,12 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
                 joblib.dump(model, tmp)
                 tmp.replace(run_dir / rr.MODEL_FILE)
+                from metaconf.targets.saved_model import training_schema, write_schema
+
+                schema = training_schema(
+                    config, dataset, evaluator, tool="smac", model_file=rr.MODEL_FILE, versions=versions
+                )
+                write_schema(run_dir, schema)
             except Exception as exc:
                 notes.append(f"the incumbent could not be refit and saved: {exc!r}")
     elif incumbent_values is not None:
