@@ -20,6 +20,7 @@ as long as the categorical fit.
     python benchmarks/cost_model.py                 # ~6 minutes on 2 cores
     python benchmarks/cost_model.py --quick         # fewer sizes, for a smoke test
     python benchmarks/cost_model.py --onehot        # only h, against the current COST_MODEL (~3 minutes)
+    python benchmarks/cost_model.py --families lightgbm   # only the named families (a new family's constants)
 
 Run it on an otherwise idle machine: other processes on the same cores inflate every timing.
 """
@@ -131,6 +132,9 @@ def main() -> None:
     parser.add_argument(
         "--refit", metavar="LOG", help="refit the constants from the timing lines of an earlier run's output"
     )
+    parser.add_argument(
+        "--families", nargs="+", metavar="FAMILY", help="measure only these families (default: all built-in ones)"
+    )
     args = parser.parse_args()
     sizes = [500, 2000] if args.quick else [500, 2000, 6000]
     widths = [20] if args.quick else [10, 40]
@@ -156,6 +160,8 @@ def main() -> None:
         table[task_type] = {}
         measurements[task_type] = {}
         for family in families_for(task_type):
+            if args.families and family.value not in args.families:
+                continue
             values = default_values(family.value, task_type)
             rows: list[tuple[float, float, float]] = []
             for width in widths:

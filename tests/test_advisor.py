@@ -49,6 +49,7 @@ CHEAP = {
     "k_nearest_neighbors": 0.01,
     "mlp": 0.5,
     "decision_tree": 0.005,
+    "lightgbm": 0.15,
 }
 
 

@@ -554,13 +554,16 @@ def test_only_the_metaconf_command_reexecutes_itself_with_a_fixed_hash_seed(
     monkeypatch.setattr(runner.os, "execve", lambda path, args, env: calls.append((path, args, env)))
     monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     monkeypatch.delenv("METACONF_NO_REEXEC", raising=False)
+    monkeypatch.setattr(sys, "path", ["/some/working/dir", *sys.path])
     runner.ensure_hash_seed(["/usr/lib/python3/site-packages/pytest/__main__.py", "-q"])
     runner.ensure_hash_seed(["notebook"])
     assert calls == []  # embedding processes are left alone
     runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml", "--seed", "3"])
     path, args, env = calls.pop()
+    # -P: the working directory is not put first on sys.path (a stray module there is never imported)
     assert path == sys.executable and args == [
         sys.executable,
+        "-P",
         "-m",
         "metaconf",
         "run",
@@ -570,7 +573,9 @@ def test_only_the_metaconf_command_reexecutes_itself_with_a_fixed_hash_seed(
     ]
     assert env["PYTHONHASHSEED"] == "0"
     runner.ensure_hash_seed([str(Path(runner.__file__).parents[2] / "__main__.py"), "run", "c.yaml"])
-    assert calls.pop()[1][1:3] == ["-m", "metaconf"]  # python -m metaconf
+    assert calls.pop()[1][1:4] == ["-P", "-m", "metaconf"]  # python -m metaconf
+    source_tree = str(Path(runner.__file__).parents[3])
+    assert runner._safe_path_flag([source_tree, "/site-packages"]) == []  # metaconf found only there
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml"])
     monkeypatch.setenv("PYTHONHASHSEED", "123")

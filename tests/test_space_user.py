@@ -246,10 +246,10 @@ def test_fidelity_reaches_a_user_estimator_that_has_the_argument() -> None:
 # --- lint ---------------------------------------------------------------------------------------------------
 
 
-def findings(text: str, select: str) -> list[tuple[str, int, int, str]]:
+def findings(text: str, select: str, *, trust: bool = False) -> list[tuple[str, int, int, str]]:
     return [
         (f.code, f.span.line, f.span.col, f.message)
-        for f in lint_text(text, "space.yaml", LintOptions(select=[select]))
+        for f in lint_text(text, "space.yaml", LintOptions(select=[select], trust=trust))
     ]
 
 
@@ -280,8 +280,9 @@ def test_lint_unknown_constructor_argument() -> None:
   inline:
     max_dept: {lower: 2, upper: 9}
 """
-    ((_code, line, _, message),) = findings(text, "MC208")
+    ((_code, line, _, message),) = findings(text, "MC208", trust=True)
     assert line == 2 and "`max_dept`" in message
+    assert findings(text, "MC208") == []  # the arguments are known only by importing the class
 
 
 def test_lint_warm_start_in_a_user_space() -> None:

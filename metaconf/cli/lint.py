@@ -123,6 +123,14 @@ def lint(
     data: Annotated[
         bool, typer.Option("--data", help="Load the data each config names (relative to it) and run the data-aware rules.")
     ] = False,
+    trust: Annotated[
+        bool,
+        typer.Option(
+            "--trust",
+            help="Import the estimator each config names (`search_space.estimator`), running its code, to check "
+            "its class and arguments. Without it lint runs no code a config names.",
+        ),
+    ] = False,
     fail_on: Annotated[
         FailOn,
         typer.Option("--fail-on", help="Lowest severity that makes the exit code 1 (findings below it are shown, exit 0)."),
@@ -140,7 +148,8 @@ def lint(
     **2** usage error or input that is not a usable config (invalid YAML, empty or non-UTF-8 file, missing path,
     schema errors such as unknown keys or wrong types, a search-space file that is not a ConfigSpace space,
     data that cannot be loaded with `--data`). Suppress one finding with a `# metaconf: ignore[MC301]` comment on its
-    line (or alone on the line above).
+    line (or alone on the line above). Configs are data: lint never runs code a config names unless you pass
+    `--trust`.
     """
     from metaconf.lint.collect import collect_paths
     from metaconf.lint.engine import LintOptions
@@ -159,7 +168,7 @@ def lint(
     if use_stdin and (fix and not diff):
         raise UsageError("--fix cannot write back to stdin", "use --diff to see the fixes, or lint the file itself")
     stdin_bytes = sys.stdin.buffer.read() if use_stdin else None
-    options = LintOptions(select=select_list, ignore=ignore_list, data=data)
+    options = LintOptions(select=select_list, ignore=ignore_list, data=data, trust=trust)
 
     findings: list[Finding] = []
     results: list[FixResult] = []

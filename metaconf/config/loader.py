@@ -1,10 +1,12 @@
 """Safe YAML loading that remembers where every key and value came from.
 
-PyYAML composes the node graph (with marks), and metaconf builds plain Python values from it itself, so that:
+Every YAML file metaconf reads (configs, ``search_space.file``) is read here. PyYAML composes the node graph
+(with marks), and metaconf builds plain Python values from it itself, so that:
 - every value and key has a 1-based line:col span for findings;
 - only the standard YAML tags are accepted (``!!python/object`` and friends are refused, never executed);
 - duplicate keys are reported instead of silently keeping the last one;
-- alias expansion is bounded, so a "billion laughs" document fails fast in bounded memory.
+- alias expansion is bounded, so a "billion laughs" document fails fast in bounded memory;
+- a file larger than :data:`MAX_FILE_BYTES` (2 MiB) is refused before it is parsed (at most that much is read).
 """
 
 from __future__ import annotations
@@ -243,7 +245,8 @@ def load_text(text: str, path: str = "<string>") -> Document:
 def read_text(path: Path) -> str:
     """Read a config file as UTF-8; raise :class:`LoadError` for what cannot be read."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit in memory, whatever the file (or FIFO) holds
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except IsADirectoryError:
         raise LoadError("MC003", f"`{path}` is a directory, not a config file") from None
     except FileNotFoundError:

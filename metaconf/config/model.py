@@ -107,6 +107,7 @@ class ModelFamily(str, Enum):
     k_nearest_neighbors = "k_nearest_neighbors"
     mlp = "mlp"
     decision_tree = "decision_tree"
+    lightgbm = "lightgbm"
 
 
 class OptimizerKind(str, Enum):

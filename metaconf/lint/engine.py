@@ -149,6 +149,9 @@ class LintOptions:
     ignore: Sequence[str] | None = None
     data: bool = False
     """Load the config's data to run the data-aware rules."""
+    trust: bool = False
+    """Import the estimator the config names (``search_space.estimator``), running its code, to check the
+    class and its arguments. Without it lint only finds the module, executing nothing."""
 
 
 def _finding_from_load_error(path: str, error: LoadError, rules: dict[str, Rule]) -> Finding:
@@ -259,7 +262,9 @@ def _touches(path: JsonPath, pruned: Sequence[JsonPath]) -> bool:
     return any(path[: len(p)] == p or p[: len(path)] == path for p in pruned)
 
 
-def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool = False) -> list[Finding]:
+def lint_document(
+    document: Document, rules: Iterable[Rule], *, load_data: bool = False, trust: bool = False
+) -> list[Finding]:
     """Run ``rules`` over a loaded document.
 
     When the document does not validate, the config-level rules still run on :func:`partial_config`; their
@@ -270,7 +275,7 @@ def lint_document(document: Document, rules: Iterable[Rule], *, load_data: bool 
     pruned: list[JsonPath] = []
     if config is None:
         config, pruned = partial_config(document.data, problems)
-    ctx = LintContext(document=document, config=config)
+    ctx = LintContext(document=document, config=config, trust=trust)
     ctx.cache["schema_problems"] = problems
     ctx.cache["pruned_paths"] = pruned
     if load_data and config is not None:
@@ -296,7 +301,7 @@ def lint_text(text: str, path: str = "<string>", options: LintOptions | None = N
         document = load_text(text, path)
     except LoadError as error:
         return _load_error_findings(path, error)
-    return lint_document(document, rules, load_data=options.data)
+    return lint_document(document, rules, load_data=options.data, trust=options.trust)
 
 
 def lint_file(path: str | Path, options: LintOptions | None = None) -> list[Finding]:
@@ -306,7 +311,7 @@ def lint_file(path: str | Path, options: LintOptions | None = None) -> list[Find
         document = load_file(path)
     except LoadError as error:
         return _load_error_findings(str(path), error)
-    return lint_document(document, rules, load_data=options.data)
+    return lint_document(document, rules, load_data=options.data, trust=options.trust)
 
 
 def lint_bytes(raw: bytes, path: str = "-", options: LintOptions | None = None) -> list[Finding]:

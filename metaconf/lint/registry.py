@@ -55,12 +55,15 @@ class Violation:
 @dataclass
 class LintContext:
     """Everything a rule may look at. ``config`` is None when the document does not validate; ``data`` is
-    None unless the data file was reachable and asked for (``--data``)."""
+    None unless the data file was reachable and asked for (``--data``). Without ``trust`` no rule may run
+    code the config names (configs are data)."""
 
     document: Document
     config: Config | None
     data: DataFacts | None = None
     data_error: str | None = None
+    trust: bool = False
+    """The user trusts the config's code (``lint --trust``): rules may import the estimator it names."""
     cache: dict[str, Any] = field(default_factory=dict)
 
     def raw(self, *path: str | int, default: Any = None) -> Any:

@@ -626,17 +626,11 @@ def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def import_estimator(path: str, *, field_path: tuple[str, ...] = ("search_space", "estimator")) -> type:
-    """The class named by ``module:Class`` (``module.Class`` is accepted too)."""
-    module_name, sep, class_name = path.partition(":")
-    if not sep:
-        module_name, _, class_name = path.rpartition(".")
-    if not module_name or not class_name:
-        raise SpaceError(
-            f"`{path}` is not a `module:Class` estimator path.",
-            "Write it as e.g. `sklearn.ensemble:RandomForestClassifier`.",
-            kind=SpaceProblem.bad_estimator,
-            path=field_path,
-        )
+    """The class named by ``module:Class`` (``module.Class`` is accepted too). Importing runs the module's
+    code: only for a run, or a lint the user trusts (:mod:`metaconf.space.user_code`)."""
+    from metaconf.space.user_code import estimator_parts
+
+    module_name, class_name = estimator_parts(path, field_path=field_path)
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

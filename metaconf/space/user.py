@@ -32,8 +32,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from metaconf.config.loader import JsonPath
 from metaconf.config.model import Config
 from metaconf.space.errors import SpaceError, SpaceProblem
@@ -77,26 +75,76 @@ def read_space_source(config: Config, base_dir: Path) -> tuple[Any, JsonPath, st
             kind=SpaceProblem.user_space_invalid,
             path=where,
         )
+    name = search_space.file
+    data = _read_json(path, name, where) if path.suffix.lower() == ".json" else _read_yaml(path, name, where)
+    return data, where, f"`{name}`"
+
+
+def _read_yaml(path: Path, name: str, where: JsonPath) -> Any:
+    """A YAML space file, read by the loader configs are read with: the same size, alias and tag limits, and
+    a duplicate key is an error (with its line and column) instead of silently keeping the last value."""
+    from metaconf.config.loader import LoadError, load_file
+
+    def fail(message: str, hint: str) -> SpaceError:
+        return SpaceError(message, hint, kind=SpaceProblem.user_space_invalid, path=where)
+
+    write_it = "Write it with `ConfigurationSpace.to_yaml(path)`."
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpaceError(
-            f"Cannot read search space file `{search_space.file}`: {exc}.",
-            "Check the file's permissions and that it is UTF-8 text.",
-            kind=SpaceProblem.user_space_invalid,
-            path=where,
-        ) from None
+        document = load_file(path)
+    except LoadError as exc:
+        at = f"{name}:{exc.span.line}:{exc.span.col}"
+        if exc.code == "MC002":
+            raise fail(f"Search space file `{name}` is empty.", write_it) from None
+        if exc.code == "MC003":
+            raise fail(
+                f"Cannot read search space file `{name}`: {exc.message} ({at}).",
+                "Check the file's permissions and that it is UTF-8 text.",
+            ) from None
+        raise fail(f"Search space file `{name}` is not valid YAML ({at}): {exc.message}", write_it) from None
+    if document.duplicates:
+        duplicate = document.duplicates[0]
+        key = duplicate.path[-1]
+        raise fail(
+            f"Search space file `{name}` defines `{key}` twice ({name}:{duplicate.again.line}:{duplicate.again.col}, "
+            f"first at line {duplicate.first.line}); YAML would silently keep the last one.",
+            "Keep one of them.",
+        )
+    return document.data
+
+
+def _read_json(path: Path, name: str, where: JsonPath) -> Any:
+    """A JSON space file: at most :data:`~metaconf.config.loader.MAX_FILE_BYTES`, no duplicate keys."""
+    from metaconf.config.loader import MAX_FILE_BYTES, LoadError, read_text
+
+    def fail(message: str, hint: str) -> SpaceError:
+        return SpaceError(message, hint, kind=SpaceProblem.user_space_invalid, path=where)
+
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise SpaceError(
-            f"Search space file `{search_space.file}` is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'}: {first}",
-            "Write it with `ConfigurationSpace.to_yaml(path)` / `to_json(path)`.",
-            kind=SpaceProblem.user_space_invalid,
-            path=where,
+        text = read_text(path)
+    except LoadError as exc:
+        raise fail(
+            f"Cannot read search space file `{name}`: {exc.message}.",
+            f"Check the file's permissions, that it is UTF-8 text and at most {MAX_FILE_BYTES // 2**20} MiB.",
         ) from None
-    return data, where, f"`{search_space.file}`"
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        twice = sorted({key for key in keys if keys.count(key) > 1})
+        if twice:
+            raise ValueError(f"`{twice[0]}` is defined twice in one object")
+        return dict(pairs)
+
+    try:
+        return json.loads(text, object_pairs_hook=no_duplicates)
+    except json.JSONDecodeError as exc:
+        raise fail(
+            f"Search space file `{name}` is not valid JSON ({name}:{exc.lineno}:{exc.colno}): {exc.msg}",
+            "Write it with `ConfigurationSpace.to_json(path)`.",
+        ) from None
+    except ValueError as exc:
+        raise fail(f"Search space file `{name}` is not valid JSON: {exc}.", "Keep one of them.") from None
+    except RecursionError:
+        raise fail(f"Search space file `{name}` is nested too deeply.", "Write a flat space.") from None
 
 
 def load_user_space(config: Config, base_dir: Path = Path("."), *, seed: int = 0) -> ConfigurationSpace:

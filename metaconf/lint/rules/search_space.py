@@ -83,6 +83,7 @@ def _builtin_space(config: Config, base_dir: Path) -> ConfigurationSpace:
 
 def _build_state(config: Config, ctx: LintContext) -> _SpaceState:
     from metaconf.space.builtin import import_estimator, is_user_space
+    from metaconf.space.user_code import check_estimator_path, config_directory_on_path
 
     state = _SpaceState()
     if not is_user_space(config):
@@ -110,8 +111,15 @@ def _build_state(config: Config, ctx: LintContext) -> _SpaceState:
             )
         )
         return state
+    if not ctx.trust:  # configs are data: find the module, run none of its code
+        try:
+            check_estimator_path(estimator, ctx.document.base_dir)
+        except SpaceError as exc:
+            state.errors.append(exc)
+        return state
     try:
-        cls = import_estimator(estimator)
+        with config_directory_on_path(ctx.document.base_dir):
+            cls = import_estimator(estimator)
     except SpaceError as exc:
         state.errors.append(exc)
         return state
@@ -575,14 +583,20 @@ def no_usable_model_family(ctx: LintContext) -> Iterator[Violation]:
     "MC208",
     "estimator-unusable",
     severity=Severity.error,
-    summary="A user space without `estimator`, or one that cannot be imported or does not take the space's names.",
+    summary="A user space without `estimator`, or one whose module is not found (with --trust: cannot be "
+    "imported or does not take the space's names).",
 )
 def estimator_unusable(ctx: LintContext) -> Iterator[Violation]:
     """
     ## What it does
     For a user space (`search_space.file` / `inline`), reports a missing `search_space.estimator`, one that
-    is not `module:Class` or cannot be imported, and hyperparameter names that are not constructor arguments
-    of the estimator. Warns about an `estimator` given with built-in model families, where it has no effect.
+    is not `module:Class`, and one whose module cannot be found (next to the config, then on the Python
+    path). Warns about an `estimator` given with built-in model families, where it has no effect.
+
+    Configs are data: lint looks the module up without importing it, so none of its code runs. With
+    `metaconf lint --trust` it imports the module (running its code, as `metaconf run` will) and also
+    reports an import that fails, a class the module does not have, and hyperparameter names that are not
+    constructor arguments of the estimator. `metaconf run` always checks these before it starts.
 
     ## Why is this bad?
     Every trial would crash (an import error, or `TypeError: __init__() got an unexpected keyword
@@ -609,6 +623,7 @@ def estimator_unusable(ctx: LintContext) -> Iterator[Violation]:
     ## References
     - scikit-learn estimator API: constructor arguments are the hyperparameters,
       https://scikit-learn.org/stable/developers/develop.html
+    - metaconf's trust model (what runs code a config names, and what never does): docs/trust.md
     """
     from metaconf.space.builtin import is_user_space
 

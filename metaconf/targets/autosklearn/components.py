@@ -123,6 +123,9 @@ FAMILY_COMPONENTS: dict[str, dict[str, tuple[str, ...]]] = {
     "k_nearest_neighbors": {"classification": ("k_nearest_neighbors",), "regression": ("k_nearest_neighbors",)},
     "mlp": {"classification": ("mlp",), "regression": ("mlp",)},
     "decision_tree": {"classification": ("decision_tree",), "regression": ("decision_tree",)},
+    # auto-sklearn has no LightGBM; its histogram gradient boosting (scikit-learn's, modelled on LightGBM) is the
+    # same kind of learner.
+    "lightgbm": {"classification": ("gradient_boosting",), "regression": ("gradient_boosting",)},
 }
 """metaconf model family -> auto-sklearn component names, per task type."""
 

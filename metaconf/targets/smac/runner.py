@@ -74,16 +74,33 @@ def ensure_hash_seed(argv: list[str] | None = None) -> None:
     if os.environ.get(HASH_SEED_ENV) == HASH_SEED or os.environ.get(NO_REEXEC_ENV) == "1":
         return
     args = list(sys.argv if argv is None else argv)
-    program = Path(args[0]) if args else Path()
-    is_cli = program.name == "metaconf" or (
-        program.name == "__main__.py" and program.parent.name == "metaconf"
-    )
-    if not is_cli:
+    if not is_command_process(args):
         return
     env = dict(os.environ, **{HASH_SEED_ENV: HASH_SEED})
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, [sys.executable, "-m", "metaconf", *args[1:]], env)
+    os.execve(sys.executable, [sys.executable, *_safe_path_flag(), "-m", "metaconf", *args[1:]], env)
+
+
+def is_command_process(argv: list[str] | None = None) -> bool:
+    """Whether this process is the ``metaconf`` command itself (its ``argv[0]`` is the ``metaconf`` script or
+    ``python -m metaconf``), not a process embedding metaconf (pytest, a notebook)."""
+    args = list(sys.argv if argv is None else argv)
+    program = Path(args[0]) if args else Path()
+    return program.name == "metaconf" or (program.name == "__main__.py" and program.parent.name == "metaconf")
+
+
+def _safe_path_flag(path: list[str] | None = None) -> list[str]:
+    """``-P`` (Python 3.11+): the re-executed ``python -m metaconf`` does not put the working directory first
+    on ``sys.path``, so a stray ``yaml.py`` or ``my_model.py`` there is never imported by accident. Left out
+    when metaconf itself was found only through that directory (it runs from its source tree)."""
+    if sys.version_info < (3, 11):
+        return []
+    entries = sys.path if path is None else path
+    first = entries[0] if entries else None
+    if first is not None and Path(first or ".").resolve() == Path(__file__).resolve().parents[3]:
+        return []
+    return ["-P"]
 
 
 # ---------------------------------------------------------------------------------------------- the target
@@ -132,6 +149,9 @@ class TrialTarget:
         limited trial runs in (a child's cache dies with it, so it would reload the data for every trial).
         A failure here is left for the trial itself to raise and record."""
         self.__dict__.update(state)
+        from metaconf.space.user_code import add_config_directory
+
+        add_config_directory(self.base_dir)  # a user space's estimator comes from the config's directory
         with contextlib.suppress(Exception):
             self.evaluator()
 
