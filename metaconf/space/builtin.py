@@ -1,7 +1,8 @@
 """Built-in model search spaces, and turning one configuration of a space into a scikit-learn estimator.
 
-Each :class:`~metaconf.config.model.ModelFamily` has a moderate space (1-6 hyperparameters) per task, with the
-ranges the field uses (auto-sklearn's components, HEBO's sklearn spaces, the scikit-learn docs): log scale for
+Each :class:`~metaconf.config.model.ModelFamily` has a moderate space per task (1-8 hyperparameters, plus
+conditional ones that only count under their parent), with the ranges the field uses (auto-sklearn's components,
+HEBO's sklearn spaces, FLAML's LightGBM space, the scikit-learn docs): log scale for
 ``C``, ``gamma``, ``alpha`` and learning rates, integers for depths, leaves and neighbours. The spaces are kept
 as plain data (:data:`FAMILY_SPECS`) so that ranges can be shown, narrowed by ``search_space.overrides`` and
 exported without importing ConfigSpace; :func:`build_space` turns them into one conditional
@@ -150,6 +151,24 @@ _TREE_CLS = (
     _f("max_features", 0.1, 1.0, 1.0),
 )
 _TREE_REG = _TREE_CLS[1:]
+# LightGBM, after FLAML's LGBMEstimator space (log scales for sizes, rates and penalties) with ranges cut to what a
+# single-core search of minutes can use: FLAML lets n_estimators and num_leaves grow to the row count. Defaults
+# are LightGBM's own, except the two penalties (a log scale has no 0: FLAML's lower bound for L1, its 1.0 for L2).
+# Bagging (subsample < 1) is off unless subsample_freq turns it on: LightGBM ignores subsample at frequency 0.
+_LGBM = (
+    _i("n_estimators", 16, 1024, 100, log=True),
+    _i("num_leaves", 4, 512, 31, log=True),
+    _f("learning_rate", 0.005, 0.5, 0.1, log=True),
+    _i("min_child_samples", 2, 128, 20, log=True),
+    _f("colsample_bytree", 0.1, 1.0, 1.0),
+    _f("reg_alpha", 1e-3, 10.0, 1e-3, log=True),
+    _f("reg_lambda", 1e-3, 10.0, 1.0, log=True),
+    _c("subsample_freq", [0, 1], 0),
+    _f("subsample", 0.5, 1.0, 0.8, active_if=("subsample_freq", (1,))),
+)
+# One thread (a trial has one core), no log lines, column-wise histograms forced so that LightGBM does not time
+# both layouts and pick one per fit (its choice would make runs differ), deterministic tree building.
+_LGBM_FIXED = {"verbose": -1, "force_col_wise": True, "deterministic": True}
 _SVM_CLS = (
     _f("C", 0.01, 1000.0, 1.0, log=True),
     _c("kernel", ["rbf", "linear"], "rbf"),
@@ -216,6 +235,11 @@ FAMILY_SPECS: dict[ModelFamily, dict[str, ModelSpec]] = {
     ModelFamily.decision_tree: {
         _CLS: ModelSpec("sklearn.tree:DecisionTreeClassifier", _TREE_CLS),
         _REG: ModelSpec("sklearn.tree:DecisionTreeRegressor", _TREE_REG),
+    },
+    # n_estimators is searched with the learning rate (they trade off), so it is not a fidelity here.
+    ModelFamily.lightgbm: {
+        _CLS: ModelSpec("lightgbm:LGBMClassifier", _LGBM, _LGBM_FIXED),
+        _REG: ModelSpec("lightgbm:LGBMRegressor", _LGBM, _LGBM_FIXED),
     },
 }
 """Per family and task type (``classification`` / ``regression``): the estimator and its space."""
