@@ -332,14 +332,6 @@ def test_run_without_the_env_names_the_install_command(tmp_path: Path, monkeypat
     assert not (tmp_path / "runs").exists()
 
 
-def test_save_model_is_refused_for_autosklearn(tmp_path: Path) -> None:
-    config = tmp_path / "askl.yaml"
-    config.write_text("tool: auto-sklearn\ndata:\n  demo: iris\nstopping:\n  walltime: 30s\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["run", str(config), "--save-model", "--quiet"])
-    assert result.exit_code == 2
-    assert "--save-model is not available with `tool: auto-sklearn`" in result.output
-
-
 @pytest.mark.skipif(
     not envs.inspect_env(envs.env_dir()).ready, reason="needs the environment: metaconf backends install auto-sklearn"
 )

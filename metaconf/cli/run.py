@@ -83,7 +83,12 @@ def run(
         typer.Option("--scheduler", help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786."),
     ] = None,
     save_model: Annotated[
-        bool, typer.Option("--save-model", help="Refit the best configuration and save it as model.joblib.")
+        bool,
+        typer.Option(
+            "--save-model",
+            help="Save the best model (SMAC: the incumbent refit, model.joblib; auto-sklearn: its fitted ensemble) "
+            "and its training columns (model.json), for `metaconf predict`.",
+        ),
     ] = False,
     seed: Annotated[
         int | None,

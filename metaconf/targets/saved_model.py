@@ -235,9 +235,14 @@ def load_saved_model(run_dir: str | Path) -> SavedModel:
                 f"`{directory}` holds no metaconf run (no {rr.RESULTS_FILE})",
                 "pass a run directory written by `metaconf run CONFIG --save-model`",
             )
+        again = "`metaconf run CONFIG --save-model`"
+        try:
+            if rr.read_results(directory).tool == "auto-sklearn":
+                again = "`metaconf run CONFIG --save-model --overwrite` (auto-sklearn cannot resume a search)"
+        except UsageError:
+            pass
         raise UsageError(
-            f"the run in `{directory}` saved no model",
-            "run its config with `metaconf run CONFIG --save-model` to save one",
+            f"the run in `{directory}` saved no model", f"run its config with {again} to save one"
         )
     path = directory / schema.model_file
     if not path.is_file():

@@ -32,7 +32,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from metaconf.config.model import Config
     from metaconf.data.load import Dataset
     from metaconf.targets.evaluate import Evaluator
+    from metaconf.targets.preprocess import ColumnDecision
     from metaconf.targets.smac.runner import RunRequest
 
 LEADERBOARD_FILE = "leaderboard.csv"
@@ -55,6 +56,7 @@ WORKER_FILE = "metaconf_worker.py"
 SPEC_FILE = "spec.json"
 RESULT_FILE = "result.json"
 PREDICTIONS_FILE = "test_predictions.csv"
+MODEL_FILE = "model.pkl"
 LOG_FILE = "worker.log"
 TARGET_COLUMN = "__metaconf_target__"
 SPEC_FORMAT = 1
@@ -116,14 +118,34 @@ def prepare_frames(evaluator: Evaluator, dataset: Dataset) -> tuple[pd.DataFrame
     import pandas as pd
 
     from metaconf.targets.metrics import label_key
+
+    frame, kinds, notes = worker_features(evaluator.plan.columns, dataset.X)
+    if evaluator.task_type == "classification":
+        target = dataset.y.reset_index(drop=True).map(label_key)
+    else:
+        target = pd.to_numeric(dataset.y.reset_index(drop=True), errors="coerce").astype(float)
+    frame[TARGET_COLUMN] = target
+    train = frame.iloc[evaluator.train_rows].reset_index(drop=True)
+    test = frame.iloc[evaluator.test_rows].reset_index(drop=True)
+    return train, test, kinds, notes
+
+
+def worker_features(
+    decisions: Iterable[ColumnDecision], X: pd.DataFrame
+) -> tuple[pd.DataFrame, list[dict[str, str]], list[str]]:
+    """The feature columns as the worker reads them (training and prediction alike): dropped columns left
+    out, dates expanded, numbers as floats, categories as label strings; with the column kinds and notes."""
+    import pandas as pd
+
+    from metaconf.targets.metrics import label_key
     from metaconf.targets.preprocess import DATETIME, DATETIME_PARTS, DROPPED, NUMERIC
 
-    X = dataset.X.reset_index(drop=True).copy()
+    X = X.reset_index(drop=True).copy()
     X.columns = [str(c) for c in X.columns]
     columns: dict[str, pd.Series] = {}
     kinds: list[dict[str, str]] = []
     notes: list[str] = []
-    for decision in evaluator.plan.columns:
+    for decision in decisions:
         values = X[decision.name]
         if decision.kind == DROPPED:
             notes.append(f"column `{decision.name}` left out ({decision.reason}), as in a SMAC run")
@@ -140,15 +162,7 @@ def prepare_frames(evaluator: Evaluator, dataset: Dataset) -> tuple[pd.DataFrame
         else:  # categorical, high cardinality: auto-sklearn encodes them itself
             columns[decision.name] = values.map(lambda v: None if pd.isna(v) else label_key(v))
             kinds.append({"name": decision.name, "kind": "categorical"})
-    frame = pd.DataFrame(columns)
-    if evaluator.task_type == "classification":
-        target = dataset.y.reset_index(drop=True).map(label_key)
-    else:
-        target = pd.to_numeric(dataset.y.reset_index(drop=True), errors="coerce").astype(float)
-    frame[TARGET_COLUMN] = target
-    train = frame.iloc[evaluator.train_rows].reset_index(drop=True)
-    test = frame.iloc[evaluator.test_rows].reset_index(drop=True)
-    return train, test, kinds, notes
+    return pd.DataFrame(columns, index=X.index), kinds, notes
 
 
 # ------------------------------------------------------------------------------------------------ the run
@@ -173,13 +187,6 @@ def run_autosklearn(
     from metaconf.targets.evaluate import Evaluator
     from metaconf.targets.smac.runner import clear_run_directory, decide_existing
 
-    if request.save_model:
-        raise UsageError(
-            "--save-model is not available with `tool: auto-sklearn`: its models unpickle only inside "
-            "auto-sklearn's own environment",
-            "drop --save-model; the ensemble's members and their configurations are in "
-            "RUN_DIR/autosklearn/result.json and leaderboard.csv",
-        )
     env = ready_env(env_root)
     run_dir = run_dir.resolve()  # the worker runs in another working directory
     started_wall = rr.utc_now()
@@ -230,9 +237,13 @@ def run_autosklearn(
         },
         "result_path": str((tool_dir / RESULT_FILE).resolve()),
         "predictions_path": str((tool_dir / PREDICTIONS_FILE).resolve()),
+        # the fitted estimator, pickled in auto-sklearn's environment (it unpickles only there)
+        "model_path": str((tool_dir / MODEL_FILE).resolve()) if request.save_model else None,
     }
     (tool_dir / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
     (tool_dir / RESULT_FILE).unlink(missing_ok=True)
+    (tool_dir / MODEL_FILE).unlink(missing_ok=True)
+    (run_dir / rr.MODEL_SCHEMA_FILE).unlink(missing_ok=True)
 
     versions = rr.library_versions()
     versions.update({k: v for k, v in env.versions.items() if k != "python"})
@@ -353,6 +364,8 @@ def run_autosklearn(
             test_score=metric.score(test_cost) if test_cost is not None else None,
             test_cost=test_cost,
         )
+        if request.save_model:
+            _record_saved_model(raw, config, dataset, evaluator, plan, run_dir, versions, notes)
         raw_test = raw.get("test_cost_autosklearn")
         if raw_test is not None and test_cost is not None and abs(raw_test - test_cost) > 1e-6:
             notes.append(
@@ -380,6 +393,42 @@ def run_autosklearn(
             )
         raise RunError(f"the auto-sklearn run failed: {results.error}", hint)
     return AutoSklearnOutcome(run_dir, results, trials, plan, False, notes, leaderboard)
+
+
+def _record_saved_model(
+    raw: dict[str, Any],
+    config: Config,
+    dataset: Dataset,
+    evaluator: Evaluator,
+    plan: AutoSklearnPlan,
+    run_dir: Path,
+    versions: dict[str, str],
+    notes: list[str],
+) -> None:
+    """``model.json`` for the estimator the worker pickled (classes in the worker's encoding, the cost matrix
+    that turns its probabilities into decisions), or a note saying why no model was saved."""
+    from metaconf.targets.labels import label_key
+    from metaconf.targets.saved_model import training_schema, write_schema
+
+    if not raw.get("model_saved"):
+        notes.append(f"the model was not saved: {raw.get('model_error') or 'the worker did not write it'}")
+        return
+    classes = None
+    if evaluator.classes is not None and plan.metric.classes is not None:
+        by_key = {label_key(c): c for c in evaluator.classes}
+        classes = [by_key[key] for key in plan.metric.classes]
+    costs = plan.metric.make_scorer_args.get("costs") if plan.metric.custom_function == "expected_cost" else None
+    schema = training_schema(
+        config,
+        dataset,
+        evaluator,
+        tool="auto-sklearn",
+        model_file=f"{TOOL_DIR}/{MODEL_FILE}",
+        classes=classes,
+        cost_matrix=costs,
+        versions=versions,
+    )
+    write_schema(run_dir, schema)
 
 
 def _previous_status(run_dir: Path) -> str | None:

@@ -6,6 +6,7 @@ the environment's Python::
 
     <env>/bin/python <run_dir>/autosklearn/metaconf_worker.py SPEC.json   # run a search
     <env>/bin/python metaconf_worker.py --check                              # print versions (doctor)
+    <env>/bin/python metaconf_worker.py --predict REQUEST.json               # predict with a saved model
 
 Protocol: the spec (written by ``runner.py``) holds the compiled plan and the paths of the already-split
 train / test CSV files. Progress goes to the ORIGINAL stdout as JSON lines (``{"event": "trial", ...}``);
@@ -485,19 +486,33 @@ def _read_spec(path: str) -> dict[str, Any]:
     return spec
 
 
-def _load_frame(path: str, columns: list[dict[str, str]], target: str, task_type: str, classes: list[str] | None):
-    import numpy as np
+def _read_columns(path: str, columns: list[dict[str, str]], extra_str: list[str]):
     import pandas as pd
 
     dtypes = {c["name"]: str for c in columns if c["kind"] == "categorical"}
-    if task_type == "classification":
-        dtypes[target] = str
+    for name in extra_str:
+        dtypes[name] = str
     # metaconf writes a missing feature value as an empty cell and labels exactly as they are matched: a class
     # called "NA" or "None" must stay a label, not become NaN by pandas' default missing-value words.
     frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values={c["name"]: [""] for c in columns})
     for column in columns:
         if column["kind"] == "categorical":
             frame[column["name"]] = frame[column["name"]].astype("category")
+        else:  # a numeric column without a single value would be read as text
+            frame[column["name"]] = frame[column["name"]].astype(float)
+    return frame
+
+
+def _load_features(path: str, columns: list[dict[str, str]]):
+    """The feature columns of a CSV metaconf wrote, in the order and with the dtypes training had."""
+    frame = _read_columns(path, columns, [])
+    return frame[[c["name"] for c in columns]]
+
+
+def _load_frame(path: str, columns: list[dict[str, str]], target: str, task_type: str, classes: list[str] | None):
+    import numpy as np
+
+    frame = _read_columns(path, columns, [target] if task_type == "classification" else [])
     y_raw = frame.pop(target)
     if task_type == "classification":
         assert classes is not None
@@ -728,6 +743,9 @@ def run(spec_path: str) -> int:
                     result["leaderboard"] = [{"rank": 1, "ensemble_weight": 1.0, "status": "success", **chosen}]
                     score_test_set(prediction)
                     result["timings"]["predict_s"] = round(time.monotonic() - predict_started, 3)
+                    if spec.get("model_path"):
+                        result["model_saved"] = False
+                        result["model_error"] = "the fit never returned, so there is no fitted estimator to save"
                     code = EXIT_OK
             except Exception as error:
                 traceback.print_exc()
@@ -777,6 +795,8 @@ def run(spec_path: str) -> int:
             predict_started = time.monotonic()
             score_test_set(automl.predict_proba(X_test) if task_type == "classification" else automl.predict(X_test))
             result["timings"]["predict_s"] = round(time.monotonic() - predict_started, 3)
+            if spec.get("model_path"):
+                _save_model(automl, spec["model_path"], result)
             exit_code = EXIT_OK
     except Exception as error:  # everything inside fit: report it, keep what was evaluated
         traceback.print_exc()
@@ -788,6 +808,54 @@ def run(spec_path: str) -> int:
             client.close()
         finish()
     return exit_code
+
+
+def _save_model(automl: Any, path: str, result: dict[str, Any]) -> None:
+    """Pickle the fitted estimator (its models are in memory: it predicts without the temporary folder)."""
+    import pickle
+
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as handle:
+            pickle.dump(automl, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+        result["model_saved"] = True
+    except Exception as error:
+        traceback.print_exc()
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        result["model_saved"] = False
+        result["model_error"] = f"{type(error).__name__}: {error}"
+
+
+def predict(request_path: str) -> int:
+    """``--predict REQUEST.json``: predict the rows of a features CSV with a pickled estimator.
+
+    The request names ``model`` (the pickle), ``data`` (a CSV written by metaconf, the columns as in
+    training), ``columns`` (their kinds), ``task_type``, ``classes`` and ``output``; the output CSV holds one
+    ``proba:<class>`` column per class (classification) or ``prediction``. One ``{"event": "result"}`` or
+    ``{"event": "error"}`` line says how it went.
+    """
+    import pickle
+
+    try:
+        with open(request_path, encoding="utf-8") as handle:
+            request = json.load(handle)
+        with open(request["model"], "rb") as handle:
+            automl = pickle.load(handle)
+        X = _load_features(request["data"], request["columns"])
+        if request["task_type"] == "classification":
+            prediction = automl.predict_proba(X)
+        else:
+            prediction = automl.predict(X)
+        _save_predictions(prediction, request["task_type"], request.get("classes"), request["output"])
+    except Exception as error:
+        traceback.print_exc()
+        text = str(error).strip()
+        emit("error", message=f"{type(error).__name__}: {text.splitlines()[0][:400] if text else ''}")
+        return EXIT_RUN_FAILED
+    emit("result", path=request["output"], rows=len(X))
+    return EXIT_OK
 
 
 def _save_predictions(prediction: Any, task_type: str, classes: list[str] | None, path: str) -> None:
@@ -858,8 +926,10 @@ def main(argv: list[str]) -> int:
     sys.stdout = sys.stderr
     if argv[1:] == ["--check"]:
         return check()
+    if len(argv) == 3 and argv[1] == "--predict":
+        return predict(argv[2])
     if len(argv) != 2:
-        emit("error", message="usage: metaconf_worker.py SPEC.json | --check")
+        emit("error", message="usage: metaconf_worker.py SPEC.json | --predict REQUEST.json | --check")
         return EXIT_BAD_SPEC
     _install_signal_handlers()
     try:
