@@ -426,6 +426,7 @@ def test_existing_directory_with_on_existing_error_is_refused(tmp_path: Path) ->
     )
     run_dir = run_dir_of(config)
     run_dir.mkdir(parents=True)
+    (run_dir / ".metaconf-run").write_text('{"made_by": "metaconf run"}')
     (run_dir / "results.json").write_text("{}")
     result = cli.invoke(app, ["run", str(config)])
     assert result.exit_code == 2
@@ -434,8 +435,8 @@ def test_existing_directory_with_on_existing_error_is_refused(tmp_path: Path) ->
     (run_dir_of(foreign)).mkdir(parents=True)
     (run_dir_of(foreign) / "notes.txt").write_text("mine")
     refused = cli.invoke(app, ["run", str(foreign), "--overwrite"])
-    assert refused.exit_code == 2 and "metaconf will not delete it" in refused.stderr
-    assert (run_dir_of(foreign) / "notes.txt").exists()
+    assert refused.exit_code == 2 and "metaconf will not write, replace or delete anything" in refused.stderr
+    assert sorted(p.name for p in run_dir_of(foreign).iterdir()) == ["notes.txt"]
 
 
 def test_lint_errors_stop_the_run_with_the_findings(tmp_path: Path) -> None:

@@ -176,16 +176,36 @@ def run_autosklearn(
     on_trial: TrialCallback | None = None,
     on_phase: Callable[[str, SearchProgress], None] | None = None,
 ) -> AutoSklearnOutcome:
-    """Run ``config`` (``tool: auto-sklearn``, overrides applied) into ``run_dir``.
+    """Run ``config`` (``tool: auto-sklearn``, overrides applied) into ``run_dir``, holding the directory for
+    the whole run (:func:`~metaconf.targets.run_dir.claimed_run_directory`).
 
     Raises :class:`UsageError` / an environment error before anything is written when the input or the
     environment is not usable, and :class:`RunError` after writing ``results.json`` (status ``failed``) when
     the search itself fails.
     """
+    from metaconf.targets.run_dir import claimed_run_directory
+
+    run_dir = run_dir.resolve()  # the worker runs in another working directory
+    with claimed_run_directory(run_dir, "auto-sklearn"):
+        return _run_autosklearn(
+            config, base_dir, run_dir, request, env_root=env_root, on_trial=on_trial, on_phase=on_phase
+        )
+
+
+def _run_autosklearn(
+    config: Config,
+    base_dir: Path,
+    run_dir: Path,
+    request: RunRequest,
+    *,
+    env_root: str | Path | None = None,
+    on_trial: TrialCallback | None = None,
+    on_phase: Callable[[str, SearchProgress], None] | None = None,
+) -> AutoSklearnOutcome:
     from metaconf.config.model import ExistingOutput
     from metaconf.data.load import load_dataset
     from metaconf.targets.evaluate import Evaluator
-    from metaconf.targets.smac.runner import clear_run_directory, decide_existing
+    from metaconf.targets.run_dir import clear_run_directory, decide_existing
 
     env = ready_env(env_root)
     run_dir = run_dir.resolve()  # the worker runs in another working directory

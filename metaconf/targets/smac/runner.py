@@ -2,8 +2,9 @@
 
 What happens, in order (:func:`run_smac`):
 
-1. The run directory is checked *before* SMAC sees it (:func:`decide_existing`): a run of the same config
-   resumes, a different config stops with a message asking for ``--overwrite`` or a new name. SMAC's own
+1. The run directory is claimed and checked *before* SMAC sees it (:mod:`metaconf.targets.run_dir`): a
+   directory metaconf did not make is refused, a second run into it stops at its lock, a run of the same
+   config resumes, a different config stops with a message asking for ``--overwrite`` or a new name. SMAC's own
    check would call ``input()`` (an ``EOFError`` without a terminal); as a second line of defence the
    scenario SMAC would compare is compared here too (:func:`_check_smac_resumable`).
 2. Data is loaded once, the :class:`~metaconf.targets.evaluate.Evaluator` built and the plan compiled with
@@ -36,7 +37,6 @@ import contextlib
 import importlib
 import math
 import os
-import shutil
 import sys
 import time
 import warnings
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metaconf.config.model import Config, ExistingOutput
+from metaconf.config.model import Config
 from metaconf.errors import MetaconfError, OutputExistsError, RunError, UsageError
 from metaconf.report import results as rr
 from metaconf.targets.smac.compile import SmacPlan, compile_smac
@@ -433,55 +433,6 @@ def run_directory(config: Config, config_path: Path) -> Path:
     return output / (config.execution.name or config_path.stem)
 
 
-def decide_existing(run_dir: Path, config_hash: str, mode: ExistingOutput, request: RunRequest) -> str:
-    """``"new"``, ``"resume"`` or ``"overwrite"`` for ``run_dir``; never silently replaces anything.
-
-    ``--overwrite`` wins, then ``--resume``, then ``execution.on_existing``. Resuming needs the same config
-    (``config_sha256`` in ``results.json``); otherwise metaconf stops and says how to go on.
-    """
-    if not run_dir.exists() or not any(run_dir.iterdir()):
-        return "new"
-    results_path = run_dir / rr.RESULTS_FILE
-    is_run = results_path.exists() or (run_dir / rr.CONFIG_FILE).exists()
-    if not is_run:
-        if request.overwrite:
-            raise OutputExistsError(
-                f"`{run_dir}` is not empty and was not written by `metaconf run`; metaconf will not delete it",
-                "set `execution.name` or `execution.output_dir` to a new directory",
-            )
-        raise OutputExistsError(
-            f"`{run_dir}` is not empty and holds no metaconf run",
-            "set `execution.name` or `execution.output_dir` to a new directory",
-        )
-    if request.overwrite or (mode == ExistingOutput.overwrite and not request.resume):
-        return "overwrite"
-    if mode == ExistingOutput.error and not request.resume:
-        raise OutputExistsError(
-            f"`{run_dir}` already holds a run (execution.on_existing is `error`)",
-            "pass --resume to continue it, --overwrite to replace it, or set `execution.name` to a new name",
-        )
-    old_hash = None
-    if results_path.exists():
-        try:
-            old_hash = rr.read_results(run_dir).config_sha256
-        except UsageError:
-            old_hash = None
-    if old_hash != config_hash:
-        raise OutputExistsError(
-            f"`{run_dir}` holds a run of a different config (or one whose results cannot be read); "
-            "resuming it would mix two searches",
-            "pass --overwrite to replace it, or set `execution.name` (or another output_dir) for a new run",
-        )
-    return "resume"
-
-
-def clear_run_directory(run_dir: Path) -> None:
-    """Remove what a previous metaconf run wrote in ``run_dir`` (only its known files and SMAC's folder)."""
-    for name in (rr.RESULTS_FILE, rr.TRAJECTORY_FILE, rr.PLOT_FILE, rr.MODEL_FILE, rr.MODEL_SCHEMA_FILE, rr.CONFIG_FILE):
-        (run_dir / name).unlink(missing_ok=True)
-    shutil.rmtree(run_dir / rr.SMAC_DIR, ignore_errors=True)
-
-
 # -------------------------------------------------------------------------------------------- the run
 @dataclass
 class RunOutcome:
@@ -496,7 +447,18 @@ class RunOutcome:
 
 
 def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest) -> RunOutcome:
-    """Run ``config`` (already overridden by :func:`apply_overrides`) with SMAC3 into ``run_dir``."""
+    """Run ``config`` (already overridden by :func:`apply_overrides`) with SMAC3 into ``run_dir``, holding
+    the directory for the whole run (:func:`~metaconf.targets.run_dir.claimed_run_directory`: a directory
+    metaconf did not make is refused, a second run into it stops at the lock)."""
+    from metaconf.targets.run_dir import claimed_run_directory
+
+    with claimed_run_directory(run_dir, "smac"):
+        return _run_smac(config, base_dir, run_dir, request)
+
+
+def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest) -> RunOutcome:
+    from metaconf.targets.run_dir import clear_run_directory, decide_existing
+
     started_wall = rr.utc_now()
     t0 = time.monotonic()
     config_hash = rr.config_sha256(config)
@@ -696,9 +658,10 @@ def run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest)
                 model = report.get("model") if report is not None else None
                 if model is None:
                     model = evaluator.refit(incumbent_values, seed=results.incumbent.estimator_seed)
-                tmp = run_dir / f".{rr.MODEL_FILE}.tmp"
-                joblib.dump(model, tmp)
-                tmp.replace(run_dir / rr.MODEL_FILE)
+                from metaconf.io import atomic_path
+
+                with atomic_path(run_dir / rr.MODEL_FILE, force=True) as tmp:
+                    joblib.dump(model, tmp)
                 from metaconf.targets.saved_model import training_schema, write_schema
 
                 schema = training_schema(
