@@ -15,15 +15,44 @@ Every file metaconf writes for its user goes through here, so that all of them b
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeGuard
 
 from metaconf.errors import OutputExistsError
 
 _TEMP_ATTEMPTS = 100
+
+DISK_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        getattr(errno, "EDQUOT", errno.ENOSPC),
+        errno.EFBIG,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+    }
+)
+"""The OSErrors that mean the disk or its permissions refuse a write: the user's to fix, not a bug."""
+
+
+def is_disk_error(error: BaseException) -> TypeGuard[OSError]:
+    return isinstance(error, OSError) and error.errno in DISK_ERRNOS
+
+
+def describe_os_error(error: OSError, where: str | Path | None = None) -> str:
+    """One line for an OSError: ``cannot write `path`: No space left on device``; ``where`` names the
+    directory when the error does not name its file (a ``write()`` that fails names none)."""
+    reason = error.strerror or str(error)
+    if error.filename:
+        return f"cannot write `{error.filename}`: {reason}"
+    if where is not None:
+        return f"cannot write in `{where}`: {reason}"
+    return f"cannot write: {reason}"
 
 
 def write_target(path: str | Path) -> Path:
@@ -81,6 +110,11 @@ def atomic_path(path: str | Path, *, force: bool = False, durable: bool = True) 
             with open(tmp, "rb") as handle:
                 os.fsync(handle.fileno())
         os.replace(tmp, target)
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        if error.filename is None:  # a failed write() names no file: name the one being written
+            raise OSError(error.errno, error.strerror, str(link)) from error
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

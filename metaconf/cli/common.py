@@ -27,7 +27,8 @@ def print_error(message: str, hint: str | None = None) -> None:
 
 
 def cli_errors(func: F) -> F:
-    """Turn metaconf's own errors (and data / unit errors) into a message and exit code, never a traceback."""
+    """Turn metaconf's own errors (and data / unit errors, and a disk that refuses a write) into a message and
+    exit code, never a traceback."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -51,6 +52,16 @@ def cli_errors(func: F) -> F:
         except BrokenPipeError:
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as error:  # a full disk, a read-only or unwritable directory: one line, exit 2
+            from metaconf.io import describe_os_error, is_disk_error
+
+            if not is_disk_error(error):
+                raise
+            print_error(
+                describe_os_error(error),
+                "free disk space (or raise the quota), or check that the directory is writable",
+            )
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

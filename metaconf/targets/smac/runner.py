@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from metaconf.config.model import Config
 from metaconf.errors import MetaconfError, OutputExistsError, RunError, UsageError
+from metaconf.io import describe_os_error, is_disk_error
 from metaconf.report import results as rr
 from metaconf.targets.smac.compile import SmacPlan, compile_smac
 
@@ -569,6 +570,8 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
         raise
     except Exception as exc:
         dask.close()
+        if is_disk_error(exc):  # SMAC could not write its files: one line, exit 2 (nothing ran)
+            raise
         raise RunError(
             f"could not start the SMAC search: {type(exc).__name__}: {exc}",
             "nothing was run or written; `metaconf compile` shows what SMAC would receive",
@@ -682,22 +685,39 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
         time.monotonic() - t0 + (previous_trials[-1].walltime_s if previous_trials else 0), 3
     )
     results.finished = rr.utc_now()
+    failure: str | None = None
     if error is not None:
+        failure = describe_os_error(error, run_dir) if is_disk_error(error) else f"{type(error).__name__}: {error}"
         results.status = "failed"
-        results.error = f"{type(error).__name__}: {error}"
+        results.error = failure
     elif state.stop_reason in ("SIGINT", "SIGTERM") or interrupted:
         results.status = "interrupted"
         results.stop_reason = state.stop_reason or "SIGINT"
     else:
         results.status = "finished"
         results.stop_reason = state.stop_reason or _stop_reason(facade, plan)
-    rr.write_results(run_dir, results, state.trials, plot=bool(state.trials))
+    write_final_results(run_dir, results, state.trials, notes)
     if error is not None:
-        raise RunError(
-            f"the SMAC search failed: {type(error).__name__}: {error}",
-            f"what finished is in `{run_dir}`; `metaconf run` on the same config resumes it",
-        ) from error
+        hint = f"what finished is in `{run_dir}`; `metaconf run` on the same config resumes it"
+        if is_disk_error(error):
+            hint = f"free disk space (or make the directory writable); what finished is in `{run_dir}`"
+        raise RunError(f"the SMAC search failed: {failure}", hint) from error
     return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
+
+
+def write_final_results(
+    run_dir: Path, results: rr.RunResults, trials: list[rr.TrialRecord], notes: list[str]
+) -> None:
+    """The run's last writes, ``results.json`` first: it must say how the run ended even when the disk
+    refuses the larger files (the trajectory, the plot), which are then left out with a note. A disk that
+    refuses even ``results.json`` raises (the CLI says so in one line)."""
+    rr.write_results(run_dir, results)
+    try:
+        rr.write_results(run_dir, results, trials, plot=bool(trials))
+    except OSError as exc:
+        if not is_disk_error(exc):
+            raise
+        notes.append(f"the trajectory or its plot could not be written: {describe_os_error(exc)}")
 
 
 def _stop_reason(facade: Any, plan: SmacPlan) -> str:
