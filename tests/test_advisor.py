@@ -268,7 +268,8 @@ def test_families_are_sized_by_the_evaluations_the_chosen_resampling_leaves() ->
 
 
 def test_three_fold_cv_down_to_10_trials_with_random_search_below_15() -> None:
-    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(30.0)))  # ~12 3-fold CV trials
+    # ~12 3-fold CV trials (random forest, LightGBM and the SVM: the three strongest families on small data)
+    advice = advise(_inputs(rows=1309, walltime=60, costs=_scaled(16.0)))
     assert advice.config.resampling.strategy == ResamplingStrategy.cv
     assert advice.config.resampling.folds == 3
     assert advice.config.optimizer.kind == OptimizerKind.random
@@ -344,7 +345,8 @@ def test_a_handful_of_trials_gives_random_search() -> None:
 
 
 def test_expensive_trials_on_large_data_give_hyperband_on_subsamples() -> None:
-    advice = advise(_inputs(rows=60_000, walltime=1200, costs=_scaled(60), cost_rows=48_000))
+    # 90x the cheap costs: LightGBM leads the large-data portfolio at half the cost of the boosting it replaced
+    advice = advise(_inputs(rows=60_000, walltime=1200, costs=_scaled(90), cost_rows=48_000))
     config = advice.config
     assert config.optimizer.kind == OptimizerKind.hyperband
     assert config.fidelity.type == FidelityType.subsample

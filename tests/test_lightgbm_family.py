@@ -269,3 +269,41 @@ def test_a_short_run_searches_lightgbm_end_to_end(tmp_path: Path) -> None:
     assert results.incumbent is not None and results.incumbent.config[MODEL] == "lightgbm"
     assert results.incumbent.test_score is not None and results.incumbent.test_score >= 0.9
     assert (run_dir / "model.joblib").stat().st_size > 0
+
+
+def _advice(rows: int, seconds_per_fit: float, walltime: float = 60.0) -> Any:
+    from metaconf.advise.rules import AdvisorInputs, CostModel, DataSummary, UserChoices, advise, space_shape
+
+    families = families_for("classification")
+    return advise(
+        AdvisorInputs(
+            user=UserChoices(walltime_s=walltime, data_path="train.csv", target="y"),
+            data=DataSummary(
+                n_rows=rows,
+                n_features=20,
+                task_type="classification",
+                class_counts={"no": rows - rows // 3, "yes": rows // 3},
+                n_numeric=20,
+            ),
+            costs=CostModel(
+                {f.value: seconds_per_fit for f in families}, rows=int(rows * 0.8), source="test"
+            ),
+            space_shape=space_shape(families, "classification"),
+            families=families,
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("rows", "seconds_per_fit", "size"),
+    [(1500, 1.0, 3), (1500, 0.1, 5), (20_000, 4.0, 3), (20_000, 0.5, 5)],
+    ids=["small-3", "small-5", "large-3", "large-5"],
+)
+def test_the_advisor_searches_lightgbm_and_warm_starts_it_on_small_and_large_tables(
+    rows: int, seconds_per_fit: float, size: int
+) -> None:
+    advice = _advice(rows, seconds_per_fit)
+    models = [m.value for m in advice.config.search_space.models or []]
+    assert len(models) == size and "lightgbm" in models
+    assert models.index("lightgbm") == (1 if rows < 2500 else 0)  # after the random forest on small data
+    assert {"model": "lightgbm"} in advice.config.initial_design.warm_start
