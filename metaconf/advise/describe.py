@@ -1217,7 +1217,9 @@ def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | N
     """A 2x2 matrix from two cost figures whose clauses say which is a miss and which a false alarm ("a
     customer we fail to flag costs us €300, a retention offer sent to a loyal customer costs €20"). The class
     to find is the positive class, else the class the miss clause names (or the other one than the false
-    alarm's), by name, stem or legend meaning; without one the text's costs stay unread (a note says so)."""
+    alarm's), by name, stem or legend meaning, else the `yes` of a yes / no pair of classes; without one the
+    costs stay unread here (the LLM's answer to "which class is to be found" can complete them:
+    :func:`metaconf.advise.reading.read_description`)."""
     from metaconf.advise.llm.spans import cost_figures  # plain regular expressions; no model is involved
 
     if classes is None or len(classes) != 2:
