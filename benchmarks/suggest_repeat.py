@@ -8,8 +8,12 @@ twice: on the machine as it is (``idle``; the load average is printed, the machi
 a second CPU-bound process that this script starts (a busy loop in its own Python process with a deadline, so
 it stops by itself even if this script is killed, and stopped by its pid when the phase ends).
 
-``--fresh`` writes every run to a new path instead: no earlier file to keep the recorded costs from (see
-"Repeatable suggestions" in docs/advisor.md), which shows what the quantisation alone achieves.
+By default a rerun that overwrites a config measured on this machine for the same data and budget reuses its
+recorded costs without probing again. ``--reprobe`` passes ``--reprobe`` to every run: each measures again and
+only the grid and its hysteresis against the recorded values keep the file the same. ``--fresh`` writes every
+run to a new path instead: no earlier file to keep the recorded costs from (see "Repeatable suggestions" in
+docs/advisor.md), which shows what the quantisation alone achieves. Each line also gives the median seconds of
+a rerun (runs 2..N), the first run's in brackets.
 
 Usage::
 
@@ -27,13 +31,14 @@ import argparse
 import os
 import re
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_CASES = ("breast_cancer:40s", "digits:60s", "titanic:2m")
@@ -54,6 +59,8 @@ class CaseResult:
     load_average: str
     first_difference: str = ""
     """The first line where the first differing rerun departs from run 1 (both versions)."""
+    seconds: list[float] = field(default_factory=list)
+    """Walltime of each `suggest` process, in order."""
 
 
 def load_average() -> str:
@@ -80,10 +87,10 @@ def n_trials_of(text: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def suggest_once(demo: str, budget: str, output: Path, advisor: str) -> str | None:
+def suggest_once(demo: str, budget: str, output: Path, advisor: str, extra: tuple[str, ...] = ()) -> str | None:
     """Run `metaconf suggest` in a fresh process; the written file's text, or None when it failed."""
     command = [sys.executable, "-m", "metaconf", "suggest", "--demo", demo, "--budget", budget]
-    command += ["--advisor", advisor, "-o", str(output), "--force"]
+    command += ["--advisor", advisor, "-o", str(output), "--force", *extra]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"    suggest failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
@@ -91,14 +98,19 @@ def suggest_once(demo: str, budget: str, output: Path, advisor: str) -> str | No
     return output.read_text()
 
 
-def run_case(case: str, load: str, runs: int, advisor: str, fresh: bool, workdir: Path) -> CaseResult:
+def run_case(
+    case: str, load: str, runs: int, advisor: str, fresh: bool, workdir: Path, extra: tuple[str, ...] = ()
+) -> CaseResult:
     demo, budget = case.split(":")
     folder = workdir / f"{demo}-{budget}-{load}"
     folder.mkdir(parents=True)
     texts: list[str | None] = []
+    seconds: list[float] = []
     for index in range(runs):
         output = folder / (f"run{index + 1}.yaml" if fresh else "suggested.yaml")
-        text = suggest_once(demo, budget, output, advisor)
+        started = time.perf_counter()
+        text = suggest_once(demo, budget, output, advisor, extra)
+        seconds.append(time.perf_counter() - started)
         if text is not None and not fresh:
             (folder / f"run{index + 1}.yaml").write_text(text)  # each version, for --keep
         texts.append(text)
@@ -115,6 +127,7 @@ def run_case(case: str, load: str, runs: int, advisor: str, fresh: bool, workdir
         failed=sum(text is None for text in texts),
         load_average=average,
         first_difference=first_difference(first, differing) if first is not None and differing is not None else "",
+        seconds=seconds,
     )
 
 
@@ -134,6 +147,8 @@ def report(result: CaseResult) -> str:
         f"identical to run 1: {result.identical}/{result.runs - 1} reruns "
         f"({result.identical + 1}/{result.runs} runs agree){failed}; distinct n_trials {distinct}"
     )
+    if len(result.seconds) >= 2:
+        line += f"; rerun {statistics.median(result.seconds[1:]):.1f} s (first {result.seconds[0]:.1f} s)"
     return line + (f"\n    first difference: {result.first_difference}" if result.first_difference else "")
 
 
@@ -144,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", choices=("idle", "busy", "both"), default="both")
     parser.add_argument("--advisor", default="rules", help="passed to suggest --advisor (default rules)")
     parser.add_argument("--fresh", action="store_true", help="write each run to a new file (no earlier file)")
+    parser.add_argument("--reprobe", action="store_true", help="pass --reprobe: every run measures again")
     parser.add_argument("--hog-max-seconds", type=float, default=900.0, help="deadline of the CPU-bound process")
     parser.add_argument("--keep", type=Path, help="write the configs under this directory and keep them")
     args = parser.parse_args(argv)
@@ -153,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     loads = ("idle", "busy") if args.load == "both" else (args.load,)
     where = os.environ.get("PYTHONPATH") or "the installed metaconf"
     print(f"suggest_repeat: {args.runs} runs per case, advisor {args.advisor}, "
-          f"{'a new file per run' if args.fresh else 'one output path, --force'}; code from {where}")
+          f"{'a new file per run' if args.fresh else 'one output path, --force'}"
+          f"{', --reprobe' if args.reprobe else ''}; code from {where}")
+    extra = ("--reprobe",) if args.reprobe else ()
     with tempfile.TemporaryDirectory(prefix="suggest-repeat-") as tmp:
         root = args.keep or Path(tmp)
         for load in loads:
@@ -161,9 +179,9 @@ def main(argv: list[str] | None = None) -> int:
                 started = time.perf_counter()
                 if load == "busy":
                     with cpu_hog(args.hog_max_seconds):
-                        result = run_case(case, load, args.runs, args.advisor, args.fresh, root)
+                        result = run_case(case, load, args.runs, args.advisor, args.fresh, root, extra)
                 else:
-                    result = run_case(case, load, args.runs, args.advisor, args.fresh, root)
+                    result = run_case(case, load, args.runs, args.advisor, args.fresh, root, extra)
                 print(report(result) + f"  [{time.perf_counter() - started:.0f} s]", flush=True)
     return 0
 

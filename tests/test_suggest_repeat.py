@@ -4,6 +4,8 @@ change of the costs still moves them."""
 
 from __future__ import annotations
 
+import difflib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,9 +17,11 @@ from metaconf.advise.repeatable import (
     GRID,
     STEPS_PER_DECADE,
     grid_value,
+    machine_identity,
     previous_probe,
     probe_record,
     repeatable_costs,
+    reused_costs,
     snap,
     snap_exponent,
 )
@@ -26,24 +30,73 @@ from metaconf.advise.rules import CostModel
 STEP = 10 ** (1 / STEPS_PER_DECADE)
 
 
-def _suggest(output: Path, *args: str) -> str:
-    """One `metaconf suggest` in a fresh process, as a user runs it (imports and all); the file it wrote."""
+def _run_suggest(output: Path, *args: str) -> str:
+    """One `metaconf suggest` in a fresh process, as a user runs it (imports and all); what it printed."""
     command = [sys.executable, "-m", "metaconf", "suggest", *args, "-o", str(output), "--force"]
-    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300)
+    env = {**os.environ, "COLUMNS": "400"}  # the summary table's notes on one line each
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=300, env=env)
     assert done.returncode == 0, done.stderr
+    return done.stdout + done.stderr
+
+
+def _suggest(output: Path, *args: str) -> str:
+    """The file one `metaconf suggest` wrote."""
+    _run_suggest(output, *args)
     return output.read_text(encoding="utf-8")
+
+
+def _differences(texts: list[str]) -> str:
+    """The first rerun that differs from the first run, as a unified diff (for the assertion message)."""
+    for index, text in enumerate(texts[1:], start=2):
+        if text != texts[0]:
+            diff = difflib.unified_diff(texts[0].splitlines(), text.splitlines(), "run 1", f"run {index}", lineterm="")
+            return "\n".join(diff)
+    return ""
+
+
+def _probe(text: str) -> dict:
+    return yaml.safe_load(text)["provenance"]["inputs"]["probe"]
 
 
 @pytest.mark.slow
 def test_reruns_with_the_probe_write_byte_identical_yaml(tmp_path: Path) -> None:
     output = tmp_path / "iris.yaml"
-    texts = [_suggest(output, "--demo", "iris", "--budget", "40s") for _ in range(4)]
-    assert all(text == texts[0] for text in texts[1:])
-    probe = yaml.safe_load(texts[0])["provenance"]["inputs"]["probe"]
+    first = _run_suggest(output, "--demo", "iris", "--budget", "40s")
+    assert "fits limited to" in first  # the first run measured
+    texts = [output.read_text(encoding="utf-8")]
+    for _ in range(3):
+        done = _run_suggest(output, "--demo", "iris", "--budget", "40s")
+        assert "are reused" in done and "--reprobe measures again" in done
+        texts.append(output.read_text(encoding="utf-8"))
+    assert all(text == texts[0] for text in texts[1:]), _differences(texts)
+    probe = _probe(texts[0])
     assert probe["grid"] == GRID
+    assert probe["machine"] == machine_identity() and probe["limit_s"] == 1.2
+    assert probe["task_type"] == "classification"
     # every recorded seconds value is a grid point, which survives being written and read back
     for value in [probe["machine_factor"], probe["probe_seconds"], *probe["seconds_per_fit"].values()]:
         assert snap(value) == value
+
+
+@pytest.mark.slow
+def test_reprobe_another_machine_or_budget_measure_again(tmp_path: Path) -> None:
+    output = tmp_path / "iris.yaml"
+    _suggest(output, "--demo", "iris", "--budget", "40s")
+    # --reprobe measures again; the hysteresis holds the new measurement at the recorded values where close
+    done = _run_suggest(output, "--demo", "iris", "--budget", "40s", "--reprobe")
+    assert "fits limited to" in done and "kept at those recorded in" in done
+    # a config measured on another machine class is not reused
+    document = yaml.safe_load(output.read_text(encoding="utf-8"))
+    machine = document["provenance"]["inputs"]["probe"]["machine"]
+    document["provenance"]["inputs"]["probe"]["machine"] = "x86_64, another CPU, 64 CPUs"
+    output.write_text(yaml.safe_dump(document), encoding="utf-8")
+    done = _run_suggest(output, "--demo", "iris", "--budget", "40s")
+    assert "fits limited to" in done and "are reused" not in done
+    assert _probe(output.read_text(encoding="utf-8"))["machine"] == machine
+    # another budget gives the probe another limit: measured again
+    done = _run_suggest(output, "--demo", "iris", "--budget", "2m")
+    assert "fits limited to 3.6 s" in done and "are reused" not in done
+    assert _probe(output.read_text(encoding="utf-8"))["limit_s"] == 3.6
 
 
 def test_grid_values_survive_yaml_and_map_back_to_their_index() -> None:
@@ -209,3 +262,63 @@ def test_the_probe_records_its_cpu_seconds_and_how_busy_the_machine_was() -> Non
     assert 0 < fits <= result.cpu_s  # the fits' CPU seconds are part of the probe's
     assert result.wall_per_cpu > 0
     assert result.to_dict()["cpu_s"] == result.cpu_s
+
+
+def _record(**changes: object) -> dict:
+    model = repeatable_costs(_model(), {"linear", "random_forest", "mlp"}, {})
+    record = {
+        "method": "probe: fitted on 500, 1000 rows",
+        **probe_record(model, machine=machine_identity(), limit_s=1.2, task_type="classification"),
+    }
+    record.update(changes)
+    return record
+
+
+def test_costs_measured_on_this_machine_are_reused_as_recorded() -> None:
+    families = ["linear", "random_forest", "mlp"]
+    record = _record()
+    costs = reused_costs(record, rows=1000, families=families, limit_s=1.2, task_type="classification")
+    first = repeatable_costs(_model(), set(families), {})
+    assert costs is not None
+    assert costs.fit_seconds == first.fit_seconds and costs.exponent == first.exponent
+    assert (costs.rows, costs.machine_factor, costs.probe_seconds) == (first.rows, first.machine_factor, 1.21)
+    assert costs.source == "probe: fitted on 500, 1000 rows"
+    # written and read back, the record gives the same costs
+    again = yaml.safe_load(yaml.safe_dump({"probe": {**record}}))["probe"]
+    assert reused_costs(again, rows=1000, families=families, limit_s=1.2, task_type="classification") == costs
+
+
+@pytest.mark.parametrize(
+    ("change", "families", "limit", "task"),
+    [
+        ({"machine": "x86_64, another CPU, 2 CPUs; Python 3.11.7, scikit-learn 1.9.1, lightgbm 4.6.0"},
+         None, 1.2, "classification"),
+        ({}, None, 3.6, "classification"),  # another budget: another probe limit
+        ({}, None, 1.2, "regression"),
+        ({}, ["linear", "random_forest"], 1.2, "classification"),  # --models: the limit was shared otherwise
+        ({}, ["linear", "random_forest", "mlp", "svm"], 1.2, "classification"),
+        ({"machine_factor": float("nan")}, None, 1.2, "classification"),
+        ({"seconds_per_fit": {"linear": 0.01, "random_forest": -1.0, "mlp": 0.2}}, None, 1.2, "classification"),
+        ({"exponent": {"linear": float("inf")}}, None, 1.2, "classification"),
+        ({"method": None}, None, 1.2, "classification"),
+        ({"probe_seconds": "1.2"}, None, 1.2, "classification"),
+    ],
+)
+def test_costs_are_measured_again_when_anything_they_depend_on_differs(
+    change: dict, families: list[str] | None, limit: float, task: str
+) -> None:
+    families = families or ["linear", "random_forest", "mlp"]
+    assert reused_costs(_record(**change), rows=1000, families=families, limit_s=limit, task_type=task) is None
+
+
+def test_a_record_without_the_machine_is_not_reused() -> None:
+    record = _record()
+    del record["machine"]
+    families = ["linear", "random_forest", "mlp"]
+    assert reused_costs(record, rows=1000, families=families, limit_s=1.2, task_type="classification") is None
+
+
+def test_the_machine_identity_names_the_cpu_and_the_libraries_that_fit() -> None:
+    identity = machine_identity()
+    assert "CPUs; Python " in identity and "scikit-learn " in identity and "lightgbm " in identity
+    assert identity == machine_identity()

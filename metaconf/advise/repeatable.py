@@ -17,12 +17,22 @@ grid steps of them (~47 % for seconds); a real change (a machine twice as slow o
 data) moves the value to the grid point nearest the new measurement. A family the probe could not measure this
 time (its time limit) has no new measurement to move it: it keeps its recorded value while the machine factor
 does. The raw measurements stay in `metaconf profile --probe`.
+
+The hysteresis holds against ordinary noise, not against a host so saturated that the CPU time of a fit itself
+moves by more than two grid steps (cache and frequency effects of other tenants' jobs). So when the config being
+overwritten was measured on this machine (:func:`machine_identity`: CPU model, CPUs, Python, scikit-learn and
+LightGBM versions), for the same data, task and families, with the same probe limit, `suggest` does not measure
+again: it reuses the recorded costs (:func:`reused_costs`), and the rerun writes the same file whatever the load.
+`suggest --reprobe` measures again (the hysteresis then applies); another machine class, other data, another
+task or budget (the probe's limit is a share of it) measure again by themselves.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import os
+import platform
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -144,12 +154,100 @@ def repeatable_costs(model: Any, measured: set[str], previous: Mapping[str, Any]
     )
 
 
-def probe_record(model: Any) -> dict[str, Any]:
-    """What :func:`previous_probe` reads back: the grid values the advice used, and the grid."""
-    return {
-        "grid": GRID,
-        "machine_factor": model.machine_factor,
-        "probe_seconds": model.probe_seconds,
-        "seconds_per_fit": dict(sorted(model.fit_seconds.items())),
-        "exponent": dict(sorted(model.exponent.items())),
-    }
+def probe_record(
+    model: Any, *, machine: str | None = None, limit_s: float | None = None, task_type: str | None = None
+) -> dict[str, Any]:
+    """What :func:`previous_probe` reads back: the grid values the advice used and the grid; with ``machine``
+    (:func:`machine_identity`), ``limit_s`` (the probe's CPU-seconds limit) and ``task_type``, what
+    :func:`reused_costs` checks before it reuses them."""
+    record: dict[str, Any] = {"grid": GRID}
+    if machine is not None:
+        record["machine"] = machine
+    if limit_s is not None:
+        record["limit_s"] = float(f"{limit_s:.4g}")
+    if task_type is not None:
+        record["task_type"] = task_type
+    record.update(
+        {
+            "machine_factor": model.machine_factor,
+            "probe_seconds": model.probe_seconds,
+            "seconds_per_fit": dict(sorted(model.fit_seconds.items())),
+            "exponent": dict(sorted(model.exponent.items())),
+        }
+    )
+    return record
+
+
+def _cpu_model() -> str:
+    """The CPU's model name (Linux: /proc/cpuinfo), else what :func:`platform.processor` says."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "cpu model") and value.strip():
+                    return " ".join(value.split())
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "absent"
+
+
+def machine_identity() -> str:
+    """What the probe's timings depend on besides the data: the machine class (architecture, CPU model, the CPUs
+    this process may use) and the code that fits (Python, scikit-learn, LightGBM). Recorded with the costs; a
+    config measured under another identity is not reused (:func:`reused_costs`)."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return (
+        f"{platform.machine() or 'unknown'}, {_cpu_model()}, {cpus} CPUs; Python {platform.python_version()}, "
+        f"scikit-learn {_version('scikit-learn')}, lightgbm {_version('lightgbm')}"
+    )
+
+
+def reused_costs(
+    previous: Mapping[str, Any], *, rows: int, families: Sequence[str], limit_s: float, task_type: str
+) -> Any | None:
+    """The :class:`metaconf.advise.rules.CostModel` recorded in ``previous`` (:func:`previous_probe`: same data,
+    same grid) when it was measured on this machine (:func:`machine_identity`) for ``task_type`` with the probe
+    limit ``limit_s`` and holds a cost for exactly ``families`` (the probe's limit is shared among them): exactly the model the first run advised
+    with, so the rerun writes the same file. None when any of that differs or the record is incomplete."""
+    from metaconf.advise.rules import CostModel
+
+    if (
+        previous.get("machine") != machine_identity()
+        or previous.get("task_type") != task_type
+        or _number(previous, "limit_s") != float(f"{limit_s:.4g}")
+    ):
+        return None
+    seconds, exponents = _numbers(previous, "seconds_per_fit"), _numbers(previous, "exponent")
+    factor, probe_seconds = _number(previous, "machine_factor"), _number(previous, "probe_seconds")
+    method = previous.get("method")
+    if (
+        set(seconds) != set(families)
+        or not all(math.isfinite(value) and value > 0 for value in seconds.values())
+        or not all(math.isfinite(value) and 0 < value <= 10 for value in exponents.values())
+        or factor is None
+        or not (math.isfinite(factor) and factor > 0)
+        or probe_seconds is None
+        or not (math.isfinite(probe_seconds) and probe_seconds >= 0)
+        or not isinstance(method, str)
+    ):
+        return None
+    return CostModel(
+        fit_seconds=seconds,
+        rows=max(1, round(ANCHOR_SHARE * rows)),
+        exponent=exponents,
+        source=method,
+        probe_seconds=probe_seconds,
+        machine_factor=factor,
+    )

@@ -86,6 +86,9 @@ class SuggestRequest:
     """None: not given (smac, recorded as a default)."""
     seed: int | None = None
     probe: bool = True
+    reprobe: bool = False
+    """Measure again even when the config being overwritten holds costs measured on this machine for the same
+    data, task, families and budget (those are reused otherwise: the rerun writes the same file)."""
     metric: str | None = None
     cost_matrix: Any = None
     models: list[str] | None = None
@@ -172,22 +175,46 @@ def _costs(
     seed: int,
     rewrites: Path | None = None,
     fingerprint: dict[str, Any] | None = None,
+    reprobe: bool = False,
 ) -> tuple[CostModel, str, dict[str, Any]]:
     """The cost of one fit per family: measured by the probe (bounded) or from the documented cost model.
 
     The probe's measurements enter the advice on a grid (:mod:`metaconf.advise.repeatable`), kept at the values
     recorded in ``rewrites`` (the config this run overwrites) when that config was written for the same data
-    (``fingerprint``) and the new measurement is close to them: reruns write the same file. The terminal note
+    (``fingerprint``) and the new measurement is close to them: reruns write the same file. When that config was
+    measured on this machine for the same task, families and probe limit, the probe does not run again and its
+    costs are reused (:func:`metaconf.advise.repeatable.reused_costs`) unless ``reprobe``. The terminal note
     says what the probe measured; ``metaconf profile --probe`` shows every timing.
     """
     from metaconf.advise.rules import cost_model_from_probe
 
     names = [f.value for f in families]
     if probe:
-        from metaconf.advise.repeatable import previous_probe, probe_record, repeatable_costs
+        from metaconf.advise.repeatable import (
+            machine_identity,
+            previous_probe,
+            probe_record,
+            repeatable_costs,
+            reused_costs,
+        )
         from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost
 
         limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
+        machine = machine_identity()
+        rows = len(dataset.y)
+        previous = previous_probe(rewrites, fingerprint or {}, rows)
+        reused = (
+            None
+            if reprobe or not previous
+            else reused_costs(previous, rows=rows, families=names, limit_s=limit, task_type=task_type)
+        )
+        if reused is not None:
+            note = (
+                f"the costs recorded in {rewrites} (measured on this machine for the same data, task, families "
+                "and budget) are reused, so the rerun writes the same file; --reprobe measures again"
+            )
+            record = probe_record(reused, machine=machine, limit_s=limit, task_type=task_type)
+            return reused, note, {"method": reused.source, **record}
         with warnings.catch_warnings():
             # default configurations may not converge on a subsample; the run reports what matters
             warnings.simplefilter("ignore")
@@ -200,8 +227,7 @@ def _costs(
                 seed=seed,
             )
         reference = estimate_trial_cost(profile, names, 1)
-        measured = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
-        previous = previous_probe(rewrites, fingerprint or {}, measured.rows)
+        measured = cost_model_from_probe(result, n_rows=rows, measured=True, reference=reference)
         timed = {name for name, cost in result.families.items() if cost.source != "cost model"}
         model = repeatable_costs(measured, timed, previous)
         note = (
@@ -210,7 +236,10 @@ def _costs(
             "model's reference times; the advice uses the costs on a ~21 % grid"
             + (f", kept at those recorded in {rewrites} where they are close" if previous else "")
         )
-        details = {"method": model.source, **probe_record(model)}
+        details = {
+            "method": model.source,
+            **probe_record(model, machine=machine, limit_s=limit, task_type=task_type),
+        }
     else:
         from metaconf.profile.probe import estimate_trial_cost
 
@@ -472,6 +501,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         seed=seed,
         rewrites=request.output,
         fingerprint=fingerprint,
+        reprobe=request.reprobe,
     )
     timings["probe"] = time.perf_counter() - t0
 
@@ -865,6 +895,15 @@ def suggest(
             "--no-probe", help="Estimate the trial cost from the cost model instead of measuring it."
         ),
     ] = False,
+    reprobe: Annotated[
+        bool,
+        typer.Option(
+            "--reprobe",
+            help="Measure the trial cost again even when the config being overwritten (-o ... --force) holds "
+            "costs measured on this machine for the same data, task, families and budget (reused otherwise, so "
+            "that a rerun writes the same file).",
+        ),
+    ] = False,
     model: Annotated[
         Path | None,
         typer.Option(
@@ -935,6 +974,7 @@ def suggest(
         tool=tool.value if tool is not None else None,
         seed=seed,
         probe=not no_probe,
+        reprobe=reprobe,
         metric=metric,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
         advisor=advisor.value,
