@@ -75,6 +75,16 @@ def test_demo_dataset_writes_a_lint_clean_commented_config(tmp_path: Path) -> No
     assert config.provenance is not None and config.provenance.advisor == "rules"
     _lint_clean(out)
     assert f"wrote {out}" in " ".join(output.split())
+    assert "took" in output and "loading the data" in " ".join(output.split())
+
+
+def test_took_lists_the_total_then_the_slow_steps_slowest_first() -> None:
+    from metaconf.cli.suggest import _took
+
+    timings = {"load": 0.4, "profile": 0.02, "read_description": 12.1, "probe": 9.8, "total": 22.5}
+    assert _took(timings) == "22.5 s: reading the description 12.1 s, probe 9.8 s, loading the data 0.4 s"
+    assert _took({"load": 0.01, "total": 0.3}) == "0.3 s"
+    assert _took({}) == ""
 
 
 def test_origin_says_whether_the_user_gave_cores_and_tool(tmp_path: Path) -> None:

@@ -651,6 +651,9 @@ def _print_summary(suggestion: Suggestion, output: Path) -> None:
     for name, value in suggestion.advice.summary:
         table.add_row(name, value)
     table.add_row("trial cost from", suggestion.probe_note)
+    took = _took(suggestion.timings)
+    if took:
+        table.add_row("took", took)
     console.print(table)
     if suggestion.advisor_note:
         console.print(suggestion.advisor_note, markup=False)
@@ -661,6 +664,30 @@ def _print_summary(suggestion: Suggestion, output: Path) -> None:
         f"wrote [bold]{output}[/] (lint: no errors). `metaconf explain {output}` shows every reason;"
     )
     console.print(f"run it with `metaconf run {output}`")
+
+
+TIMING_NAMES = {
+    "load": "loading the data",
+    "profile": "profiling",
+    "read_description": "reading the description",
+    "probe": "probe",
+    "llm": "LLM proposal",
+    "lint": "lint",
+}
+
+
+def _took(timings: dict[str, float]) -> str:
+    """Where `suggest` spent its walltime after start-up: the total, then each step of at least 0.1 s, slowest
+    first (the LLM's model load counts in the step that loaded it)."""
+    total = timings.get("total")
+    if total is None:
+        return ""
+    steps = sorted(
+        ((seconds, TIMING_NAMES.get(name, name)) for name, seconds in timings.items() if name != "total"),
+        key=lambda item: -item[0],
+    )
+    shown = ", ".join(f"{name} {seconds:.1f} s" for seconds, name in steps if seconds >= 0.1)
+    return f"{total:.1f} s" + (f": {shown}" if shown else "")
 
 
 def _interactive(request: SuggestRequest) -> SuggestRequest:
