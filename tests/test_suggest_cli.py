@@ -75,7 +75,7 @@ def test_demo_dataset_writes_a_lint_clean_commented_config(tmp_path: Path) -> No
     assert config.provenance is not None and config.provenance.advisor == "rules"
     _lint_clean(out)
     assert f"wrote {out}" in " ".join(output.split())
-    assert "took" in output and "loading the data" in " ".join(output.split())
+    assert "took" in output
 
 
 def test_took_lists_the_total_then_the_slow_steps_slowest_first() -> None:
