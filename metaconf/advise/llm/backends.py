@@ -8,8 +8,11 @@
 
 Determinism: greedy decoding (temperature 0), a fixed seed, ``max_tokens`` always set, and for the local
 backends a fresh llama.cpp context per call (guidance's greedy output drifted between calls on one model object:
-cached prompt state). ``n_threads=1, n_threads_batch=1``: with two threads OpenMP spin-waiting stalled calls
-for 10-50 s at random on these 2-core machines. A generation timeout is enforced inside llama.cpp (its abort
+cached prompt state). Threads: generation on one thread; the prompt (most of the time, ~1,500 tokens) on two
+when the machine gives this process two CPUs and OpenMP's threads wait passively (``OMP_WAIT_POLICY=PASSIVE``,
+set before llama.cpp's OpenMP runtime starts). With the default active waiting, two threads stalled calls for
+10-50 s at random on these 2-core machines whenever another process used a core; passive waiting removes the
+stall and two prompt threads cut a 1.5B model's read by ~40 % (see :func:`batch_threads`). A generation timeout is enforced inside llama.cpp (its abort
 callback stops the decode), so a stuck call ends with a clear message instead of hanging the CLI.
 """
 
@@ -33,7 +36,9 @@ DEFAULT_CONTEXT = 4096
 DEFAULT_MAX_TOKENS = 900
 DEFAULT_TIMEOUT_S = 180.0
 DEFAULT_THREADS = 1
-"""llama.cpp threads (prompt and generation): see the module docstring for why one."""
+"""llama.cpp generation threads: see the module docstring for why one."""
+PROMPT_THREADS = 2
+"""llama.cpp prompt-evaluation threads when passive waiting can be ensured (:func:`batch_threads`)."""
 
 CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + "
@@ -111,6 +116,41 @@ def quiet_native_stderr() -> Iterator[None]:
         os.close(fd)
 
 
+def _openmp_loaded() -> bool:
+    """Whether an OpenMP runtime that reads ``OMP_WAIT_POLICY`` only at start-up is already in this process
+    (LightGBM and llama.cpp share the system's libgomp; scikit-learn's is a private copy under another name)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return any("/libgomp.so" in line for line in maps)
+    except OSError:  # not Linux: no /proc; assume the worst
+        return True
+
+
+def batch_threads(threads: int, cpus: int | None = None) -> int:
+    """Threads for prompt evaluation: ``PROMPT_THREADS`` (at most the CPUs this process may use) when OpenMP
+    waits passively, else ``threads``.
+
+    Measured (benchmarks/llm_threads.py, Qwen2.5-1.5B, two descriptions, 2-core machine, docs/llm.md): one
+    thread 20.3 / 24.2 s; prompt on two threads with passive waiting 11.4 / 13.7 s, and 17.0 / 21.4 s beside a
+    busy core (one thread there: 18.7 / 24.2 s); two threads spinning (OpenMP's default) beside a busy core
+    stalled to 32-36 s in some runs. So two threads only when waiting is passive:
+    either the user set ``OMP_WAIT_POLICY=PASSIVE`` or it is unset and no OpenMP runtime has started yet, in
+    which case it is set here for this process (and its children, which only run scikit-learn's private copy
+    or single-threaded fits)."""
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    wanted = min(max(PROMPT_THREADS, threads), cpus)
+    if wanted <= threads:
+        return threads
+    policy = os.environ.get("OMP_WAIT_POLICY")
+    if policy is None:
+        if _openmp_loaded():
+            return threads
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+        return wanted
+    return wanted if policy.strip().upper() == "PASSIVE" else threads
+
+
 class LlamaCppBackend:
     """Shared by the guidance and outlines backends: loading a GGUF file with safe settings, the chat template,
     token counting and the timeout."""
@@ -124,6 +164,7 @@ class LlamaCppBackend:
         self.model = model
         self.n_ctx = n_ctx
         self.threads = threads or DEFAULT_THREADS
+        self.threads_batch = batch_threads(self.threads)
         self._vocab: Any = None
 
     def _load(self, *, seed: int = 0, vocab_only: bool = False) -> Any:
@@ -135,7 +176,7 @@ class LlamaCppBackend:
                     model_path=str(self.model.path),
                     n_ctx=self.n_ctx,
                     n_threads=self.threads,
-                    n_threads_batch=self.threads,
+                    n_threads_batch=self.threads_batch,
                     seed=seed,
                     verbose=False,
                     vocab_only=vocab_only,
@@ -228,6 +269,7 @@ class LlamaCppBackend:
             "llama_cpp_python": package_version("llama-cpp-python") or "",
             "context_tokens": str(self.n_ctx),
             "threads": str(self.threads),
+            "prompt_threads": str(self.threads_batch),
         }
         return out
 
