@@ -16,10 +16,14 @@ import yaml
 from metaconf.advise.repeatable import (
     GRID,
     STEPS_PER_DECADE,
+    cached_probe,
     grid_value,
     machine_identity,
     previous_probe,
+    probe_cache_dir,
+    probe_cache_key,
     probe_record,
+    remember_probe,
     repeatable_costs,
     reused_costs,
     snap,
@@ -97,6 +101,64 @@ def test_reprobe_another_machine_or_budget_measure_again(tmp_path: Path) -> None
     done = _run_suggest(output, "--demo", "iris", "--budget", "2m")
     assert "fits limited to 3.6 s" in done and "are reused" not in done
     assert _probe(output.read_text(encoding="utf-8"))["limit_s"] == 3.6
+
+
+@pytest.mark.slow
+def test_a_rerun_into_another_file_reuses_the_cached_costs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second, third = tmp_path / "a.yaml", tmp_path / "b.yaml", tmp_path / "c.yaml"
+    assert "fits limited to" in _run_suggest(first, "--demo", "iris", "--budget", "40s")
+    done = _run_suggest(second, "--demo", "iris", "--budget", "40s")
+    assert f"cached in {probe_cache_dir()}" in done and "are reused" in done
+    assert second.read_bytes() == first.read_bytes()
+    # with the cache off, the probe measures again and nothing is cached
+    monkeypatch.setenv("METACONF_PROBE_CACHE", "off")
+    done = _run_suggest(third, "--demo", "iris", "--budget", "40s")
+    assert "fits limited to" in done and "are reused" not in done
+
+
+def test_probe_cache_round_trip_and_keys(tmp_path: Path) -> None:
+    demo = {"name": "iris", "source": "demo"}
+    key = probe_cache_key(demo, rows=150, task_type="classification", families=["linear", "mlp"], limit_s=1.2)
+    assert key is not None
+    record = {"method": "probe", **probe_record(_model(), machine=machine_identity(), limit_s=1.2)}
+    assert cached_probe(key) == {}
+    remember_probe(key, record, fingerprint=demo, rows=150)
+    assert cached_probe(key) == record
+    # the families are a set; anything else that changes the costs changes the key
+    assert key == probe_cache_key(
+        demo, rows=150, task_type="classification", families=["mlp", "linear"], limit_s=1.2
+    )
+    others = [
+        probe_cache_key(demo, rows=151, task_type="classification", families=["linear", "mlp"], limit_s=1.2),
+        probe_cache_key(demo, rows=150, task_type="regression", families=["linear", "mlp"], limit_s=1.2),
+        probe_cache_key(demo, rows=150, task_type="classification", families=["linear"], limit_s=1.2),
+        probe_cache_key(demo, rows=150, task_type="classification", families=["linear", "mlp"], limit_s=3.6),
+        probe_cache_key({**demo, "name": "wine"}, rows=150, task_type="classification", families=["mlp"], limit_s=1),
+    ]
+    assert key not in others and len(set(others)) == len(others)
+    # a file too large to hash has no key: same size is no proof of same content
+    big = {"name": "big.csv", "source": "file", "bytes": 300 * 1024 * 1024}
+    assert probe_cache_key(big, rows=10**6, task_type="regression", families=["linear"], limit_s=30) is None
+
+
+def test_probe_cache_ignores_broken_entries_and_can_be_turned_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = probe_cache_dir()
+    assert folder is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in [("a", "not json"), ("b", "[1, 2]"), ("c", '{"record": {"grid": "another grid"}}')]:
+        (folder / f"{name}.json").write_text(text, encoding="utf-8")
+        assert cached_probe(name) == {}
+    assert cached_probe(None) == {}
+    for value in ("off", "0", ""):
+        monkeypatch.setenv("METACONF_PROBE_CACHE", value)
+        assert probe_cache_dir() is None
+    remember_probe("d", {"grid": GRID}, fingerprint={}, rows=1)  # nowhere to write: skipped
+    assert not (folder / "d.json").exists()
+    monkeypatch.delenv("METACONF_PROBE_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert probe_cache_dir() == tmp_path / "xdg" / "metaconf" / "probes"
 
 
 def test_grid_values_survive_yaml_and_map_back_to_their_index() -> None:

@@ -25,10 +25,18 @@ LightGBM versions), for the same data, task and families, with the same probe li
 again: it reuses the recorded costs (:func:`reused_costs`), and the rerun writes the same file whatever the load.
 `suggest --reprobe` measures again (the hysteresis then applies); another machine class, other data, another
 task or budget (the probe's limit is a share of it) measure again by themselves.
+
+The same holds for a rerun into another file, or after the config was deleted: every probe's grid values are
+also kept in a small cache (:func:`probe_cache_dir`, ``~/.cache/metaconf/probes``; one JSON file per data,
+machine, task, families and limit), consulted when the config being overwritten has none. Set
+``METACONF_PROBE_CACHE=off`` to never read or write it, or to a directory to keep it elsewhere.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
 import os
 import platform
@@ -251,3 +259,64 @@ def reused_costs(
         probe_seconds=probe_seconds,
         machine_factor=factor,
     )
+
+
+PROBE_CACHE_ENV = "METACONF_PROBE_CACHE"
+"""Where the probe cache lives (a directory), or ``off`` to never read or write it."""
+
+
+def probe_cache_dir() -> Path | None:
+    """The probe cache's directory: ``$METACONF_PROBE_CACHE`` (None when it is ``off``, ``0``, ``no`` or empty),
+    else ``$XDG_CACHE_HOME/metaconf/probes`` (``~/.cache/metaconf/probes``)."""
+    value = os.environ.get(PROBE_CACHE_ENV)
+    if value is not None:
+        return None if value.strip().lower() in ("", "off", "0", "no", "false") else Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "metaconf" / "probes"
+
+
+def probe_cache_key(
+    fingerprint: Mapping[str, Any], *, rows: int, task_type: str, families: Sequence[str], limit_s: float
+) -> str | None:
+    """The cache entry's name for this data (``fingerprint``: a file's sha256, or a demo's name), machine,
+    task, families and probe limit; None when the data has no content hash (a file too large to hash)."""
+    if fingerprint.get("source") != "demo" and not fingerprint.get("sha256"):
+        return None
+    payload = {
+        "dataset": dict(fingerprint),
+        "rows": rows,
+        "task_type": task_type,
+        "families": sorted(families),
+        "limit_s": float(f"{limit_s:.4g}"),
+        "machine": machine_identity(),
+        "grid": GRID,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:24]
+
+
+def cached_probe(key: str | None) -> dict[str, Any]:
+    """The probe record (:func:`probe_record`) cached under ``key``, else ``{}`` (no cache, no entry, or an
+    entry that is not a record on this grid: the cache is only a hint, never an error)."""
+    folder = probe_cache_dir()
+    if key is None or folder is None:
+        return {}
+    try:
+        entry = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        record = entry["record"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(record, dict) or record.get("grid") != GRID:
+        return {}
+    return record
+
+
+def remember_probe(key: str | None, record: Mapping[str, Any], *, fingerprint: Mapping[str, Any], rows: int) -> None:
+    """Cache ``record`` under ``key`` (atomically; a cache that cannot be written is skipped silently)."""
+    folder = probe_cache_dir()
+    if key is None or folder is None:
+        return
+    from metaconf.io import atomic_write_text
+
+    entry = {"dataset": dict(fingerprint), "rows": rows, "record": dict(record)}
+    with contextlib.suppress(OSError):
+        atomic_write_text(folder / f"{key}.json", json.dumps(entry, indent=1, sort_keys=True) + "\n", force=True)

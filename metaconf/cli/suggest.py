@@ -183,7 +183,9 @@ def _costs(
     recorded in ``rewrites`` (the config this run overwrites) when that config was written for the same data
     (``fingerprint``) and the new measurement is close to them: reruns write the same file. When that config was
     measured on this machine for the same task, families and probe limit, the probe does not run again and its
-    costs are reused (:func:`metaconf.advise.repeatable.reused_costs`) unless ``reprobe``. The terminal note
+    costs are reused (:func:`metaconf.advise.repeatable.reused_costs`) unless ``reprobe``. Without such a
+    config, the probe cache (:func:`metaconf.advise.repeatable.cached_probe`) stands in for it; every probe's
+    costs are cached. The terminal note
     says what the probe measured; ``metaconf profile --probe`` shows every timing.
     """
     from metaconf.advise.rules import cost_model_from_probe
@@ -191,9 +193,13 @@ def _costs(
     names = [f.value for f in families]
     if probe:
         from metaconf.advise.repeatable import (
+            cached_probe,
             machine_identity,
             previous_probe,
+            probe_cache_dir,
+            probe_cache_key,
             probe_record,
+            remember_probe,
             repeatable_costs,
             reused_costs,
         )
@@ -202,7 +208,12 @@ def _costs(
         limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
         machine = machine_identity()
         rows = len(dataset.y)
+        key = probe_cache_key(fingerprint or {}, rows=rows, task_type=task_type, families=names, limit_s=limit)
         previous = previous_probe(rewrites, fingerprint or {}, rows)
+        where = f"recorded in {rewrites}"
+        if not previous:
+            previous = cached_probe(key)
+            where = f"cached in {probe_cache_dir()}"
         reused = (
             None
             if reprobe or not previous
@@ -210,10 +221,12 @@ def _costs(
         )
         if reused is not None:
             note = (
-                f"the costs recorded in {rewrites} (measured on this machine for the same data, task, families "
-                "and budget) are reused, so the rerun writes the same file; --reprobe measures again"
+                f"the costs {where} (measured on this machine for the same data, task, families and budget) are "
+                "reused, so a rerun writes the same file; --reprobe measures again"
             )
             record = probe_record(reused, machine=machine, limit_s=limit, task_type=task_type)
+            if where.startswith("recorded"):
+                remember_probe(key, {"method": reused.source, **record}, fingerprint=fingerprint or {}, rows=rows)
             return reused, note, {"method": reused.source, **record}
         with warnings.catch_warnings():
             # default configurations may not converge on a subsample; the run reports what matters
@@ -234,12 +247,13 @@ def _costs(
             f"probe: {result.walltime_s:.1f} s ({measured.probe_seconds:.1f} s of CPU), fits limited to {limit:.3g} "
             f"s of CPU ({PROBE_SHARE:.0%} of the budget); this machine runs {measured.machine_factor:.2f}x the cost "
             "model's reference times; the advice uses the costs on a ~21 % grid"
-            + (f", kept at those recorded in {rewrites} where they are close" if previous else "")
+            + (f", kept at those {where} where they are close" if previous else "")
         )
         details = {
             "method": model.source,
             **probe_record(model, machine=machine, limit_s=limit, task_type=task_type),
         }
+        remember_probe(key, details, fingerprint=fingerprint or {}, rows=rows)
     else:
         from metaconf.profile.probe import estimate_trial_cost
 
