@@ -940,9 +940,10 @@ def suggest(
         bool,
         typer.Option(
             "--reprobe",
-            help="Measure the trial cost again even when the config being overwritten (-o ... --force) holds "
-            "costs measured on this machine for the same data, task, families and budget (reused otherwise, so "
-            "that a rerun writes the same file).",
+            help="Measure the trial cost again even when the config being overwritten (-o ... --force) or the "
+            "probe cache (~/.cache/metaconf/probes; METACONF_PROBE_CACHE=off disables it) holds costs measured "
+            "on this machine for the same data, task, families and budget (reused otherwise, so that a rerun "
+            "writes the same file).",
         ),
     ] = False,
     model: Annotated[
