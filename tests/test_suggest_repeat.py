@@ -83,13 +83,14 @@ def test_reruns_with_the_probe_write_byte_identical_yaml(tmp_path: Path) -> None
 
 
 @pytest.mark.slow
-def test_reprobe_another_machine_or_budget_measure_again(tmp_path: Path) -> None:
+def test_reprobe_another_machine_or_budget_measure_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output = tmp_path / "iris.yaml"
     _suggest(output, "--demo", "iris", "--budget", "40s")
     # --reprobe measures again; the hysteresis holds the new measurement at the recorded values where close
     done = _run_suggest(output, "--demo", "iris", "--budget", "40s", "--reprobe")
     assert "fits limited to" in done and "kept at those recorded in" in done
-    # a config measured on another machine class is not reused
+    # a config measured on another machine class is not reused (and with no cache, nothing stands in for it)
+    monkeypatch.setenv("METACONF_PROBE_CACHE", "off")
     document = yaml.safe_load(output.read_text(encoding="utf-8"))
     machine = document["provenance"]["inputs"]["probe"]["machine"]
     document["provenance"]["inputs"]["probe"]["machine"] = "x86_64, another CPU, 64 CPUs"
@@ -110,6 +111,11 @@ def test_a_rerun_into_another_file_reuses_the_cached_costs(tmp_path: Path, monke
     done = _run_suggest(second, "--demo", "iris", "--budget", "40s")
     assert f"cached in {probe_cache_dir()}" in done and "are reused" in done
     assert second.read_bytes() == first.read_bytes()
+    # overwriting a config measured for another budget: the cache still holds this budget's costs
+    _run_suggest(first, "--demo", "iris", "--budget", "2m")
+    done = _run_suggest(first, "--demo", "iris", "--budget", "40s")
+    assert "cached in" in done and "are reused" in done
+    assert first.read_bytes() == second.read_bytes()
     # with the cache off, the probe measures again and nothing is cached
     monkeypatch.setenv("METACONF_PROBE_CACHE", "off")
     done = _run_suggest(third, "--demo", "iris", "--budget", "40s")

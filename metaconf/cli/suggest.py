@@ -219,6 +219,17 @@ def _costs(
             if reprobe or not previous
             else reused_costs(previous, rows=rows, families=names, limit_s=limit, task_type=task_type)
         )
+        if reused is None and not reprobe and where.startswith("recorded"):
+            # the config being overwritten was measured for something else (another budget, say): the cache
+            # may still hold this combination
+            cached = cached_probe(key)
+            reused = (
+                reused_costs(cached, rows=rows, families=names, limit_s=limit, task_type=task_type)
+                if cached
+                else None
+            )
+            if reused is not None:
+                where = f"cached in {probe_cache_dir()}"
         if reused is not None:
             note = (
                 f"the costs {where} (measured on this machine for the same data, task, families and budget) are "

@@ -12,8 +12,9 @@ cached prompt state). Threads: generation on one thread; the prompt (most of the
 when the machine gives this process two CPUs and OpenMP's threads wait passively (``OMP_WAIT_POLICY=PASSIVE``,
 set before llama.cpp's OpenMP runtime starts). With the default active waiting, two threads stalled calls for
 10-50 s at random on these 2-core machines whenever another process used a core; passive waiting removes the
-stall and two prompt threads cut a 1.5B model's read by ~40 % (see :func:`batch_threads`). A generation timeout is enforced inside llama.cpp (its abort
-callback stops the decode), so a stuck call ends with a clear message instead of hanging the CLI.
+stall and two prompt threads cut a 1.5B model's read by ~40 % (see :func:`batch_threads`). A generation
+timeout is enforced inside llama.cpp (its abort callback stops the decode), so a stuck call ends with a clear
+message instead of hanging the CLI.
 """
 
 from __future__ import annotations
@@ -133,8 +134,7 @@ def batch_threads(threads: int, cpus: int | None = None) -> int:
     Measured (benchmarks/llm_threads.py, Qwen2.5-1.5B, two descriptions, 2-core machine, docs/llm.md): one
     thread 20.3 / 24.2 s; prompt on two threads with passive waiting 11.4 / 13.7 s, and 17.0 / 21.4 s beside a
     busy core (one thread there: 18.7 / 24.2 s); two threads spinning (OpenMP's default) beside a busy core
-    stalled to 32-36 s in some runs. So two threads only when waiting is passive:
-    either the user set ``OMP_WAIT_POLICY=PASSIVE`` or it is unset and no OpenMP runtime has started yet, in
+    stalled to 32-36 s in some runs. So two threads only when waiting is passive: either the user set ``OMP_WAIT_POLICY=PASSIVE`` or it is unset and no OpenMP runtime has started yet, in
     which case it is set here for this process (and its children, which only run scikit-learn's private copy
     or single-threaded fits)."""
     if cpus is None:
