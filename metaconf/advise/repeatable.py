@@ -208,16 +208,20 @@ def _version(distribution: str) -> str:
         return "absent"
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one, else all)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def machine_identity() -> str:
     """What the probe's timings depend on besides the data: the machine class (architecture, CPU model, the CPUs
     this process may use) and the code that fits (Python, scikit-learn, LightGBM). Recorded with the costs; a
     config measured under another identity is not reused (:func:`reused_costs`)."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
     return (
-        f"{platform.machine() or 'unknown'}, {_cpu_model()}, {cpus} CPUs; Python {platform.python_version()}, "
+        f"{platform.machine() or 'unknown'}, {_cpu_model()}, {usable_cpus()} CPUs; Python {platform.python_version()}, "
         f"scikit-learn {_version('scikit-learn')}, lightgbm {_version('lightgbm')}"
     )
 

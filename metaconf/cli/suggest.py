@@ -209,36 +209,30 @@ def _costs(
         machine = machine_identity()
         rows = len(dataset.y)
         key = probe_cache_key(fingerprint or {}, rows=rows, task_type=task_type, families=names, limit_s=limit)
-        previous = previous_probe(rewrites, fingerprint or {}, rows)
-        where = f"recorded in {rewrites}"
-        if not previous:
-            previous = cached_probe(key)
-            where = f"cached in {probe_cache_dir()}"
-        reused = (
-            None
-            if reprobe or not previous
-            else reused_costs(previous, rows=rows, families=names, limit_s=limit, task_type=task_type)
-        )
-        if reused is None and not reprobe and where.startswith("recorded"):
-            # the config being overwritten was measured for something else (another budget, say): the cache
-            # may still hold this combination
-            cached = cached_probe(key)
+        recorded = previous_probe(rewrites, fingerprint or {}, rows)
+        # the config being overwritten first, then the cache (which may hold this budget when the config was
+        # measured for another one)
+        sources = [(recorded, f"recorded in {rewrites}"), (cached_probe(key), f"cached in {probe_cache_dir()}")]
+        for source, where in [] if reprobe else sources:
             reused = (
-                reused_costs(cached, rows=rows, families=names, limit_s=limit, task_type=task_type)
-                if cached
+                reused_costs(source, rows=rows, families=names, limit_s=limit, task_type=task_type)
+                if source
                 else None
             )
             if reused is not None:
-                where = f"cached in {probe_cache_dir()}"
-        if reused is not None:
-            note = (
-                f"the costs {where} (measured on this machine for the same data, task, families and budget) are "
-                "reused, so a rerun writes the same file; --reprobe measures again"
-            )
-            record = probe_record(reused, machine=machine, limit_s=limit, task_type=task_type)
-            if where.startswith("recorded"):
-                remember_probe(key, {"method": reused.source, **record}, fingerprint=fingerprint or {}, rows=rows)
-            return reused, note, {"method": reused.source, **record}
+                note = (
+                    f"the costs {where} (measured on this machine for the same data, task, families and budget) "
+                    "are reused, so a rerun writes the same file; --reprobe measures again"
+                )
+                details = {
+                    "method": reused.source,
+                    **probe_record(reused, machine=machine, limit_s=limit, task_type=task_type),
+                }
+                if source is recorded:
+                    remember_probe(key, details, fingerprint=fingerprint or {}, rows=rows)
+                return reused, note, details
+        # measure; the hysteresis holds the new values at the recorded (else cached) ones where close
+        previous, where = next(((source, where) for source, where in sources if source), ({}, ""))
         with warnings.catch_warnings():
             # default configurations may not converge on a subsample; the run reports what matters
             warnings.simplefilter("ignore")

@@ -134,11 +134,14 @@ def batch_threads(threads: int, cpus: int | None = None) -> int:
     Measured (benchmarks/llm_threads.py, Qwen2.5-1.5B, two descriptions, 2-core machine, docs/llm.md): one
     thread 20.3 / 24.2 s; prompt on two threads with passive waiting 11.4 / 13.7 s, and 17.0 / 21.4 s beside a
     busy core (one thread there: 18.7 / 24.2 s); two threads spinning (OpenMP's default) beside a busy core
-    stalled to 32-36 s in some runs. So two threads only when waiting is passive: either the user set ``OMP_WAIT_POLICY=PASSIVE`` or it is unset and no OpenMP runtime has started yet, in
-    which case it is set here for this process (and its children, which only run scikit-learn's private copy
-    or single-threaded fits)."""
+    stalled to 32-36 s in some runs. So two threads only when waiting is passive: either the user set
+    ``OMP_WAIT_POLICY=PASSIVE``, or it is unset and no OpenMP runtime has started yet, in which case it is set
+    here for this process (and its children, which only run scikit-learn's private copy or single-threaded
+    fits)."""
     if cpus is None:
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        from metaconf.advise.repeatable import usable_cpus
+
+        cpus = usable_cpus()
     wanted = min(max(PROMPT_THREADS, threads), cpus)
     if wanted <= threads:
         return threads
