@@ -451,7 +451,7 @@ def test_memory_budget_becomes_a_per_trial_limit() -> None:
 def test_two_cores_mean_one_worker() -> None:
     advice = advise(_inputs(cores=2))
     assert advice.config.execution.workers == 1
-    assert "SMAC-FACTS" in _reason(advice, "execution.workers")
+    assert "docs/advisor.md, R12" in _reason(advice, "execution.workers")
 
 
 def test_seed_defaults_to_zero_and_user_seed_is_kept() -> None:

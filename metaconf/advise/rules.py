@@ -1208,7 +1208,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         "execution.workers",
         f"R12: {env.workers} worker(s) for {user.cores} core(s)"
         + (
-            ": on 2 cores SMAC's own process competes with a second worker, so Dask brings no speed-up (SMAC-FACTS)"
+            ": on 2 cores SMAC's own process competes with a second worker, so Dask brings no speed-up (docs/advisor.md, R12)"
             if user.cores <= 2
             else "; one core stays with SMAC's own process and the Dask scheduler"
         ),
@@ -1243,7 +1243,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
             auto_sklearn = AutoSklearnSettings(metalearning_configs=0)
             rec.rule(
                 "auto_sklearn.metalearning_configs",
-                "R13: a custom metric disables auto-sklearn's meta-learning anyway (AUTOSKLEARN-FACTS)",
+                "R13: a custom metric disables auto-sklearn's meta-learning anyway (docs/advisor.md, R13)",
             )
         else:
             auto_sklearn = AutoSklearnSettings()
