@@ -7,6 +7,7 @@ directory that holds another config, ...), with one message on stderr and never 
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,6 +25,13 @@ if TYPE_CHECKING:
     from metaconf.targets.smac.callbacks import SearchState
     from metaconf.targets.smac.compile import SmacPlan
     from metaconf.targets.smac.runner import RunRequest
+
+
+class ModelRows(str, Enum):
+    """``--model-rows``: what the saved model is fitted on."""
+
+    all = "all"
+    search = "search"
 
 
 def load_checked_config(path: Path, *, trust: bool = False) -> tuple[Config, Path]:
@@ -90,6 +98,15 @@ def run(
             "and its training columns (model.json), for `metaconf predict`.",
         ),
     ] = False,
+    model_rows: Annotated[
+        ModelRows,
+        typer.Option(
+            "--model-rows",
+            help="The rows the saved model (SMAC) is fitted on: all (search and test rows, once the test score "
+            "is measured; default, when budget.walltime leaves time for it) or search (the very model the test "
+            "score describes).",
+        ),
+    ] = ModelRows.all,
     seed: Annotated[
         int | None,
         typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed (overrides execution.seed)."),
@@ -114,6 +131,7 @@ def run(
         scheduler=scheduler,
         seed=seed,
         save_model=save_model,
+        model_rows=model_rows.value,
     )
     config = apply_overrides(config, request)
     run_dir = run_directory(config, config_path)

@@ -18,7 +18,8 @@ A run directory holds everything a finished, interrupted or failed run produced,
          "metric": {"name": "accuracy", "greater_is_better": true},
          "incumbent": {"config": {...}, "cost": 0.03, "validation_score": 0.97,
                        "test_score": 0.95, "test_cost": 0.05, "estimator_seed": 209652396,
-                       "decision_threshold": {"value": 0.23, "positive": "bad", "serves": "f1", ...}} | null,
+                       "decision_threshold": {"value": 0.23, "positive": "bad", "serves": "f1", ...},
+                       "model_rows": {"rows": 750, "fitted_on": "search and test rows", "why": "..."}} | null,
          "trials": {"total": 20, "by_status": {"success": 18, "crashed": 1, "timeout": 1}},
          "time": {"total_s": 12.3, "search_s": 10.1, "started": "<ISO 8601 UTC>", "finished": "<...>" | null},
          "versions": {"metaconf": "0.1.0", "python": "3.11.9", "smac": "2.4.1", ...},
@@ -36,7 +37,9 @@ A run directory holds everything a finished, interrupted or failed run produced,
 ``trajectory.png``
     The best-so-far score over wall time (:func:`plot_trajectories`).
 ``model.joblib``
-    Optional (``metaconf run --save-model``): the incumbent refit on all training data.
+    Optional (``metaconf run --save-model``): the incumbent refitted, by default on every row of the data
+    (search and test rows, once the test score is measured on the search-rows fit; ``--model-rows search``
+    keeps the very model the test score describes). ``incumbent.model_rows`` says which.
 ``model.json``
     Written with the model: the training columns (names, dtypes, what preprocessing made of them), the
     target, the classes, and what ``metaconf predict`` needs to load the model
@@ -216,6 +219,9 @@ class Incumbent:
     decision_threshold: dict[str, Any] | None = None
     """Binary tasks: the threshold the saved model predicts with, what it serves and why
     (:meth:`metaconf.targets.threshold.Threshold.to_dict`)."""
+    model_rows: dict[str, Any] | None = None
+    """``--save-model``: the rows the saved model was fitted on (``rows``, ``fitted_on``: ``search and test
+    rows`` or ``search rows``) and ``why``."""
 
 
 @dataclass
@@ -257,6 +263,8 @@ class RunResults:
             }
             if self.incumbent.decision_threshold is not None:
                 incumbent["decision_threshold"] = self.incumbent.decision_threshold
+            if self.incumbent.model_rows is not None:
+                incumbent["model_rows"] = self.incumbent.model_rows
         return jsonable(
             {
                 "format": RESULTS_FORMAT,
@@ -317,6 +325,7 @@ class RunResults:
                 test_cost=raw_incumbent.get("test_cost"),
                 estimator_seed=raw_incumbent.get("estimator_seed"),
                 decision_threshold=raw_incumbent.get("decision_threshold"),
+                model_rows=raw_incumbent.get("model_rows"),
             )
         return cls(
             tool=str(need(data, "tool", "")),

@@ -81,6 +81,9 @@ def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Tab
                 f"`{threshold.get('positive')}` from {threshold.get('value', 0.5):.4g} on "
                 f"(best {str(threshold.get('serves', '')).replace('_', ' ')} in validation)",
             )
+        rows = incumbent.model_rows
+        if rows:
+            table.add_row("saved model", f"fitted on {rows.get('rows', 0):,} {rows.get('fitted_on', 'rows')}")
     else:
         table.add_row("incumbent", "none (no trial finished)")
     table.add_row("trials", _trials(results))

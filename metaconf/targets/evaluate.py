@@ -379,6 +379,35 @@ class Evaluator:
         )
         return FinalModel(model, attempt, note)
 
+    def refit_all_rows(
+        self,
+        values: Mapping[str, Any],
+        *,
+        seed: int,
+        validation_cost: float | None = None,
+        threshold: Threshold | None = None,
+    ) -> Pipeline | None:
+        """The incumbent fitted on every row, search and test rows together: what ``--save-model`` saves.
+
+        The test score is measured on the model fitted on the search rows (the test rows must stay unseen for
+        it); once it is known, the rows it was measured on are more training data, as FLAML's
+        ``retrain_full`` and auto-sklearn's ``refit`` also use them. Same settings, same estimator seed, same
+        decision threshold (chosen on validation predictions). None when there are no test rows, or when this
+        fit diverges (its cost on the search rows it was fitted on above the bound :meth:`final_model` uses):
+        the caller keeps the search-rows model then.
+        """
+        if not len(self._test_rows):
+            return None
+        X = pd.concat([self._X_train, self._X_test], ignore_index=True)
+        y = pd.concat([self._y_train, self._y_test], ignore_index=True)
+        model = self._refit_once(values, seed=seed, threshold=threshold, rows=(X, y))
+        if validation_cost is not None and math.isfinite(validation_cost) and validation_cost >= 0:
+            with _quiet_single_thread():
+                train_cost = self._cost_of(model, *self._refit_check_rows())
+            if train_cost > DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR):
+                return None
+        return model
+
     def _refit_check_rows(self) -> tuple[pd.DataFrame, pd.Series]:
         """The training rows a refit is checked on: all, or a fixed sample of ``DIVERGED_CHECK_ROWS`` (scoring
         every training row would cost a k-NN model n_train x n_train distances)."""
@@ -388,20 +417,25 @@ class Evaluator:
         rows = np.sort(np.random.default_rng(0).choice(n, DIVERGED_CHECK_ROWS, replace=False))
         return self._X_train.iloc[rows], self._y_train.iloc[rows]
 
-    def _refit_once(self, values: Mapping[str, Any], *, seed: int, threshold: Threshold | None = None) -> Pipeline:
-        params = _plain_values(values)
+    def _refit_once(
+        self,
+        values: Mapping[str, Any],
+        *,
+        seed: int,
+        threshold: Threshold | None = None,
+        rows: tuple[pd.DataFrame, pd.Series] | None = None,
+    ) -> Pipeline:
+        """The configuration's pipeline fitted at full fidelity on ``rows`` (default: the search rows)."""
+        X, y = rows if rows is not None else (self._X_train, self._y_train)
         model = self._pipeline(
-            params,
-            seed=seed,
-            estimator_budget=self._estimator_budget(None),
-            n_rows=len(self._y_train),
+            _plain_values(values), seed=seed, estimator_budget=self._estimator_budget(None), n_rows=len(y)
         )
         if threshold is not None:
             model.steps[-1] = ("model", with_threshold(model.steps[-1][1], threshold))
         elif self._metric.cost_matrix is not None:
             model.steps[-1] = ("model", CostSensitiveClassifier(model.steps[-1][1], self._metric))
         with _quiet_single_thread():
-            model.fit(self._X_train, self._y_train)
+            model.fit(X, y)
         return model
 
     def test_report(

@@ -23,7 +23,8 @@ What happens, in order (:func:`run_smac`):
 5. ``trajectory.csv`` and ``results.json`` are rewritten after every trial, so SIGINT / SIGTERM (a clean stop
    after the running trial), a crash of metaconf itself or a kill leave a readable, resumable run.
 6. After the search: the incumbent's validation and test scores (``Evaluator.test_report``), optionally the
-   refit model (``model.joblib``), the final ``results.json``, ``trajectory.csv`` and ``trajectory.png``.
+   saved model (``model.joblib``: refitted on search and test rows with ``--model-rows all``, the default,
+   when ``budget.walltime`` leaves time for one more fit), the final ``results.json``, ``trajectory.csv`` and ``trajectory.png``.
 
 Reproducibility: SMAC's results depend on ``PYTHONHASHSEED`` (SMAC-FACTS.md). ``metaconf run`` re-executes
 itself with ``PYTHONHASHSEED=0`` when it is not set (:func:`ensure_hash_seed`, called by the CLI), so two
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from ConfigSpace import Configuration, ConfigurationSpace
     from smac.facade.abstract_facade import AbstractFacade
 
+    from metaconf.targets.evaluate import Evaluator
     from metaconf.targets.smac.callbacks import SearchState
 
 HASH_SEED = "0"
@@ -405,6 +407,9 @@ class RunRequest:
     scheduler: str | None = None
     seed: int | None = None
     save_model: bool = False
+    model_rows: str = "all"
+    """The rows the saved model is fitted on: ``all`` (search + test rows, once the test score is measured) or
+    ``search`` (the very model the test score describes)."""
     progress: bool = False
     """Show a progress bar (the CLI passes whether stderr is a terminal and not --quiet)."""
     on_trial: Callable[[rr.TrialRecord, SearchState], None] | None = None
@@ -656,11 +661,15 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             try:
                 import joblib
 
-                # the model the test score was computed with (a diverged refit is not saved); refitted only
-                # when the test report failed
+                # the model the test score was computed with (a diverged refit is not saved), or its refit on
+                # all rows (--model-rows all); refitted on the search rows only when the test report failed
                 model = report.get("model") if report is not None else None
-                if model is None:
+                if report is None or model is None:
                     model = evaluator.refit(incumbent_values, seed=results.incumbent.estimator_seed)
+                else:
+                    model, results.incumbent.model_rows = _saved_model_rows(
+                        evaluator, incumbent_values, report, config, t0, model, request.model_rows
+                    )
                 from metaconf.io import atomic_path
 
                 with atomic_path(run_dir / rr.MODEL_FILE, force=True) as tmp:
@@ -703,6 +712,58 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             hint = f"free disk space (or make the directory writable); what finished is in `{run_dir}`"
         raise RunError(f"the SMAC search failed: {failure}", hint) from error
     return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
+
+
+REFIT_TIME_MARGIN = 1.2
+"""The all-rows refit is skipped unless ``1.2 x`` its expected time still fits in ``budget.walltime``."""
+
+
+def _saved_model_rows(
+    evaluator: Evaluator,
+    values: dict[str, Any],
+    report: dict[str, Any],
+    config: Config,
+    t0: float,
+    tested: Any,
+    wanted: str,
+) -> tuple[Any, dict[str, Any]]:
+    """The model ``--save-model`` saves: with ``--model-rows all`` the incumbent fitted on search + test rows
+    when ``budget.walltime`` leaves time for it, else the search-rows model ``tested`` the test score describes;
+    and what ``results.json`` says about it."""
+    n_search, n_test = int(report.get("n_train", 0)), int(report.get("n_test", 0))
+    kept: dict[str, Any] = {"rows": n_search, "fitted_on": "search rows"}
+    if wanted != "all":
+        return tested, kept | {"why": "--model-rows search: the very model the test score describes"}
+    if not n_test:
+        return tested, kept | {"why": "data.test_size is 0: the search rows are all the rows"}
+    expected = float(report.get("fit_seconds") or 0.0) * (n_search + n_test) / max(n_search, 1)
+    walltime = config.budget.walltime
+    if walltime is not None:
+        left = walltime - (time.monotonic() - t0)
+        if REFIT_TIME_MARGIN * expected > left:
+            return tested, kept | {
+                "why": f"a fit on all {n_search + n_test:,} rows takes about {expected:.1f} s and "
+                f"budget.walltime has {max(left, 0):.1f} s left: the model the test score describes is saved"
+            }
+    threshold = report.get("threshold")
+    started = time.monotonic()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = evaluator.refit_all_rows(
+            values, seed=int(report["estimator_seed"]), validation_cost=report.get("validation_cost"),
+            threshold=threshold,
+        )
+    if model is None:
+        return tested, kept | {
+            "why": "the fit on all rows diverged (it scored worse on its own training rows than the search "
+            "promised): the model the test score describes is saved"
+        }
+    return model, {
+        "rows": n_search + n_test,
+        "fitted_on": "search and test rows",
+        "why": f"once the test score was measured (on the model fitted on the {n_search:,} search rows), the "
+        f"{n_test:,} test rows became training data too ({time.monotonic() - started:.1f} s)",
+    }
 
 
 def write_final_results(
