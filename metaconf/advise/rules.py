@@ -321,6 +321,10 @@ class AdvisorInputs:
     """The families valid for the task (``metaconf.space.builtin.families_for``); None means all."""
     extra_inputs: Mapping[str, Any] = field(default_factory=dict)
     """Recorded in ``provenance.inputs`` as they are (data fingerprint, probe details, description digest)."""
+    reading_s: float = 0.0
+    """Seconds a local LLM takes `suggest` to read the description, at machine factor 1 (0: no LLM read it).
+    An estimate per model (:attr:`metaconf.advise.llm.models.ModelSpec.reading_s`), not a measurement, so the
+    same inputs give the same config."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -420,7 +424,8 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
             per[key] = fits * costs.seconds(family, n_train * fraction)
         eval_seconds[family] = per
 
-    # R1: walltime reserve: start-up, loading, the final refit of the incumbent, probe, safety margin.
+    # R1: walltime reserve: start-up, loading, the final refit of the incumbent, probe, the LLM's reading of the
+    # description (the budget covers `suggest` and the run it writes), safety margin.
     # The incumbent's refit is one fit on all training rows; a probe outlier must not eat the budget, so at
     # most 10% of the walltime is reserved for it.
     slowest_fit = min(
@@ -432,6 +437,7 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
         "data loading": round(load_s, 1),
         "final refit": round(slowest_fit, 2),
         "probe": round(costs.probe_seconds, 2),
+        "reading the description": round(inputs.reading_s * costs.machine_factor, 1),
         "safety margin": max(2.0, SAFETY_FRACTION * user.walltime_s),
     }
     reserve = sum(reserve_parts.values())

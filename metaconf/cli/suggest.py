@@ -24,7 +24,7 @@ import hashlib
 import os
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -576,6 +576,10 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
             **({"description": description_record} if description_record else {}),
         },
     )
+    if reading is not None and reading.llm is not None and extractor is not None:
+        from metaconf.advise.llm.models import reading_seconds
+
+        inputs = replace(inputs, reading_s=reading_seconds(getattr(extractor.backend, "model", None)))
     advice = advise(inputs)
     advisor_note = reader_note
     if reading is not None and reading.llm is not None:

@@ -43,6 +43,11 @@ _BLOCK = 1 << 20
 
 _HASHES: dict[tuple[str, int, int], str] = {}
 
+READING_S_DEFAULT = 17.0
+"""Seconds to read a description at machine factor 1, for a model whose own time is not measured: the
+default model's (Qwen2.5-1.5B: 14.0 s for German credit's description, two prompt threads, on a machine of
+factor 0.825; 11.4-13.7 s for the churn / German credit descriptions idle, 17.0-21.4 s beside a busy core)."""
+
 
 @dataclass(frozen=True)
 class PartPackage:
@@ -81,6 +86,9 @@ class ModelSpec:
     """Whether `--advisor auto` may use it: a model that reads nothing the rule parser missed only costs time."""
     in_place: bool = False
     """The single part is the model file itself (used where pip put it); otherwise the parts are assembled."""
+    reading_s: float = READING_S_DEFAULT
+    """What reading a description takes `suggest` (model load, prompt, every question), at machine factor 1:
+    the part of the budget `suggest` reserves for it (R1)."""
 
     def expected_part_bytes(self, index: int) -> int:
         if index < len(self.parts) - 1:
@@ -161,6 +169,7 @@ REGISTRY: dict[str, ModelSpec] = {
             ),
             chat_format="chatml",
             reads_descriptions=True,
+            reading_s=10.0,  # 3.8 s per case median against the 1.5B model's 6.5 (docs/llm.md): x 0.58
         ),
         ModelSpec(
             name="smollm2",
@@ -180,6 +189,7 @@ REGISTRY: dict[str, ModelSpec] = {
             chat_format="chatml",
             reads_descriptions=False,
             in_place=True,
+            reading_s=10.0,  # 7.0 s per case median against the 1.5B model's 12.2 (docs/llm.md): x 0.57
         ),
     )
 }
@@ -208,6 +218,15 @@ class ModelRef:
 
     def sha256(self) -> str | None:
         return file_sha256(self.path) if self.path is not None else None
+
+
+def reading_seconds(ref: ModelRef | None) -> float:
+    """The seconds :attr:`ModelSpec.reading_s` reserves for ``ref`` (0 without a model; a model outside the
+    registry, or a server, gets :data:`READING_S_DEFAULT`)."""
+    if ref is None:
+        return 0.0
+    spec = REGISTRY.get(ref.registry or "")
+    return spec.reading_s if spec is not None else READING_S_DEFAULT
 
 
 @dataclass(frozen=True)
