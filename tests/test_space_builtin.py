@@ -171,8 +171,9 @@ def test_make_estimator_sets_seed_and_single_job_and_converts_numpy_scalars() ->
 
 def test_make_estimator_builds_mlp_layers_and_regressors() -> None:
     mlp = make_estimator({MODEL: "mlp", "mlp:n_layers": 2, "mlp:n_units": 32}, "regression", seed=0)
-    assert type(mlp).__name__ == "MLPRegressor"
-    assert mlp.get_params()["hidden_layer_sizes"] == (32, 32)
+    assert type(mlp).__name__ == "TransformedTargetRegressor"  # fitted to the standardised target
+    assert type(mlp.regressor).__name__ == "MLPRegressor"
+    assert mlp.regressor.get_params()["hidden_layer_sizes"] == (32, 32)
     ridge = make_estimator({MODEL: "linear", "linear:alpha": 0.5}, "regression", seed=0)
     assert type(ridge).__name__ == "Ridge" and ridge.get_params()["alpha"] == 0.5
 
@@ -438,3 +439,25 @@ def test_builtin_space_bounds_are_json_data_matching_the_space() -> None:
             assert hp.default_value == entry["default"]
             if entry["type"] in ("float", "int"):
                 assert (hp.lower, hp.upper, hp.log) == (entry["lower"], entry["upper"], entry["log"])
+
+
+def test_regression_svms_and_mlps_learn_a_target_far_from_unit_scale() -> None:
+    """SVR's epsilon / C and an MLP's output assume a unit-scale target: on prices in the 100,000s an SVR on the
+    raw target predicted a constant. Fitted to the standardised target they learn it, in the target's units."""
+    from sklearn.datasets import make_regression
+    from sklearn.metrics import r2_score
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_regression(n_samples=400, n_features=5, noise=5.0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    y = 150_000 + 40_000 * y / y.std()
+    svr = make_estimator({MODEL: "svm", "svm:kernel": "rbf", "svm:gamma": 0.1}, "regression", seed=0)
+    assert r2_score(y, svr.fit(X, y).predict(X)) > 0.8
+    assert abs(float(np.mean(svr.predict(X))) - float(np.mean(y))) < 10_000  # in the target's units
+    from sklearn.svm import SVR
+
+    assert r2_score(y, SVR(gamma=0.1).fit(X, y).predict(X)) < 0.05  # what the raw target gave
+    mlp = make_estimator({MODEL: "mlp", "mlp:n_layers": 1, "mlp:n_units": 32}, "regression", seed=0)
+    assert r2_score(y, mlp.fit(X, y).predict(X)) > 0.8
+    forest = make_estimator({MODEL: "random_forest"}, "regression", seed=0)
+    assert type(forest).__name__ == "RandomForestRegressor"  # trees do not care about the target's scale

@@ -702,7 +702,9 @@ def make_estimator(
     ``fidelity_value`` sets that argument (as an int) where the estimator has it as a budget.
     ``needs_proba`` wraps the SVC in ``CalibratedClassifierCV(..., ensemble=False)`` so that it has
     ``predict_proba`` (about 4x the fit cost, so only when the metric needs probabilities). ``n_samples`` (training rows, when known) caps ``n_neighbors`` so that k-NN never asks for
-    more neighbours than there are rows. Always ``n_jobs=1`` and ``random_state=seed`` where they exist.
+    more neighbours than there are rows. Regression SVMs and MLPs are fitted to the standardised target
+    (``TransformedTargetRegressor``; predictions come back in the target's units). Always ``n_jobs=1`` and
+    ``random_state=seed`` where they exist.
     """
     task = _task(task_type)
     params = plain_values(values)
@@ -736,7 +738,19 @@ def make_estimator(
         from sklearn.calibration import CalibratedClassifierCV
 
         estimator = CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False, n_jobs=1)
+    if family in TARGET_SCALED_FAMILIES and task == _REG:
+        # SVR's epsilon and C, and an MLP's output layer, assume a target of unit scale: on house prices (a
+        # target in the 100,000s) every SVR of the space predicted a constant (R^2 0). Trees, k-NN and linear
+        # models do not care, and are left as they are.
+        from sklearn.compose import TransformedTargetRegressor
+        from sklearn.preprocessing import StandardScaler
+
+        estimator = TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
     return estimator
+
+
+TARGET_SCALED_FAMILIES = frozenset({ModelFamily.svm, ModelFamily.mlp})
+"""Regression families fitted to the standardised target (:func:`make_estimator`)."""
 
 
 def _finish(cls: type, kwargs: dict[str, Any], seed: int) -> BaseEstimator:

@@ -43,10 +43,11 @@ _BLOCK = 1 << 20
 
 _HASHES: dict[tuple[str, int, int], str] = {}
 
-READING_S_DEFAULT = 17.0
+READING_S_DEFAULT = 15.0
 """Seconds to read a description at machine factor 1, for a model whose own time is not measured: the
-default model's (Qwen2.5-1.5B: 14.0 s for German credit's description, two prompt threads, on a machine of
-factor 0.825; 11.4-13.7 s for the churn / German credit descriptions idle, 17.0-21.4 s beside a busy core)."""
+default model's. Qwen2.5-1.5B on a machine of factor 0.825, two prompt threads: 11.4 s (churn's description)
+and 13.7 s (German credit's) idle, 10-14 s pinned to one CPU in `benchmarks/peers.py`; 17.0-21.4 s beside a
+busy core. 12.4 s x 1 / 0.825 = 15 s."""
 
 
 @dataclass(frozen=True)
