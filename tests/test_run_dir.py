@@ -202,3 +202,55 @@ def test_a_run_written_before_the_marker_is_recognised_and_marked(tmp_path: Path
     marker = read_marker(run_dir)
     assert marker is not None and marker["adopted"] is True
     assert json.loads((run_dir / "results.json").read_text())["status"] == "finished"
+
+
+# --- SMAC's own files (issue 21, item 3) ---------------------------------------------------------------------------
+
+
+def smac_files(run_dir: Path) -> set[str]:
+    return {str(p.relative_to(run_dir)) for p in (run_dir / "smac").rglob("*.json")}
+
+
+@pytest.mark.slow
+def test_overwrite_keeps_the_files_smac_wrote_for_the_new_run_and_the_run_resumes(tmp_path: Path) -> None:
+    """`--overwrite` used to delete `smac/` after SMAC's constructor had written scenario.json there: the new run
+    had no scenario.json, so it could not be resumed and DeepCAVE could not open it."""
+    config = write_config(tmp_path)
+    run_dir = tmp_path / "runs" / "c"
+    assert cli.invoke(app, ["run", str(config), "-q", "--seed", "1"]).exit_code == 0
+    assert cli.invoke(app, ["run", str(config), "-q", "--overwrite"]).exit_code == 0
+    files = smac_files(run_dir)
+    assert {"smac/metaconf/0/scenario.json", "smac/metaconf/0/runhistory.json"} <= files
+    assert not any(name.startswith("smac/metaconf/1/") for name in files)  # the old run's seed is gone
+    history = json.loads((run_dir / "smac/metaconf/0/runhistory.json").read_text())
+    assert history["stats"]["finished"] == 2
+    # the overwritten run resumes from SMAC's state (it used to start from scratch: no scenario.json)
+    again = cli.invoke(app, ["run", str(config), "-q", "--resume"])
+    assert again.exit_code == 0, again.output
+    history = json.loads((run_dir / "smac/metaconf/0/runhistory.json").read_text())
+    assert history["stats"]["finished"] == 2  # n_trials was reached: nothing ran again ...
+    trajectory = (run_dir / "trajectory.csv").read_text().splitlines()
+    assert len(trajectory) == 1 + 2  # ... not 2 more trials of a search started from scratch
+
+
+@pytest.mark.slow
+def test_a_smac_state_that_differs_is_refused_before_smac_could_prompt(tmp_path: Path) -> None:
+    """SMAC's constructor calls input() when the old scenario differs; metaconf decides before it runs."""
+    config = write_config(tmp_path)
+    run_dir = tmp_path / "runs" / "c"
+    assert cli.invoke(app, ["run", str(config), "-q"]).exit_code == 0
+    scenario = run_dir / "smac/metaconf/0/scenario.json"
+    data = json.loads(scenario.read_text())
+    data["walltime_limit"] = 12345.0  # what a moved project or another SMAC version looks like to SMAC
+    scenario.write_text(json.dumps(data))
+    before = snapshot(run_dir)
+    result = subprocess.run(
+        [sys.executable, "-m", "metaconf", "run", str(config), "-q", "--resume"],
+        cwd=tmp_path, input="1\n", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "differs from this one" in result.stderr and "Press one of the following" not in result.stdout
+    after = snapshot(run_dir)
+    for files in (before, after):
+        files.pop(LOCK_FILE)  # the lock names the process that holds it
+    assert after == before  # nothing was written

@@ -225,9 +225,13 @@ def decide_existing(run_dir: Path, config_hash: str, mode: ExistingOutput, reque
     return "resume"
 
 
-def clear_run_directory(run_dir: Path, *, tool_dirs: tuple[str, ...] = (rr.SMAC_DIR,)) -> None:
-    """Remove what a previous metaconf run wrote in ``run_dir``: its known files and the tool's own folders.
-    Only for a directory metaconf owns (checked here again, so a foreign folder is never deleted)."""
+def clear_run_directory(
+    run_dir: Path, *, tool_dirs: tuple[str, ...] = (rr.SMAC_DIR,), keep: Path | None = None
+) -> None:
+    """Remove what a previous metaconf run wrote in ``run_dir``: its known files and the tool's own folders,
+    except ``keep`` (a folder inside one of them, with the folders that lead to it: the tool's output for the
+    new run, written by the tool's constructor). Only for a directory metaconf owns (checked here again, so a
+    foreign folder is never deleted)."""
     import shutil
 
     if owner(run_dir) not in ("metaconf", "none"):
@@ -241,5 +245,21 @@ def clear_run_directory(run_dir: Path, *, tool_dirs: tuple[str, ...] = (rr.SMAC_
         rr.CONFIG_FILE,
     ):
         (run_dir / name).unlink(missing_ok=True)
+    kept = keep.resolve() if keep is not None else None
     for folder in tool_dirs:
-        shutil.rmtree(run_dir / folder, ignore_errors=True)
+        _remove_except(run_dir / folder, kept, shutil.rmtree)
+
+
+def _remove_except(path: Path, keep: Path | None, rmtree: Any) -> None:
+    """Delete ``path`` (a folder), or, when ``keep`` lies inside it, every entry beside the way to ``keep``."""
+    resolved = path.resolve()
+    if keep is None or not keep.is_relative_to(resolved):
+        rmtree(path, ignore_errors=True)
+        return
+    if keep == resolved or not path.is_dir():
+        return
+    for entry in path.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            _remove_except(entry, keep, rmtree)
+        else:
+            entry.unlink(missing_ok=True)

@@ -5,8 +5,10 @@ What happens, in order (:func:`run_smac`):
 1. The run directory is claimed and checked *before* SMAC sees it (:mod:`metaconf.targets.run_dir`): a
    directory metaconf did not make is refused, a second run into it stops at its lock, a run of the same
    config resumes, a different config stops with a message asking for ``--overwrite`` or a new name. SMAC's own
-   check would call ``input()`` (an ``EOFError`` without a terminal); as a second line of defence the
-   scenario SMAC would compare is compared here too (:func:`_check_smac_resumable`).
+   check, in its constructor, would call ``input()`` when its old state differs (another SMAC version, a
+   moved project): within :func:`_smac_never_prompts` that prompt is a one-line error instead, raised before
+   SMAC writes anything. With ``--overwrite`` the files SMAC's constructor wrote for the new run are kept
+   (``scenario.json`` etc.: the run can be resumed and opened in DeepCAVE); the rest of the old run goes.
 2. Data is loaded once, the :class:`~metaconf.targets.evaluate.Evaluator` built and the plan compiled with
    the data-derived crash cost.
 3. SMAC objects are built from the plan only (:func:`build_smac`). The target function is
@@ -41,7 +43,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +56,7 @@ from metaconf.targets.smac.compile import SmacPlan, compile_smac
 
 if TYPE_CHECKING:
     from ConfigSpace import Configuration, ConfigurationSpace
+    from smac import Scenario
     from smac.facade.abstract_facade import AbstractFacade
 
     from metaconf.targets.evaluate import Evaluator
@@ -317,6 +320,17 @@ def _import(dotted: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+def make_scenario(plan: SmacPlan, space: ConfigurationSpace) -> Scenario:
+    """SMAC's ``Scenario`` for ``plan`` (writes nothing)."""
+    import smac
+
+    scenario_kwargs = dict(plan.scenario)
+    scenario_kwargs["output_directory"] = Path(scenario_kwargs["output_directory"])
+    if scenario_kwargs.get("trial_memory_limit") is not None:
+        scenario_kwargs["trial_memory_limit"] = tuple(scenario_kwargs["trial_memory_limit"])
+    return smac.Scenario(space, **scenario_kwargs)
+
+
 def build_smac(
     plan: SmacPlan,
     space: ConfigurationSpace,
@@ -325,18 +339,17 @@ def build_smac(
     callbacks: list[Any],
     overwrite: bool,
     dask_client: Any = None,
+    scenario: Scenario | None = None,
 ) -> AbstractFacade:
-    """The SMAC facade for ``plan``, built from the plan's data and nothing else."""
+    """The SMAC facade for ``plan``, built from the plan's data and nothing else (``scenario``: the one
+    :func:`make_scenario` made for it, already checked against SMAC's old state)."""
     import smac
     from ConfigSpace import Configuration
 
     from metaconf.targets.smac.limits import LimitingTargetRunner
 
-    scenario_kwargs = dict(plan.scenario)
-    scenario_kwargs["output_directory"] = Path(scenario_kwargs["output_directory"])
-    if scenario_kwargs.get("trial_memory_limit") is not None:
-        scenario_kwargs["trial_memory_limit"] = tuple(scenario_kwargs["trial_memory_limit"])
-    scenario = smac.Scenario(space, **scenario_kwargs)
+    if scenario is None:
+        scenario = make_scenario(plan, space)
 
     intensifier = _import(plan.intensifier.cls)(scenario=scenario, **plan.intensifier.kwargs)
     design_kwargs = dict(plan.initial_design.kwargs)
@@ -374,26 +387,42 @@ def build_smac(
     )
 
 
-def _check_smac_resumable(facade: AbstractFacade) -> None:
-    """Refuse (instead of SMAC's ``input()`` prompt) when SMAC would not accept its old output as this run."""
+def _check_smac_state_readable(scenario: Scenario) -> None:
+    """Refuse to resume from SMAC files that cannot be read (SMAC's constructor would fail on them)."""
     from smac import Scenario
 
-    directory = facade.scenario.output_directory
+    directory = scenario.output_directory
     if not (directory / "scenario.json").exists():
         return
     try:
-        old = Scenario.load(directory)
-    except Exception:  # unreadable old state: SMAC would fail on it too
+        Scenario.load(directory)
+    except Exception:
         raise OutputExistsError(
             f"SMAC's state in `{directory}` cannot be read",
             "pass --overwrite to start this run again from scratch",
         ) from None
-    if Scenario.make_serializable(facade.scenario) != Scenario.make_serializable(old):
+
+
+@contextlib.contextmanager
+def _smac_never_prompts(directory: Path) -> Iterator[None]:
+    """SMAC's constructor calls ``input()`` when the run it finds in its output directory differs from this one
+    (its scenario, which by then holds the facade's components and SMAC's version, compared with ``==``): the
+    run would hang on a prompt, or read an answer from whatever stdin is. Within this block that prompt is an
+    :class:`OutputExistsError` instead, raised before SMAC writes anything."""
+    import smac.main.smbo as smbo
+
+    def refuse(_prompt: str = "") -> str:
         raise OutputExistsError(
             f"`{directory}` holds a SMAC run that differs from this one (another metaconf or SMAC version, or "
             "a changed search space)",
             "pass --overwrite to start again, or set `execution.name` to a new run name",
         )
+
+    smbo.input = refuse  # type: ignore[attr-defined]  # shadows the builtin for that module only
+    try:
+        yield
+    finally:
+        del smbo.input  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------- run directory
@@ -565,11 +594,19 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             limited = plan.scenario["trial_walltime_limit"] is not None or plan.scenario["trial_memory_limit"]
             if scheduler and limited:
                 check_workers_can_limit_trials(dask.client)
-        facade = build_smac(
-            plan, space, target, callbacks=callbacks, overwrite=decision != "resume", dask_client=dask.client
-        )
+        scenario = make_scenario(plan, space)
         if decision == "resume":
-            _check_smac_resumable(facade)
+            _check_smac_state_readable(scenario)
+        with _smac_never_prompts(scenario.output_directory):
+            facade = build_smac(
+                plan,
+                space,
+                target,
+                callbacks=callbacks,
+                overwrite=decision != "resume",
+                dask_client=dask.client,
+                scenario=scenario,
+            )
     except MetaconfError:
         dask.close()
         raise
@@ -585,7 +622,9 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
         dask.close()
         raise
     if decision == "overwrite":
-        clear_run_directory(run_dir)
+        # SMAC's constructor (overwrite=True) has just rewritten its own files for this run: keep them (a run
+        # without scenario.json cannot be resumed or opened in DeepCAVE); everything else the old run wrote goes
+        clear_run_directory(run_dir, keep=facade.scenario.output_directory)
     run_dir.mkdir(parents=True, exist_ok=True)
     facade.scenario.output_directory.mkdir(parents=True, exist_ok=True)  # SMAC made it at construction
     rr.write_config(run_dir, config)
