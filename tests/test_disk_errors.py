@@ -71,3 +71,28 @@ def test_a_disk_that_fills_up_mid_run_leaves_a_failed_results_json_with_the_reas
     assert results["error"].startswith("cannot write ") and "File too large" in results["error"]
     assert 0 < results["trials"]["total"] < 60
     assert not [p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_a_run_the_full_disk_stopped_resumes_once_there_is_room(tmp_path: Path) -> None:
+    """SMAC writes its state with open("w"): a write the disk refused used to leave runhistory.json truncated,
+    and the run could not be resumed. metaconf makes SMAC's saves atomic (a temporary file renamed into place),
+    so the last complete state survives and the run continues from it."""
+    config = write_config(tmp_path, n_trials=30)
+    failed = run_limited(config, limit=8_000)
+    assert failed.returncode == 1, failed.stderr
+    run_dir = tmp_path / "runs" / "c"
+    [history] = (run_dir / "smac").rglob("runhistory.json")
+    before = json.loads(history.read_text())["stats"]["finished"]  # complete JSON, not a truncated file
+    assert 0 < before < 30
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONHASHSEED"}
+    resumed = subprocess.run(
+        [sys.executable, "-m", "metaconf", "run", str(config)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["status"] == "finished" and results["trials"]["total"] == 30
+    assert json.loads(history.read_text())["stats"]["finished"] == 30
+    trajectory = (run_dir / "trajectory.csv").read_text().splitlines()
+    assert [int(line.split(",")[0]) for line in trajectory[1:]] == list(range(1, 31))

@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,10 +172,39 @@ def claimed_run_directory(run_dir: Path, tool: str) -> Iterator[None]:
         state = owner(run_dir)
         if state != "metaconf":
             _write_marker(run_dir, tool, adopted=state == "metaconf-unmarked")
+        else:
+            remove_stale_temporaries(run_dir)
         yield
     finally:
         _remove_if_unused(run_dir, created)
         os.close(fd)
+
+
+_STALE_TEMPORARY = re.compile(
+    r"\.(?:" + "|".join(re.escape(n) for n in (
+        rr.RESULTS_FILE, rr.TRAJECTORY_FILE, rr.PLOT_FILE, rr.MODEL_FILE, rr.MODEL_SCHEMA_FILE, rr.CONFIG_FILE
+    )) + r")\.[0-9a-f]{8}\.tmp"
+)
+"""A temporary file of :mod:`metaconf.io`'s atomic writes, for a file metaconf writes in a run directory."""
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[str]:
+    """Delete the temporary files a killed run left mid-write in ``run_dir`` (metaconf's run directory, held
+    under its lock, so no other metaconf run is writing them): :mod:`metaconf.io`'s ``.NAME.XXXXXXXX.tmp`` for
+    the files of a run, and SMAC's state being saved (``.metaconf-saving-*.json`` in the tool's folders).
+    Returns their names."""
+    from metaconf.targets.smac.durable import TEMP_PREFIX
+
+    removed = []
+    candidates = [p for p in run_dir.iterdir() if _STALE_TEMPORARY.fullmatch(p.name)]
+    for folder in (rr.SMAC_DIR,):
+        if (run_dir / folder).is_dir() and not (run_dir / folder).is_symlink():
+            candidates += [p for p in (run_dir / folder).rglob(f"{TEMP_PREFIX}*.json") if p.is_file()]
+    for path in candidates:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(str(path.relative_to(run_dir)))
+    return removed
 
 
 def _remove_if_unused(run_dir: Path, created: list[Path]) -> None:

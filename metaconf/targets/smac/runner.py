@@ -499,8 +499,12 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     config_hash = rr.config_sha256(config)
     decision = decide_existing(run_dir, config_hash, config.execution.on_existing, request)
     previous_trials: list[rr.TrialRecord] = []
+    unreadable_trajectory: str | None = None
     if decision == "resume":
-        previous_trials = rr.read_trajectory(run_dir)
+        try:
+            previous_trials = rr.read_trajectory(run_dir)
+        except UsageError as exc:  # rebuilt from SMAC's run history below
+            unreadable_trajectory = exc.message
         with contextlib.suppress(UsageError):
             started_wall = rr.read_results(run_dir).started
 
@@ -621,6 +625,22 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     except BaseException:
         dask.close()
         raise
+    from metaconf.targets.smac.durable import make_saves_atomic, reconcile_trials
+
+    make_saves_atomic(facade.optimizer)
+    resume_notes: list[str] = []
+    if decision == "resume":
+        reconciled, note = reconcile_trials(previous_trials, facade.runhistory, score_of=metric.score)
+        if unreadable_trajectory is not None:
+            resume_notes.append(f"trajectory.csv could not be read ({unreadable_trajectory}); its rows were rebuilt")
+        if note is not None:
+            resume_notes.append(note)
+        if reconciled is not previous_trials:
+            previous_trials = reconciled
+            state.trials = list(previous_trials)
+            state.time_offset = previous_trials[-1].walltime_s if previous_trials else 0.0
+            successes = [t.cost for t in previous_trials if t.status == "success" and t.cost is not None]
+            state.best_cost = min(successes) if successes else None
     if decision == "overwrite":
         # SMAC's constructor (overwrite=True) has just rewritten its own files for this run: keep them (a run
         # without scenario.json cannot be resumed or opened in DeepCAVE); everything else the old run wrote goes
@@ -666,7 +686,7 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             incumbent_seed = trial_seed(facade.runhistory.get_trials(incumbent))
     except Exception:  # no incumbent (no trial finished)
         incumbent_values = None
-    notes = list(plan.notes)
+    notes = list(plan.notes) + resume_notes
     for reason, count in state.errors.most_common(3):
         notes.append(f"{count} trial{'s' if count > 1 else ''} did not finish: {reason}")
     if incumbent_values is not None and error is None and not interrupted:
