@@ -6,7 +6,7 @@ columns there are); the CLI turns it into exit code 2.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -219,6 +219,86 @@ def _read_table(path: Path) -> pd.DataFrame:
     )
 
 
+def _read_within_memory(path: Path, config: Config) -> pd.DataFrame:
+    """The table in ``path``, read whole when it fits the memory limit, streamed into ``data.sample_rows`` rows
+    when it is large and a sample is asked for, refused (:class:`DataError`) when it does not fit and no sample
+    is (:mod:`metaconf.data.large`)."""
+    from metaconf.data import large
+
+    try:
+        size = large.estimate(path, _read_head)
+    except Exception:  # a best-effort guess; reading the file reports what is wrong with it
+        size = None
+    if size is None:
+        return _read_table(path)
+    limit, where = large.memory_limit_mb(config.budget.memory)
+    wanted, target = config.data.sample_rows, config.task.target
+    streamable = large.suffix_of(path) in large.STREAMABLE and target is not None
+    if wanted is not None and streamable and size.rows > wanted and size.memory_mb > min(limit, large.STREAM_FROM_MB):
+        assert target is not None
+        try:
+            return large.stream_sample(
+                path, wanted, target=target, seed=config.execution.seed or 0, read_chunks=_read_chunks
+            )
+        except DataError:
+            raise
+        except Exception as error:  # pandas / pyarrow raise many types for a malformed file
+            raise DataError(
+                f"cannot read `{path}`: {error}", "check that the file is complete and in the format its name says"
+            ) from None
+    if size.memory_mb <= limit:
+        return _read_table(path)
+    per_row = size.memory_mb / max(size.rows, 1)
+    fits = max(1000, int(0.8 * limit / per_row)) if per_row > 0 else 1000
+    if wanted is not None and not streamable:
+        hint = (
+            "convert the file to CSV or Parquet (those are sampled while they are read), or give more memory with "
+            "`budget.memory`"
+        )
+    elif wanted is not None:
+        hint = f"`data.sample_rows: {wanted}` is still too many rows: try {fits}, or give more memory with `budget.memory`"
+    else:
+        hint = (
+            f"set `data.sample_rows: {fits}` (the file is then read in chunks and only the sample is kept), or give "
+            "more memory with `budget.memory`"
+        )
+    raise DataError(
+        f"`{path}` is too large to load: {large.describe(size)}, but the table may take {large._mb(limit)} ({where})",
+        hint,
+    )
+
+
+def _read_head(path: Path, rows: int) -> pd.DataFrame:
+    """The first ``rows`` rows of a CSV / TSV / Parquet file."""
+    import pandas as pd
+
+    from metaconf.data.large import suffix_of
+
+    if suffix_of(path) in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            return batch.to_pandas()
+        return pd.DataFrame()
+    return pd.read_csv(path, sep=sniff_delimiter(path), nrows=rows)
+
+
+def _read_chunks(path: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """A CSV / TSV / Parquet file, ``rows`` rows at a time."""
+    import pandas as pd
+
+    from metaconf.data.large import suffix_of
+
+    if suffix_of(path) in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
+            yield batch.to_pandas()
+        return
+    with pd.read_csv(path, sep=sniff_delimiter(path), chunksize=rows) as reader:
+        yield from reader
+
+
 def sniff_delimiter(path: Path) -> str:
     """The field delimiter of a delimited text file (`,` `;` tab or `|`), guessed from its first 64 kB.
 
@@ -280,7 +360,7 @@ def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
             raise DataError(f"the data file `{path}` does not exist", "check `data.path` (relative paths start at the config file)")
         if path.is_dir():
             raise DataError(f"the data path `{path}` is a directory", "point `data.path` at a CSV or Parquet file")
-        frame = _read_table(path)
+        frame = _read_within_memory(path, config)
         name, source = path.stem, str(path)
         if frame.shape[0] == 0:
             raise DataError(f"`{path}` has no rows", "check the file; it holds only a header or nothing")
