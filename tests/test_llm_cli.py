@@ -333,3 +333,74 @@ def test_summary_estimates_trials_for_the_families_the_llm_chose(
     assert shown is not None, result.output
     # mlp is the costliest family of the cost model: fewer trials fit than over the rule advisor's mix
     assert int(shown.group(1)) < rule_expected
+
+
+def test_a_redirecting_server_gets_no_key_and_no_request_elsewhere(
+    tmp_path: Path, server: tuple[str, _Script], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """urllib follows redirects with every header but the body's, Authorization included: a server that
+    redirects would hand the API key (and the description) to whatever host it names. metaconf stops instead."""
+    target_url, target = server  # where the redirect points: it must never be asked anything
+    seen: list[dict[str, str]] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _redirect(self) -> None:
+            seen.append(dict(self.headers))
+            self.send_response(307)
+            self.send_header("Location", target_url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = _redirect
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    monkeypatch.setenv("METACONF_API_KEY", "sk-secret-test-key")
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        out = tmp_path / "c.yaml"
+        result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--server", url])
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.exit_code == 2, result.output
+    said = _flat(result.output)
+    assert "redirects" in said and target_url in said and "does not follow redirects" in said
+    assert "Traceback" not in said and not out.exists()
+    assert seen and not target.requests and not target.headers  # the key went to the first server only
+
+
+@pytest.mark.parametrize(
+    ("base", "refused"),
+    [
+        ("http://10.0.0.5:8080/v1", True),
+        ("http://llm.example.com/v1", True),
+        ("https://llm.example.com/v1", False),
+        ("http://127.0.0.1:8080/v1", False),
+        ("http://localhost:8080/v1", False),
+        ("http://[::1]:8080/v1", False),
+    ],
+)
+def test_an_api_key_goes_over_plain_http_only_to_this_machine(base: str, refused: bool) -> None:
+    from metaconf.advise.llm.errors import LLMError
+    from metaconf.advise.llm.openai_backend import check_key_transport
+
+    if refused:
+        with pytest.raises(LLMError, match="plain http to another machine"):
+            check_key_transport(base, "METACONF_API_KEY")
+    else:
+        check_key_transport(base, "METACONF_API_KEY")
+
+
+def test_a_key_is_not_sent_unencrypted_to_a_remote_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-test-key")
+    out = tmp_path / "c.yaml"
+    # 192.0.2.0/24 is TEST-NET-1: nothing answers there, and nothing is sent (the check comes first)
+    result = runner.invoke(app, [*BASE, "-o", str(out), "--advisor", "llm", "--server", "http://192.0.2.7:8080"])
+    assert result.exit_code == 2, result.output
+    said = _flat(result.output)
+    assert "`OPENAI_API_KEY` is set" in said and "unencrypted" in said and "https://" in said
+    assert not out.exists()

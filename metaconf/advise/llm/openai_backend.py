@@ -13,11 +13,14 @@ llama-cpp-python's converter is one that drops minimum / maximum (measured: the 
 its values (with a limit of 1,024 values, 17 of 50 answers through that server still had an out-of-range
 ``n_trials``, whose range is wider). Number ranges stay as they are and rest on the per-value check.
 
-The API key comes from ``METACONF_API_KEY`` or ``OPENAI_API_KEY`` and is never written anywhere.
+The API key comes from ``METACONF_API_KEY`` or ``OPENAI_API_KEY`` and is never written anywhere. It goes
+only over https or to this machine (:func:`check_key_transport`), and no redirect is followed (urllib would
+carry the ``Authorization`` header to whatever host a redirect names).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import urllib.error
@@ -65,6 +68,44 @@ def portable_schema(schema: Any) -> Any:
     return out
 
 
+class _Redirected(Exception):
+    def __init__(self, location: str) -> None:
+        super().__init__(location)
+        self.location = location
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows redirects and carries every header but the body's over, ``Authorization`` included, to
+    whatever host the ``Location`` names. An OpenAI-compatible API has no reason to redirect: stop instead."""
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> None:
+        raise _Redirected(newurl)
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects())
+
+
+def check_key_transport(base: str, variable: str) -> None:
+    """Refuse to send an API key in clear text to another machine: plain ``http://`` only to this one."""
+    import ipaddress
+    import urllib.parse
+
+    parsed = urllib.parse.urlsplit(base)
+    if parsed.scheme == "https":
+        return
+    host = (parsed.hostname or "").lower()
+    local = host == "localhost" or host.endswith(".localhost")
+    if not local:
+        with contextlib.suppress(ValueError):
+            local = ipaddress.ip_address(host).is_loopback
+    if not local:
+        raise LLMError(
+            f"`{variable}` is set, and --server {base} is plain http to another machine: the key would cross "
+            "the network unencrypted",
+            "use the server's https:// address, or unset the variable if the server needs no key",
+        )
+
+
 class OpenAIBackend:
     name = "openai"
 
@@ -80,13 +121,20 @@ class OpenAIBackend:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         for variable in API_KEY_VARIABLES:
             if os.environ.get(variable):
+                check_key_transport(self.base, variable)
                 headers["Authorization"] = "Bearer " + os.environ[variable]
                 break
         data = json.dumps(body).encode("utf-8") if body is not None else None
         request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            with _OPENER.open(request, timeout=timeout_s) as response:
                 raw = response.read()
+        except _Redirected as redirect:
+            raise LLMError(
+                f"the server at {self.base} redirects {path} to {redirect.location}; metaconf does not follow "
+                "redirects (the request and its API key would go to another address)",
+                "pass the address the server redirects to as --server",
+            ) from None
         except urllib.error.HTTPError as error:
             detail = error.read()[:500].decode("utf-8", errors="replace")
             raise _HTTPStatus(error.code, detail) from None
