@@ -125,6 +125,24 @@ def test_probe_time_counts_against_the_budget() -> None:
     assert envelope(probed).search_walltime_s == pytest.approx(base.search_walltime_s - 9.0)
 
 
+def test_the_llm_s_reading_of_the_description_counts_against_the_budget() -> None:
+    """`--budget` covers suggest and the run it writes: what the LLM spends reading comes off the search."""
+    from dataclasses import replace
+
+    from metaconf.advise.llm.models import REGISTRY, ReadingCost, reading_seconds
+
+    cost = ReadingCost(load_s=1.5, first_s=10.0, next_s=7.0)
+    assert [cost.seconds(q) for q in (0, 1, 2, 3)] == [1.5, 11.5, 18.5, 25.5]
+    assert reading_seconds(None, 3) == 0.0
+    assert REGISTRY["qwen2.5-1.5b"].reading == cost
+    base = _inputs(walltime=300)
+    read = replace(base, reading_s=18.5)
+    assert envelope(read).search_walltime_s == pytest.approx(envelope(base).search_walltime_s - 18.5)
+    assert envelope(read).reserve_parts["reading the description"] == 18.5
+    assert "reading the description 18.5 s" in _reason(advise(read), "stopping.walltime")
+    assert "reading the description" not in _reason(advise(base), "stopping.walltime")  # 0 s: not listed
+
+
 def test_autosklearn_needs_thirty_seconds_of_search() -> None:
     with pytest.raises(BudgetTooSmallError, match="auto-sklearn needs at least 30 s"):
         envelope(_inputs(walltime=35, tool=Tool.auto_sklearn))

@@ -322,9 +322,9 @@ class AdvisorInputs:
     extra_inputs: Mapping[str, Any] = field(default_factory=dict)
     """Recorded in ``provenance.inputs`` as they are (data fingerprint, probe details, description digest)."""
     reading_s: float = 0.0
-    """Seconds a local LLM takes `suggest` to read the description, at machine factor 1 (0: no LLM read it).
-    An estimate per model (:attr:`metaconf.advise.llm.models.ModelSpec.reading_s`), not a measurement, so the
-    same inputs give the same config."""
+    """Seconds a local LLM takes `suggest` to read the description (0: no LLM read it). An estimate from the
+    model and the number of questions asked (:class:`metaconf.advise.llm.models.ReadingCost`), not a
+    measurement, so the same inputs give the same config."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -437,7 +437,7 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
         "data loading": round(load_s, 1),
         "final refit": round(slowest_fit, 2),
         "probe": round(costs.probe_seconds, 2),
-        "reading the description": round(inputs.reading_s * costs.machine_factor, 1),
+        "reading the description": round(inputs.reading_s, 1),
         "safety margin": max(2.0, SAFETY_FRACTION * user.walltime_s),
     }
     reserve = sum(reserve_parts.values())

@@ -579,7 +579,8 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     if reading is not None and reading.llm is not None and extractor is not None:
         from metaconf.advise.llm.models import reading_seconds
 
-        inputs = replace(inputs, reading_s=reading_seconds(getattr(extractor.backend, "model", None)))
+        model = getattr(extractor.backend, "model", None)
+        inputs = replace(inputs, reading_s=reading_seconds(model, len(reading.llm.answers)))
     advice = advise(inputs)
     advisor_note = reader_note
     if reading is not None and reading.llm is not None:

@@ -43,11 +43,27 @@ _BLOCK = 1 << 20
 
 _HASHES: dict[tuple[str, int, int], str] = {}
 
-READING_S_DEFAULT = 15.0
-"""Seconds to read a description at machine factor 1, for a model whose own time is not measured: the
-default model's. Qwen2.5-1.5B on a machine of factor 0.825, two prompt threads: 11.4 s (churn's description)
-and 13.7 s (German credit's) idle, 10-14 s pinned to one CPU in `benchmarks/peers.py`; 17.0-21.4 s beside a
-busy core. 12.4 s x 1 / 0.825 = 15 s."""
+@dataclass(frozen=True)
+class ReadingCost:
+    """What reading a description takes `suggest` with one model: loading it, the first question (which
+    evaluates the shared prompt prefix), each further question. The part of the budget `suggest` reserves for
+    the reading (R1) is :meth:`seconds` of the number of questions the description raises, so the same inputs
+    give the same config."""
+
+    load_s: float
+    first_s: float
+    next_s: float
+
+    def seconds(self, questions: int) -> float:
+        if questions <= 0:
+            return self.load_s
+        return self.load_s + self.first_s + (questions - 1) * self.next_s
+
+
+READING_DEFAULT = ReadingCost(load_s=1.5, first_s=10.0, next_s=7.0)
+"""Qwen2.5-1.5B, measured with `benchmarks/peers.py` (suggest pinned to one CPU of this 2-core machine, two
+prompt threads, 16 descriptions): 1.0-1.7 s with no question to ask (the model load), 7.0-12.3 s for one
+question (median 9.2 s), 16.0 s for two. Also the estimate for a model outside the registry or a server."""
 
 
 @dataclass(frozen=True)
@@ -87,9 +103,8 @@ class ModelSpec:
     """Whether `--advisor auto` may use it: a model that reads nothing the rule parser missed only costs time."""
     in_place: bool = False
     """The single part is the model file itself (used where pip put it); otherwise the parts are assembled."""
-    reading_s: float = READING_S_DEFAULT
-    """What reading a description takes `suggest` (model load, prompt, every question), at machine factor 1:
-    the part of the budget `suggest` reserves for it (R1)."""
+    reading: ReadingCost = READING_DEFAULT
+    """What reading a description takes `suggest` with this model (R1 reserves it in the budget)."""
 
     def expected_part_bytes(self, index: int) -> int:
         if index < len(self.parts) - 1:
@@ -170,7 +185,8 @@ REGISTRY: dict[str, ModelSpec] = {
             ),
             chat_format="chatml",
             reads_descriptions=True,
-            reading_s=10.0,  # 3.8 s per case median against the 1.5B model's 6.5 (docs/llm.md): x 0.58
+            # 3.8 s per case median against the 1.5B model's 6.5 (docs/llm.md): x 0.58
+            reading=ReadingCost(load_s=1.0, first_s=6.0, next_s=4.0),
         ),
         ModelSpec(
             name="smollm2",
@@ -190,7 +206,8 @@ REGISTRY: dict[str, ModelSpec] = {
             chat_format="chatml",
             reads_descriptions=False,
             in_place=True,
-            reading_s=10.0,  # 7.0 s per case median against the 1.5B model's 12.2 (docs/llm.md): x 0.57
+            # 7.0 s per case median against the 1.5B model's 12.2 (docs/llm.md): x 0.57
+            reading=ReadingCost(load_s=0.5, first_s=6.0, next_s=4.0),
         ),
     )
 }
@@ -221,13 +238,13 @@ class ModelRef:
         return file_sha256(self.path) if self.path is not None else None
 
 
-def reading_seconds(ref: ModelRef | None) -> float:
-    """The seconds :attr:`ModelSpec.reading_s` reserves for ``ref`` (0 without a model; a model outside the
-    registry, or a server, gets :data:`READING_S_DEFAULT`)."""
+def reading_seconds(ref: ModelRef | None, questions: int) -> float:
+    """The seconds :attr:`ModelSpec.reading` reserves for ``ref`` asking ``questions`` (0 without a model; a
+    model outside the registry, or a server, gets :data:`READING_DEFAULT`)."""
     if ref is None:
         return 0.0
     spec = REGISTRY.get(ref.registry or "")
-    return spec.reading_s if spec is not None else READING_S_DEFAULT
+    return (spec.reading if spec is not None else READING_DEFAULT).seconds(questions)
 
 
 @dataclass(frozen=True)
