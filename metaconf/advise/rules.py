@@ -452,8 +452,9 @@ def envelope(inputs: AdvisorInputs) -> Envelope:
     minimum_total += random_overhead
     if search <= cheapest + random_overhead:
         raise BudgetTooSmallError(
-            f"a budget of {format_duration(user.walltime_s)} is too small: start-up, data loading, the probe and "
-            f"a safety margin take {reserve:.0f} s, and one evaluation of the cheapest model takes "
+            f"a budget of {format_duration(user.walltime_s)} is too small: "
+            + ", ".join(f"{name} {seconds:g} s" for name, seconds in reserve_parts.items() if seconds)
+            + f" take {reserve:.0f} s, and one evaluation of the cheapest model takes "
             f"{_fmt_s(cheapest)} ({costs.source})",
             f"give at least {format_duration(math.ceil(max(minimum_total * 1.2, 20.0)))} "
             "(`--budget 1m` is a sensible minimum for a real search)",
