@@ -107,6 +107,13 @@ DIVERGED_CHECK_ROWS = 5_000
 """At most this many training rows score the refit for the check (a fixed sample beyond)."""
 
 
+def _divergence_bound(validation_cost: float | None) -> float | None:
+    """The training-rows cost above which a refit has diverged (None: no usable validation cost to compare)."""
+    if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
+        return None
+    return DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR)
+
+
 def _refit_seeds(first: int) -> list[int]:
     """The seeds a diverged refit is retried with: deterministic, distinct, valid for scikit-learn."""
     return [(first + 7919 * k) % (2**31 - 1) for k in range(REFIT_ATTEMPTS)]
@@ -353,9 +360,9 @@ class Evaluator:
         passes is kept, else the one with the lowest training cost, and ``note`` says so.
         """
         first = self.seed if seed is None else seed
-        if validation_cost is None or not math.isfinite(validation_cost) or validation_cost < 0:
+        bound = _divergence_bound(validation_cost)
+        if bound is None or validation_cost is None:
             return FinalModel(self._refit_once(values, seed=first, threshold=threshold), first, None)
-        bound = DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR)
         check_rows = self._refit_check_rows()
         tried: list[tuple[float, int, Pipeline]] = []
         for attempt in _refit_seeds(first):
@@ -390,8 +397,8 @@ class Evaluator:
         """The incumbent fitted on every row, search and test rows together: what ``--save-model`` saves.
 
         The test score is measured on the model fitted on the search rows (the test rows must stay unseen for
-        it); once it is known, the rows it was measured on are more training data, as FLAML's
-        ``retrain_full`` and auto-sklearn's ``refit`` also use them. Same settings, same estimator seed, same
+        it); once it is known, the rows it was measured on are more training data (FLAML's ``retrain_full``
+        does the same). Same settings, same estimator seed, same
         decision threshold (chosen on validation predictions). None when there are no test rows, or when this
         fit diverges (its cost on the search rows it was fitted on above the bound :meth:`final_model` uses):
         the caller keeps the search-rows model then.
@@ -401,10 +408,11 @@ class Evaluator:
         X = pd.concat([self._X_train, self._X_test], ignore_index=True)
         y = pd.concat([self._y_train, self._y_test], ignore_index=True)
         model = self._refit_once(values, seed=seed, threshold=threshold, rows=(X, y))
-        if validation_cost is not None and math.isfinite(validation_cost) and validation_cost >= 0:
+        bound = _divergence_bound(validation_cost)
+        if bound is not None:
             with _quiet_single_thread():
                 train_cost = self._cost_of(model, *self._refit_check_rows())
-            if train_cost > DIVERGED_FACTOR * max(validation_cost, DIVERGED_FLOOR):
+            if train_cost > bound:
                 return None
         return model
 

@@ -555,11 +555,8 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     )
 
     state = SearchState(greater_is_better=bool(metric.greater_is_better), score_of=metric.score)
-    state.trials = list(previous_trials)
     state.n_trials = int(plan.scenario["n_trials"])
-    state.time_offset = previous_trials[-1].walltime_s if previous_trials else 0.0
-    successes = [t.cost for t in previous_trials if t.status == "success" and t.cost is not None]
-    state.best_cost = min(successes) if successes else None
+    _continue_from(state, previous_trials)
 
     def on_trial(record: rr.TrialRecord) -> None:
         results.trials_by_status = rr.count_statuses(state.trials)
@@ -637,10 +634,7 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             resume_notes.append(note)
         if reconciled is not previous_trials:
             previous_trials = reconciled
-            state.trials = list(previous_trials)
-            state.time_offset = previous_trials[-1].walltime_s if previous_trials else 0.0
-            successes = [t.cost for t in previous_trials if t.status == "success" and t.cost is not None]
-            state.best_cost = min(successes) if successes else None
+            _continue_from(state, previous_trials)
     if decision == "overwrite":
         # SMAC's constructor (overwrite=True) has just rewritten its own files for this run: keep them (a run
         # without scenario.json cannot be resumed or opened in DeepCAVE); everything else the old run wrote goes
@@ -771,6 +765,14 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             hint = f"free disk space (or make the directory writable); what finished is in `{run_dir}`"
         raise RunError(f"the SMAC search failed: {failure}", hint) from error
     return RunOutcome(run_dir, results, state.trials, plan, decision == "resume", notes)
+
+
+def _continue_from(state: SearchState, trials: list[rr.TrialRecord]) -> None:
+    """Start ``state`` after ``trials`` (those of the run being resumed): their records, clock and best cost."""
+    state.trials = list(trials)
+    state.time_offset = trials[-1].walltime_s if trials else 0.0
+    successes = [t.cost for t in trials if t.status == "success" and t.cost is not None]
+    state.best_cost = min(successes) if successes else None
 
 
 REFIT_TIME_MARGIN = 1.2
