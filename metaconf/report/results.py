@@ -456,6 +456,9 @@ def read_trajectory(run_dir: str | Path) -> list[TrialRecord]:
                 f"{path}: missing columns {', '.join(missing)}", "the file is damaged; re-run the search"
             )
         for line, row in enumerate(reader, start=2):
+            cut = [c for c in TRAJECTORY_COLUMNS if c != "origin" and row.get(c) is None]
+            if cut:  # a line cut short (a kill or a full disk mid-write): csv fills the missing fields with None
+                raise UsageError(f"{path}:{line}: unreadable row (no {', '.join(cut)})")
             try:
                 records.append(
                     TrialRecord(
