@@ -65,7 +65,7 @@ SMAC_OVERHEAD_S: Mapping[OptimizerKind, float] = {
     OptimizerKind.bo_gp: 0.35,
     OptimizerKind.random: 0.12,
 }
-"""SMAC's own time per trial on 2 cores with the surrogate's n_jobs=1 (SMAC-FACTS: 150 no-op trials in 28 s;
+"""SMAC's own time per trial on 2 cores with the surrogate's n_jobs=1 (docs/tools.md, "Overhead": 150 no-op trials in 28 s;
 measured again here: 0.22 s/trial for 40 trials, 0.25 s with a pynisher per-trial limit)."""
 
 MAX_OVERHEAD_FACTOR = 6.0
@@ -116,10 +116,10 @@ MIN_EVALS_PER_FAMILY = 10
 """A model family whose single evaluation takes more than 1/10 of the search walltime cannot be tuned in it."""
 
 AUTOSKLEARN_MIN_WALLTIME_S = 30.0
-"""auto-sklearn refuses `time_left_for_this_task < 30` (AUTOSKLEARN-FACTS)."""
+"""auto-sklearn refuses `time_left_for_this_task < 30` (docs/tools.md)."""
 
 AUTOSKLEARN_DEFAULT_MEMORY_MB = 3072.0
-"""auto-sklearn's default `memory_limit` per job (AUTOSKLEARN-FACTS); below 1 GB its dummy model fails."""
+"""auto-sklearn's default `memory_limit` per job (docs/tools.md); below 1 GB its dummy model fails."""
 
 REFIT_SHARE = 0.1
 """At most this share of the walltime is reserved for the final refit of the incumbent."""
@@ -1153,7 +1153,7 @@ def advise(inputs: AdvisorInputs, env: Envelope | None = None) -> Advice:
         )
     if user.tool == Tool.auto_sklearn and trial_walltime < math.ceil(stopping_walltime / 10):
         # auto-sklearn's pipelines add feature preprocessors the probe did not time; a limit that every run hits
-        # leaves only its dummy model (AUTOSKLEARN-FACTS), so never go below its own default of 1/10.
+        # leaves only its dummy model (docs/tools.md), so never go below its own default of 1/10.
         trial_walltime = math.ceil(stopping_walltime / 10)
         why_limit = (
             f"auto-sklearn's own default, 1/10 of the search ({trial_walltime} s): its pipelines add preprocessing "

@@ -1,7 +1,7 @@
 """Human units for budgets: durations (``90s``, ``15m``, ``1h30m``) and memory sizes (``512MB``, ``4GB``).
 
 Durations are stored as seconds (float), memory sizes as megabytes (int): SMAC3's pynisher reads a bare
-number as *bytes* despite its docs saying MB (SMAC-FACTS.md), so metaconf never passes a bare number on and
+number as *bytes* despite its docs saying MB (docs/tools.md), so metaconf never passes a bare number on and
 always knows the unit it holds.
 """
 

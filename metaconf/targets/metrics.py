@@ -17,7 +17,7 @@ r2                  1 - R²  (capped)             0           10  (R² = -9: ten
 ==================  ===========================  ==========  ===========================================
 
 Every worst cost is finite on purpose: SMAC's default ``crash_cost=inf`` turns one crashed trial into a NaN
-in the random-forest surrogate and kills the run (SMAC-FACTS.md). Costs of real predictions are clipped to
+in the random-forest surrogate and kills the run (docs/tools.md). Costs of real predictions are clipped to
 ``[best_cost, worst_cost]`` by default, so a crashed trial is never *better* than a terrible but finished
 one; :meth:`MetricSpec.cost` with ``clip=False`` gives the true value for reports.
 

@@ -7,7 +7,7 @@ running inside auto-sklearn's Python 3.9 environment) turns it into real objects
 ``metric`` (a ``Scorer``), ``tmp_folder`` (a fresh temporary folder), ``get_trials_callback`` (progress and
 stopping) and ``dask_client`` (when a scheduler address is configured).
 
-Every trap in AUTOSKLEARN-FACTS.md that the config can reach is decided here, before a 30 s environment
+Every trap in docs/tools.md ("auto-sklearn") that the config can reach is decided here, before a 30 s environment
 start: the 30 s minimum, an unknown or misspelled component or scenario key, include and exclude on one step,
 a run limit below the meta-learning initial design, ``ensemble_size`` next to ``ensemble_kwargs``, ``metric``
 as a string, a custom metric's silent loss of meta-learning, ``memory_limit=None``.
@@ -65,7 +65,7 @@ class MetricPlan:
     """The metric the worker builds: an ``autosklearn.metrics`` object, or a custom scorer.
 
     A custom scorer wraps a module-level function of the worker through ``autosklearn.metrics.make_scorer``
-    with its arguments as ``kwargs`` (a closure would silently lose the ensemble: AUTOSKLEARN-FACTS.md).
+    with its arguments as ``kwargs`` (a closure would silently lose the ensemble: docs/tools.md).
     """
 
     name: str

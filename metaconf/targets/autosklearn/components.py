@@ -1,6 +1,6 @@
 """What auto-sklearn 0.15.0 accepts, as data: component names per pipeline step, SMAC 1.2 scenario keys, limits.
 
-auto-sklearn checks most of these only about five seconds into ``fit`` (AUTOSKLEARN-FACTS.md), or never (a
+auto-sklearn checks most of these only about five seconds into ``fit`` (docs/tools.md), or never (a
 misspelled ``smac_scenario_args`` key is silently ignored). metaconf checks them before it starts the
 environment, from the lists below. The lists were read from auto-sklearn 0.15.0 itself
 (``SimpleClassificationPipeline(...).steps[i].get_available_components`` for dense data) and from SMAC 1.2's

@@ -2,14 +2,14 @@
 checked.
 
 auto-sklearn 0.15 pins smac 1.2, ConfigSpace < 0.5 and scikit-learn 0.24 under the same package names that
-SMAC3 2.x needs newer: the two never share an environment (AUTOSKLEARN-FACTS.md). metaconf keeps a dedicated
+SMAC3 2.x needs newer: the two never share an environment (docs/tools.md). metaconf keeps a dedicated
 venv and drives auto-sklearn through a subprocess.
 
 Location: ``$METACONF_ENV_DIR/auto-sklearn`` when ``METACONF_ENV_DIR`` is set, else
 ``$XDG_CACHE_HOME/metaconf/envs/auto-sklearn`` (``~/.cache/metaconf/envs/auto-sklearn``); ``--env-dir`` on the
 command line names the folder that holds the environments, like ``METACONF_ENV_DIR``.
 
-Recipes (measured on these machines, see AUTOSKLEARN-FACTS.md):
+Recipes (measured on these machines, see docs/tools.md):
 
 - ``wheels``: Python 3.8 / 3.9, binary wheels only, about 45 s and 476 MB.
 - ``source-build``: Python 3.10 / 3.11, where scikit-learn 0.24.2 has no wheel and its plain build fails on

@@ -18,7 +18,7 @@ Exit codes: 0 a result was written (finished or interrupted); 3 a result was wri
 exception inside ``fit``, or only the dummy model came out); 2 the spec is unusable; anything else is a crash
 the runner reports with the log's tail.
 
-Traps handled here (AUTOSKLEARN-FACTS.md): ``OMP_NUM_THREADS=1`` before numpy is imported; the
+Traps handled here (docs/tools.md): ``OMP_NUM_THREADS=1`` before numpy is imported; the
 ``if __name__ == "__main__"`` guard (dask re-imports this module in its workers with n_jobs > 1); a fresh
 ``tmp_folder`` that does not exist yet; custom metrics as module-level functions handed to ``make_scorer``
 with their data as kwargs (picklable; a closure silently loses the ensemble); a fit that produced only the

@@ -88,7 +88,7 @@ class RecordTrials(Callback):
     """Records every told trial (cost, status, budget, origin) and the best cost so far.
 
     Origins are taken when SMAC *asks* for a trial (``on_ask_end``): ``config.origin`` read back from the
-    runhistory later is wrong (SMAC-FACTS.md). Warm-start configurations are recognised by their values.
+    runhistory later is wrong (docs/tools.md). Warm-start configurations are recognised by their values.
     """
 
     def __init__(self, state: SearchState, warm_start: list[dict[str, Any]]):

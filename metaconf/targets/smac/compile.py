@@ -6,7 +6,7 @@ facade itself, plus the callbacks metaconf adds. ``metaconf compile`` / ``metaco
 :mod:`metaconf.targets.smac.runner` builds the SMAC objects from it and nothing else, so what is printed is
 what runs. ``plan.meta`` is the sha256 of the plan's canonical JSON (sorted keys), not of ``str(obj)``.
 
-Every SMAC trap in ``SMAC-FACTS.md`` is handled here, once:
+Every SMAC trap in ``docs/tools.md`` that a config can reach is handled here, once:
 
 - ``crash_cost`` is always finite (the metric's worst cost): an infinite one turns the first crashed trial into
   a NaN in the random-forest surrogate and kills the run.

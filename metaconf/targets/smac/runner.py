@@ -28,7 +28,7 @@ What happens, in order (:func:`run_smac`):
    saved model (``model.joblib``: refitted on search and test rows with ``--model-rows all``, the default,
    when ``budget.walltime`` leaves time for one more fit), the final ``results.json``, ``trajectory.csv`` and ``trajectory.png``.
 
-Reproducibility: SMAC's results depend on ``PYTHONHASHSEED`` (SMAC-FACTS.md). ``metaconf run`` re-executes
+Reproducibility: SMAC's results depend on ``PYTHONHASHSEED`` (docs/tools.md). ``metaconf run`` re-executes
 itself with ``PYTHONHASHSEED=0`` when it is not set (:func:`ensure_hash_seed`, called by the CLI), so two
 processes with the same config and seed produce the same trajectory. In-process callers (tests, notebooks)
 get the hash seed of their interpreter; ``results.json`` records it under ``versions.python_hash_seed``.
@@ -227,7 +227,7 @@ def _identity_dask_runner_class() -> type:
         """A Dask runner that returns the ``TrialInfo`` SMAC submitted instead of the worker's unpickled copy.
 
         Log-scaled integers and normal / beta hyperparameters do not compare equal after a pickle round trip,
-        so SMAC would not recognise the result of its own trial (every trial counted twice, SMAC-FACTS.md).
+        so SMAC would not recognise the result of its own trial (every trial counted twice, docs/tools.md).
         """
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
