@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from metaconf.cli.app import app
-from metaconf.cli.init import Template, template_description, template_text
+from metaconf.cli.init import Template, template_description, template_text, with_modeline
 from metaconf.config.loader import load_text
 from metaconf.config.model import Config
-from metaconf.config.schema import MODELINE
+from metaconf.config.schema import PACKAGED_MODELINE, modeline
 from metaconf.lint.engine import LintOptions, lint_text
 from metaconf.lint.finding import Severity
 
@@ -27,7 +27,7 @@ def test_every_template_file_has_a_choice_and_back() -> None:
 @pytest.mark.parametrize("template", list(Template))
 def test_template_starts_with_the_modeline_and_describes_itself(template: Template) -> None:
     text = template_text(template)
-    assert text.splitlines()[0] == MODELINE
+    assert text.splitlines()[0] == PACKAGED_MODELINE
     assert template_description(template)
     assert sum(1 for line in text.splitlines() if "#" in line) >= 10  # commented, not a bare dump
 
@@ -61,7 +61,9 @@ def test_init_writes_the_default_file(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["init"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "metaconf.yaml").read_text(encoding="utf-8") == template_text(Template.smac_hpo)
+    written = (tmp_path / "metaconf.yaml").read_text(encoding="utf-8").split("\n")
+    assert written[0] == modeline()  # the template's package-relative line would not resolve from here
+    assert written[1:] == template_text(Template.smac_hpo).split("\n")[1:]
     assert "wrote metaconf.yaml from the smac-hpo template" in result.stdout
     lint = runner.invoke(app, ["lint", "metaconf.yaml"])
     assert lint.exit_code == 0, lint.output
@@ -76,14 +78,14 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == "mine: true\n"
     result = runner.invoke(app, ["init", str(target), "-t", "auto-sklearn", "--force"])
     assert result.exit_code == 0
-    assert target.read_text(encoding="utf-8") == template_text(Template.auto_sklearn)
+    assert target.read_text(encoding="utf-8") == with_modeline(template_text(Template.auto_sklearn))
 
 
 def test_init_creates_parent_directories(tmp_path: Path) -> None:
     target = tmp_path / "configs" / "mf.yml"
     result = runner.invoke(app, ["init", str(target), "-t", "smac-multi-fidelity"])
     assert result.exit_code == 0
-    assert target.read_text(encoding="utf-8") == template_text(Template.smac_multi_fidelity)
+    assert target.read_text(encoding="utf-8") == with_modeline(template_text(Template.smac_multi_fidelity))
 
 
 @pytest.mark.parametrize(

@@ -129,7 +129,7 @@ def test_json_fields() -> None:
     first = items[0]
     assert set(first) == {
         "file", "line", "column", "end_line", "end_column", "json_path", "code", "name", "severity",
-        "message", "fix", "url",
+        "message", "fix", "help",
     }
     assert first["json_path"] == "$.budget.corse"
     assert first["fix"] == {"title": "Rename `corse` to `cores`", "safe": False, "applicable": False}
@@ -137,7 +137,7 @@ def test_json_fields() -> None:
     assert items[2]["json_path"] == "$.initial_design.warm_start[0]"
     assert items[2]["fix"]["applicable"] is False
     assert items[3]["fix"] is None
-    assert first["url"].endswith("/MC101")
+    assert first["help"] == "metaconf rule MC101"
 
 
 def test_json_marks_unsafe_fix_applicable_with_unsafe_fixes() -> None:
@@ -187,7 +187,7 @@ SARIF_REQUIRED = {
                                         "type": "array",
                                         "items": {
                                             "type": "object",
-                                            "required": ["id", "shortDescription", "helpUri", "defaultConfiguration"],
+                                            "required": ["id", "shortDescription", "help", "defaultConfiguration"],
                                             "properties": {
                                                 "id": {"type": "string"},
                                                 "name": {"type": "string"},
@@ -196,7 +196,11 @@ SARIF_REQUIRED = {
                                                     "required": ["text"],
                                                     "properties": {"text": {"type": "string"}},
                                                 },
-                                                "helpUri": {"type": "string"},
+                                                "help": {
+                                                    "type": "object",
+                                                    "required": ["text"],
+                                                    "properties": {"text": {"type": "string"}, "markdown": {"type": "string"}},
+                                                },
                                                 "defaultConfiguration": {
                                                     "type": "object",
                                                     "required": ["level"],

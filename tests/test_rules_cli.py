@@ -60,7 +60,7 @@ def test_rule_json_carries_the_doc() -> None:
     assert record["code"] == "MC502" and record["name"] == "infinite-crash-cost"
     assert record["severity"] == "error" and record["family"] == "stopping"
     assert record["doc"].startswith("## What it does")
-    assert record["url"].endswith("/MC502")
+    assert record["help"] == "metaconf rule MC502"
 
 
 def test_rules_table_lists_every_rule_once() -> None:
@@ -92,7 +92,7 @@ def test_rules_json() -> None:
     assert code == 0
     records = json.loads(out)
     assert records and {r["family"] for r in records} == {"multi-fidelity"}
-    assert set(records[0]) == {"code", "name", "family", "severity", "status", "summary", "needs_data", "tools", "url"}
+    assert set(records[0]) == {"code", "name", "family", "severity", "status", "summary", "needs_data", "tools", "help"}
     data_rules = json.loads(invoke("rules", "--format", "json", "--family", "data")[1])
     assert len(data_rules) >= 5
     assert all(r["needs_data"] for r in data_rules if r["code"] != "MC900")  # MC900 reports unloadable data

@@ -17,7 +17,7 @@ from metaconf.config.model import (
     Task,
     ValueProvenance,
 )
-from metaconf.config.schema import MODELINE
+from metaconf.config.schema import modeline
 from metaconf.config.writer import LINE_WIDTH, render_config
 
 
@@ -57,7 +57,7 @@ def _provenance() -> Provenance:
 def test_modeline_comes_first_and_header_follows() -> None:
     text = render_config(_config(), _provenance())
     lines = text.splitlines()
-    assert lines[0] == MODELINE
+    assert lines[0] == modeline()
     assert lines[1].startswith("# Written by `metaconf suggest`")
 
 

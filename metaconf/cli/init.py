@@ -39,6 +39,14 @@ def template_description(template: Template) -> str:
     return ""
 
 
+def with_modeline(text: str) -> str:
+    """The template with its package-relative modeline replaced by one that resolves from where it is written."""
+    from metaconf.config.schema import MODELINE_PREFIX, modeline
+
+    first, _, rest = text.partition("\n")
+    return f"{modeline()}\n{rest}" if first.startswith(MODELINE_PREFIX) else text
+
+
 @cli_errors
 def init(
     path: Annotated[
@@ -67,6 +75,6 @@ def init(
             f"`{path}` does not end in .yaml or .yml",
             "metaconf lint only picks up *.yaml / *.yml files from directories; name it e.g. `metaconf.yaml`",
         )
-    atomic_write_text(path, template_text(template), force=force)
+    atomic_write_text(path, with_modeline(template_text(template)), force=force)
     typer.echo(f"wrote {path} from the {template.value} template")
     typer.echo(f"next: edit it, then `metaconf lint {path}` and `metaconf run {path}`")

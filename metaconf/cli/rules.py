@@ -58,7 +58,7 @@ COLUMNS = ("code", "name", "family", "severity", "status", "summary")
 
 def rule_record(rule_: Rule, *, with_doc: bool = False) -> dict[str, Any]:
     """A rule as plain data (the JSON output)."""
-    from metaconf.lint.finding import DOCS_URL
+    from metaconf.lint.finding import HELP_COMMAND
 
     record: dict[str, Any] = {
         "code": rule_.code,
@@ -69,7 +69,7 @@ def rule_record(rule_: Rule, *, with_doc: bool = False) -> dict[str, Any]:
         "summary": rule_.summary,
         "needs_data": rule_.needs_data,
         "tools": sorted(rule_.tools) if rule_.tools is not None else None,
-        "url": DOCS_URL.format(code=rule_.code),
+        "help": HELP_COMMAND.format(code=rule_.code),
     }
     if with_doc:
         record["doc"] = rule_.doc

@@ -19,7 +19,9 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from metaconf.config.units import format_duration, format_memory, parse_duration, parse_memory
 
 SCHEMA_VERSION = 1
-SCHEMA_ID = f"https://metaconf.readthedocs.io/schemas/metaconf-config-{SCHEMA_VERSION}.schema.json"
+SCHEMA_ID = f"urn:metaconf:schema:config:{SCHEMA_VERSION}"
+"""A name, not an address: no public site hosts the schema. Editors find it through the modeline, which points at
+the file installed with metaconf (:func:`metaconf.config.schema.modeline`)."""
 
 _DURATION_PATTERN = r"^\s*((\d+(\.\d+)?|\.\d+)\s*[a-zA-Z]*\s*)+$"
 _MEMORY_PATTERN = r"^\s*(\d+(\.\d+)?|\.\d+)\s*[a-zA-Z]*\s*$"

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
-from metaconf.config.model import SCHEMA_ID, SCHEMA_VERSION, Config
+from metaconf.config.model import SCHEMA_VERSION, Config
 
 SCHEMA_FILE = f"metaconf-config-{SCHEMA_VERSION}.schema.json"
-MODELINE = f"# yaml-language-server: $schema={SCHEMA_ID}"
+MODELINE_PREFIX = "# yaml-language-server: $schema="
+PACKAGED_MODELINE = f"{MODELINE_PREFIX}../schemas/{SCHEMA_FILE}"
+"""The modeline of the templates and examples inside the package: relative to their folder, so it resolves in a
+checkout and in an installed wheel alike."""
 REGENERATE = "metaconf schema --write"
 
 
@@ -26,3 +30,15 @@ def render_schema() -> str:
 
 def committed_schema_path() -> Any:
     return resources.files("metaconf") / "schemas" / SCHEMA_FILE
+
+
+def schema_path() -> Path:
+    """The schema file installed with metaconf (inside the package, next to the code that reads configs)."""
+    return Path(str(committed_schema_path())).resolve()
+
+
+def modeline() -> str:
+    """The first line of every config metaconf writes: the ``file:`` URI of the installed schema, so that an editor
+    with the YAML language server offers completion and checks offline, on the machine that wrote the file. (The
+    schema is not published anywhere; on another machine `metaconf schema > FILE` writes a copy to point at.)"""
+    return f"{MODELINE_PREFIX}{schema_path().as_uri()}"

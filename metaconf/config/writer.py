@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from metaconf.config.model import Config, Provenance
-from metaconf.config.schema import MODELINE
+from metaconf.config.schema import modeline
 
 LINE_WIDTH = 100
 INDENT = "  "
@@ -172,7 +172,7 @@ def render_config(config: Config, provenance: Provenance | None = None) -> str:
     # A null the user did not set says nothing; keep it only where a reason explains it.
     body = _drop_unexplained_nulls(body, "", reasons)
 
-    out = [MODELINE, *HEADER.split("\n"), ""]
+    out = [modeline(), *HEADER.split("\n"), ""]
     sections = list(body.items())
     for index, (key, value) in enumerate(sections):
         _emit({key: value}, "", 0, reasons, out)

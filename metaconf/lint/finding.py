@@ -8,7 +8,8 @@ from typing import Any
 
 from metaconf.config.loader import JsonPath, Span
 
-DOCS_URL = "https://metaconf.readthedocs.io/rules/{code}"
+HELP_COMMAND = "metaconf rule {code}"
+"""Where a rule's page is read: offline, from the installed rule's own documentation (no public site exists)."""
 
 
 class Severity(str, Enum):
@@ -54,8 +55,9 @@ class Finding:
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     @property
-    def url(self) -> str:
-        return DOCS_URL.format(code=self.code)
+    def help(self) -> str:
+        """The command that prints this rule's page."""
+        return HELP_COMMAND.format(code=self.code)
 
     @property
     def pointer(self) -> str:

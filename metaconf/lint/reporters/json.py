@@ -35,7 +35,7 @@ def finding_to_dict(finding: Finding, report: LintReport) -> dict[str, Any]:
         "severity": finding.severity.value,
         "message": finding.message,
         "fix": fix,
-        "url": finding.url,
+        "help": finding.help,
     }
 
 

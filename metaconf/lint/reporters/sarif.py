@@ -12,11 +12,10 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from metaconf import __version__
-from metaconf.lint.finding import DOCS_URL, Finding, Severity
+from metaconf.lint.finding import HELP_COMMAND, Finding, Severity
 from metaconf.lint.reporters import LintReport, display_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://metaconf.readthedocs.io"
 _LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.info: "note"}
 
 
@@ -37,7 +36,10 @@ def _rule_descriptor(code: str, report: LintReport, fallback: Finding) -> dict[s
     if name:
         descriptor["name"] = name
     descriptor["shortDescription"] = {"text": summary or code}
-    descriptor["helpUri"] = DOCS_URL.format(code=code)
+    # No helpUri: no public site hosts the rule pages. The help text says how to read one offline.
+    command = HELP_COMMAND.format(code=code)
+    descriptor["help"] = {"text": f"{summary or code} Run `{command}` for what it catches, why, and how to fix it.",
+                          "markdown": f"{summary or code}\n\nRun `{command}` for what it catches, why, and how to fix it."}
     descriptor["defaultConfiguration"] = {"level": _LEVEL[severity]}
     return descriptor
 
@@ -85,7 +87,6 @@ def build(report: LintReport) -> dict[str, Any]:
                     "driver": {
                         "name": "metaconf",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": [_rule_descriptor(code, report, first[code]) for code in codes],
                     }
                 },
