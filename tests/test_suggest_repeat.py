@@ -280,6 +280,16 @@ def test_the_previous_config_is_reused_only_for_the_same_data_and_grid(tmp_path:
     assert previous_probe(tmp_path / "broken.yaml", iris, 150) == {}
     (tmp_path / "list.yaml").write_text("- 1\n- 2\n", encoding="utf-8")
     assert previous_probe(tmp_path / "list.yaml", iris, 150) == {}
+    # the earlier file is read with the loader's limits: an alias bomb or a python tag is ignored, not expanded or run
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(8)
+    )
+    (tmp_path / "bomb.yaml").write_text(bomb, encoding="utf-8")
+    assert previous_probe(tmp_path / "bomb.yaml", iris, 150) == {}
+    (tmp_path / "tag.yaml").write_text("provenance: !!python/object/apply:os.system [echo]\n", encoding="utf-8")
+    assert previous_probe(tmp_path / "tag.yaml", iris, 150) == {}
 
 
 def test_the_advisor_reserves_the_probes_cpu_seconds_and_scales_a_single_fit_along_its_curve() -> None:

@@ -103,14 +103,14 @@ def previous_probe(path: Path | None, fingerprint: Mapping[str, Any], rows: int)
     file that is not such a config is ignored: it is only a hint for the hysteresis."""
     if path is None or not path.is_file():
         return {}
-    import yaml
+    from metaconf.config.loader import LoadError, load_file
 
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:  # the same limits as every config metaconf reads: size, aliases, tags
+        document = load_file(path).data
         inputs = document["provenance"]["inputs"]
         probe = inputs["probe"]
         same_data = inputs["dataset"] == dict(fingerprint) and int(inputs["data"]["rows"]) == rows
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError, ValueError):
+    except (LoadError, OSError, UnicodeDecodeError, KeyError, TypeError, ValueError):
         return {}
     if not same_data or not isinstance(probe, dict) or probe.get("grid") != GRID:
         return {}

@@ -304,13 +304,11 @@ def _schema_of_unrecorded_model(run_dir: Path) -> ModelSchema:
     target = None
     config_path = run_dir / rr.CONFIG_FILE
     if config_path.exists():
-        import yaml
+        from metaconf.config.loader import LoadError, load_file
 
-        try:
-            target = ((yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}).get("task") or {}).get(
-                "target"
-            )
-        except (OSError, yaml.YAMLError, AttributeError):
+        try:  # the same limits as every config metaconf reads: size, aliases, tags
+            target = ((load_file(config_path).data or {}).get("task") or {}).get("target")
+        except (LoadError, OSError, AttributeError):
             target = None
     return ModelSchema(
         tool="smac",
