@@ -95,6 +95,11 @@ def test_autosklearn_run_reports_a_test_score(askl_run: tuple[Path, subprocess.C
     assert leaderboard and sum(float(row["ensemble_weight"] or 0) for row in leaderboard) == pytest.approx(1.0)
     for name in ("config.yaml", "trajectory.png", "autosklearn/spec.json", "autosklearn/metaconf_worker.py"):
         assert (run_dir / name).exists(), name
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("results.json", "autosklearn/spec.json", "autosklearn/train.csv", "autosklearn/test.csv"):
+        assert (run_dir / name).stat().st_mode & 0o777 == 0o666 & ~umask, name  # written whole, umask respected
+    assert not [p.name for p in (run_dir / "autosklearn").iterdir() if p.name.endswith(".tmp")]
 
 
 def test_smac_writes_a_comparable_run_directory(askl_run: tuple[Path, subprocess.CompletedProcess[str]]) -> None:

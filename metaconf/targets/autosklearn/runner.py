@@ -241,10 +241,14 @@ def _run_autosklearn(
     tool_dir = run_dir / TOOL_DIR
     tool_dir.mkdir(parents=True, exist_ok=True)
     train, test, kinds, column_notes = prepare_frames(evaluator, dataset)
-    train.to_csv(tool_dir / "train.csv", index=False)
-    test.to_csv(tool_dir / "test.csv", index=False)
+    from metaconf.io import atomic_path, atomic_write_bytes, atomic_write_text
+
+    # Every file of the run directory is written whole or not at all, with the umask's mode (docs/trust.md).
+    for name, frame in (("train.csv", train), ("test.csv", test)):
+        with atomic_path(tool_dir / name, force=True, durable=False) as tmp:
+            frame.to_csv(tmp, index=False)
     worker_path = tool_dir / WORKER_FILE
-    shutil.copyfile(worker_source(), worker_path)  # what ran stays with the run
+    atomic_write_bytes(worker_path, worker_source().read_bytes(), force=True)  # what ran stays with the run
     spec = {
         "format": SPEC_FORMAT,
         "plan": plan.to_dict(),
@@ -260,7 +264,7 @@ def _run_autosklearn(
         # the fitted estimator, pickled in auto-sklearn's environment (it unpickles only there)
         "model_path": str((tool_dir / MODEL_FILE).resolve()) if request.save_model else None,
     }
-    (tool_dir / SPEC_FILE).write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+    atomic_write_text(tool_dir / SPEC_FILE, json.dumps(spec, indent=2) + "\n", force=True)
     (tool_dir / RESULT_FILE).unlink(missing_ok=True)
     (tool_dir / MODEL_FILE).unlink(missing_ok=True)
     (run_dir / rr.MODEL_SCHEMA_FILE).unlink(missing_ok=True)
