@@ -135,3 +135,30 @@ def test_a_damaged_run_directory_resumes_from_smac_s_state(tmp_path: Path, damag
         assert "rebuilt from the run history" in said, said
     elif damage == "trajectory row added":
         assert "SMAC runs it again, so the row was dropped" in said, said
+
+
+@pytest.mark.slow
+def test_a_damaged_smac_run_history_is_named_with_exit_2_and_overwrite_starts_again(tmp_path: Path) -> None:
+    config = write_config(tmp_path, "h")
+    run_dir = tmp_path / "runs" / "h"
+    process = start(config)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        trajectory = run_dir / "trajectory.csv"
+        if trajectory.exists() and len(trajectory.read_text().splitlines()) > 6:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    [history] = (run_dir / "smac").rglob("runhistory.json")
+    history.write_text(history.read_text()[:300])  # damaged from outside: metaconf's own saves are atomic
+    result = finish(config, quiet=False)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "runhistory.json` is damaged" in said and "--overwrite" in said, said
+    overwritten = subprocess.run(
+        [sys.executable, "-m", "metaconf", "run", config.name, "-q", "--overwrite"],
+        cwd=config.parent, capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    check_complete(run_dir, overwritten)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import json
 import math
 import os
 import sys
@@ -401,6 +402,20 @@ def _check_smac_state_readable(scenario: Scenario) -> None:
             f"SMAC's state in `{directory}` cannot be read",
             "pass --overwrite to start this run again from scratch",
         ) from None
+    # SMAC reads a damaged run history as an empty one and then fails on the intensifier's references to it
+    # (`KeyError: 1`); metaconf's own writes are atomic, so damage comes from outside: say which file, exit 2.
+    for name in ("runhistory.json", "intensifier.json", "optimization.json", "configspace.json"):
+        path = directory / name
+        if not path.exists():
+            continue
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as error:
+            raise OutputExistsError(
+                f"SMAC's `{path}` is damaged ({type(error).__name__}: {error}); the search cannot resume from it",
+                "pass --overwrite to start this run again from scratch (the damaged run's results.json and "
+                "trajectory.csv are replaced), or set `execution.name` to keep it and start a new run",
+            ) from None
 
 
 @contextlib.contextmanager
