@@ -258,3 +258,29 @@ def test_lint_reports_a_space_file_duplicate_key_as_mc201(tmp_path: Path) -> Non
     result = cli.invoke(app, ["lint", str(config)])
     assert result.exit_code == 2
     assert "c.yaml:4:9: MC201" in result.stdout and "space.yaml:2:1" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("address", "host"),
+    [
+        ("tcp://10.0.0.5:8786", "10.0.0.5"),
+        ("10.0.0.5:8786", "10.0.0.5"),  # no scheme is tcp
+        ("ws://dask.example.org:8787", "dask.example.org"),
+        ("tcp://[fe80::1]:8786", "[fe80::1]"),
+        ("tls://10.0.0.5:8786", None),
+        ("tcp://localhost:8786", None),
+        ("tcp://127.0.0.1:8786", None),
+        ("tcp://[::1]:8786", None),
+        ("inproc://192.168.1.2/1/1", None),
+    ],
+)
+def test_a_plain_tcp_scheduler_off_this_machine_is_reported(address: str, host: str | None) -> None:
+    from metaconf.lint.engine import LintOptions, lint_text
+    from metaconf.lint.rules.budget import scheduler_in_the_clear
+
+    assert scheduler_in_the_clear(address) == host
+    text = f"execution:\n  dask_scheduler: '{address}'\n"
+    found = [f for f in lint_text(text, "c.yaml", LintOptions(select=["MC317"])) if f.code == "MC317"]
+    assert bool(found) == (host is not None)
+    if found:
+        assert found[0].span.line == 2 and "tls://" in found[0].message

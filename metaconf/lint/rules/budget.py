@@ -720,14 +720,14 @@ def workers_with_dask_scheduler(ctx: LintContext) -> Iterator[Violation]:
     ## Example
     ```yaml
     execution:
-      dask_scheduler: tcp://10.0.0.5:8786
+      dask_scheduler: tls://10.0.0.5:8786
       workers: 16
     ```
 
     ## Use instead
     ```yaml
     execution:
-      dask_scheduler: tcp://10.0.0.5:8786
+      dask_scheduler: tls://10.0.0.5:8786
     ```
 
     ## Fix safety
@@ -1059,7 +1059,7 @@ def trial_limit_on_dask_cluster(ctx: LintContext) -> Iterator[Violation]:
     stopping:
       trial_walltime: 5m
     execution:
-      dask_scheduler: tcp://10.0.0.5:8786
+      dask_scheduler: tls://10.0.0.5:8786
     ```
 
     ## Use instead
@@ -1067,7 +1067,7 @@ def trial_limit_on_dask_cluster(ctx: LintContext) -> Iterator[Violation]:
     stopping:
       walltime: 2h
     execution:
-      dask_scheduler: tcp://10.0.0.5:8786
+      dask_scheduler: tls://10.0.0.5:8786
     ```
 
     ## Fix safety
@@ -1084,4 +1084,75 @@ def trial_limit_on_dask_cluster(ctx: LintContext) -> Iterator[Violation]:
         ("stopping", "trial_walltime"),
         "per-trial limits start a pynisher subprocess inside each Dask worker; on some clusters (SLURM, "
         "SMAC3 #1020) no trial then runs: try a short run first",
+    )
+
+
+LOOPBACK_HOSTS = ("localhost", "127.", "::1", "[::1]")
+CLEAR_SCHEMES = ("tcp", "ws", "ucx", "")
+"""Dask comm schemes that carry pickles unencrypted and unauthenticated (no scheme means tcp)."""
+
+
+def scheduler_in_the_clear(address: str) -> str | None:
+    """The host of a Dask scheduler ``address`` reached over a clear-text transport off this machine, else None."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "", address
+    if scheme.lower() not in CLEAR_SCHEMES:
+        return None  # tls://, wss://, inproc://
+    host = rest.rsplit(":", 1)[0] if rest.count(":") == 1 or rest.startswith("[") else rest
+    host = host.strip("/").lower()
+    if not host or host.startswith(LOOPBACK_HOSTS):
+        return None
+    return host
+
+
+@rule(
+    "MC317",
+    "dask-scheduler-in-the-clear",
+    severity=Severity.warning,
+    summary="A Dask scheduler on another machine reached over plain tcp: trials and results travel as unauthenticated pickles.",
+)
+def dask_scheduler_in_the_clear(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports `execution.dask_scheduler` with a clear-text address (`tcp://`, `ws://`, `ucx://` or no scheme) whose
+    host is not this machine.
+
+    ## Why is this bad?
+    `metaconf run` sends each trial to the scheduler and receives its result as a pickle, and unpickling can run
+    code. Over plain tcp anyone on the network path can read the data and the configurations, or answer in the
+    scheduler's place with a pickle that runs code in metaconf's process. Dask's `tls://` transport encrypts
+    the connection and authenticates both ends with certificates (docs/trust.md).
+
+    ## Example
+    ```yaml
+    execution:
+      dask_scheduler: tcp://10.0.0.5:8786
+    ```
+
+    ## Use instead
+    ```yaml
+    execution:
+      dask_scheduler: tls://10.0.0.5:8786
+    ```
+
+    ## Fix safety
+    No automatic fix: `tls://` needs the cluster's certificates in Dask's configuration
+    (`distributed.comm.tls`); an SSH tunnel to `tcp://localhost:8786` is the other way.
+
+    ## References
+    - Dask distributed, "TLS/SSL": https://distributed.dask.org/en/stable/tls.html
+    - docs/trust.md, "Configs are data"
+    """
+    address = config_of(ctx).execution.dask_scheduler
+    if address is None:
+        return
+    host = scheduler_in_the_clear(str(address))
+    if host is None:
+        return
+    yield Violation(
+        ("execution", "dask_scheduler"),
+        f"`{address}` reaches {host} over a clear-text transport: trials and results travel as unauthenticated "
+        "pickles, and unpickling can run code; use `tls://` with the cluster's certificates, or an SSH tunnel to "
+        "localhost",
     )
