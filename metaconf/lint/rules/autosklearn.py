@@ -78,7 +78,7 @@ def autosklearn_walltime_below_minimum(ctx: LintContext) -> Iterator[Violation]:
     Raising the walltime to the minimum is unsafe: it spends more than the budget said.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": `time_left_for_this_task < 30`
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `time_left_for_this_task < 30`
     """
     config = config_of(ctx)
     found = _time_left(config)
@@ -133,7 +133,7 @@ def autosklearn_per_run_limit_exceeds_total(ctx: LintContext) -> Iterator[Violat
     time out.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": `per_run_time_limit` > total is capped silently
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `per_run_time_limit` > total is capped silently
     """
     config = config_of(ctx)
     found = _time_left(config)
@@ -186,7 +186,7 @@ def autosklearn_per_run_limit_too_small(ctx: LintContext) -> Iterator[Violation]
     Raising the limit to 10 s is unsafe: fewer runs fit into the total time.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": every run times out -> a DUMMY model without error
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): every run times out -> a DUMMY model without error
     """
     per_run = config_of(ctx).stopping.trial_walltime
     if per_run is None or per_run >= MIN_USEFUL_PER_RUN_S:
@@ -238,7 +238,7 @@ def autosklearn_memory_limit_too_small(ctx: LintContext) -> Iterator[Violation]:
     Raising the limit to 1 GB is unsafe: it may exceed the machine's memory with several workers.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": `memory_limit` too small -> MEMOUT of the dummy
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `memory_limit` too small -> MEMOUT of the dummy
     """
     config = config_of(ctx)
     if config.stopping.trial_memory is not None:
@@ -298,7 +298,7 @@ def autosklearn_runcount_below_metalearning(ctx: LintContext) -> Iterator[Violat
     Lowering `metalearning_configs` to `n_trials - 1` is unsafe: fewer meta-learned starting points.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": `runcount_limit < 1 + initial_configurations_via_metalearning`
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `runcount_limit < 1 + initial_configurations_via_metalearning`
     - Feurer et al. 2015, "Efficient and Robust Automated Machine Learning", NeurIPS (meta-learning warm start)
     """
     config = config_of(ctx)
@@ -369,7 +369,7 @@ def autosklearn_include_and_exclude(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: keep the list that says what you mean.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": include and exclude on one step
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): include and exclude on one step
     """
     config = config_of(ctx)
     settings = config.auto_sklearn
@@ -430,7 +430,7 @@ def autosklearn_unknown_component(ctx: LintContext) -> Iterator[Violation]:
     Renaming to the closest known component is unsafe: the closest name may not be the intended model.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "Constructor": the classifier and regressor lists; "What bad arguments do"
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): the classifier and regressor lists
     """
     config = config_of(ctx)
     settings = config.auto_sklearn
@@ -508,7 +508,7 @@ def autosklearn_unknown_scenario_arg(ctx: LintContext) -> Iterator[Violation]:
     Renaming to the closest known key is unsafe: the closest key may not be the intended one.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": misspelled `smac_scenario_args` keys are ignored
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): misspelled `smac_scenario_args` keys are ignored
     - SMAC 1.2 `smac/utils/io/cmd_reader.py`: the scenario options
     """
     config = config_of(ctx)
@@ -577,7 +577,7 @@ def autosklearn_ensemble_size_deprecated(ctx: LintContext) -> Iterator[Violation
     rounds).
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "Constructor": `ensemble_size=None (deprecated)`; "What bad arguments do"
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `ensemble_size=None (deprecated)`
     - Caruana et al. 2004, "Ensemble Selection from Libraries of Models", ICML
     """
     config = config_of(ctx)
@@ -633,7 +633,7 @@ def autosklearn_custom_metric_no_metalearning(ctx: LintContext) -> Iterator[Viol
     Setting `metalearning_configs: 0` is safe: it is what happens anyway.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "Running it": custom metrics silently disable meta-learning
+    - docs/tools.md, "Custom metrics" (measured with auto-sklearn 0.15.0): custom metrics silently disable meta-learning
     - Feurer et al. 2015, "Efficient and Robust Automated Machine Learning", NeurIPS
     """
     config = config_of(ctx)
@@ -685,7 +685,7 @@ def autosklearn_unsupported_setting(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: either the setting or the tool has to change.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "Constructor" (no search-space, optimizer or warm-start arguments)
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0) (no search-space, optimizer or warm-start arguments)
     - Feurer et al. 2015, "Efficient and Robust Automated Machine Learning", NeurIPS
     """
     config = config_of(ctx)

@@ -204,7 +204,7 @@ def initial_design_exceeds_trials(ctx: LintContext) -> Iterator[Violation]:
     explores before the model takes over.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Initial design": size formula, `max_ratio` 0.25
+    - docs/tools.md, "Initial design" (measured with SMAC3 2.4.1): size formula, `max_ratio` 0.25
     - Lindauer et al. 2022, "SMAC3: A Versatile Bayesian Optimization Package for HPO", JMLR 23(54)
     """
     config = config_of(ctx)
@@ -276,7 +276,7 @@ def trial_walltime_exceeds_walltime(ctx: LintContext) -> Iterator[Violation]:
     now time out.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": stop conditions are checked only after a trial finishes
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): stop conditions are checked only after a trial finishes
     """
     config = config_of(ctx)
     total = effective_walltime(config)
@@ -329,7 +329,7 @@ def workers_exceed_cores(ctx: LintContext) -> Iterator[Violation]:
     Lowering `execution.workers` to `budget.cores` is unsafe: it halves the trials run in parallel.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Parallel (Dask)": no speed-up on 2 cores
+    - docs/tools.md, "Dask" (measured with SMAC3 2.4.1): no speed-up on 2 cores
     """
     config = config_of(ctx)
     workers, cores = config.execution.workers, config.budget.cores
@@ -383,7 +383,7 @@ def trial_memory_exceeds_budget(ctx: LintContext) -> Iterator[Violation]:
     fail.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": an out-of-memory trial is recorded as CRASHED
+    - docs/tools.md, "Memory units" (measured with SMAC3 2.4.1): an out-of-memory trial is recorded as CRASHED
     """
     config = config_of(ctx)
     total, per_trial = config.budget.memory, config.stopping.trial_memory
@@ -444,7 +444,7 @@ def walltime_too_short_for_initial_design(ctx: LintContext) -> Iterator[Violatio
     No automatic fix: raise the walltime, lower the per-trial limit, or shrink the initial design.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Initial design"
+    - docs/tools.md, "Initial design" (measured with SMAC3 2.4.1)
     - Lindauer et al. 2022, "SMAC3", JMLR 23(54): the initial design precedes model-based proposals
     """
     config = config_of(ctx)
@@ -498,7 +498,7 @@ def zero_walltime(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: the intended limit is not knowable.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `walltime_limit <= 0` still runs one trial
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): `walltime_limit <= 0` still runs one trial
     """
     config = config_of(ctx)
     for section, key, value in (
@@ -545,7 +545,7 @@ def n_trials_not_positive(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: remove the key to stop on walltime only, or give a positive count.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `n_trials <= 0` raises at facade construction
+    - docs/tools.md, "Trial counts and early stops" (measured with SMAC3 2.4.1): `n_trials <= 0` raises at facade construction
     """
     n_trials = config_of(ctx).stopping.n_trials
     if n_trials is not None and n_trials <= 0:
@@ -590,7 +590,7 @@ def memory_looks_like_bytes(ctx: LintContext) -> Iterator[Violation]:
     Rewriting the number as megabytes (value / 2^20) is unsafe: it assumes bytes were meant.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `trial_memory_limit` is read as BYTES by pynisher
+    - docs/tools.md, "Memory units" (measured with SMAC3 2.4.1): `trial_memory_limit` is read as BYTES by pynisher
     """
     for path in (("budget", "memory"), ("stopping", "trial_memory")):
         value = ctx.raw(*path)
@@ -636,7 +636,7 @@ def trial_walltime_below_one_second(ctx: LintContext) -> Iterator[Violation]:
     Setting the limit to `1s` is safe: it is the limit pynisher enforces anyway.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `trial_walltime_limit` is rounded up to whole seconds
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): `trial_walltime_limit` is rounded up to whole seconds
     """
     per_trial = config_of(ctx).stopping.trial_walltime
     if per_trial is None or per_trial >= 1:
@@ -688,7 +688,7 @@ def parallel_without_trial_limit(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: a good limit depends on how long a fit takes (`metaconf profile` measures it).
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": stop conditions are checked only after a trial finishes
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): stop conditions are checked only after a trial finishes
     """
     config = config_of(ctx)
     parallel = config.execution.workers > 1 or config.execution.dask_scheduler is not None
@@ -734,7 +734,7 @@ def workers_with_dask_scheduler(ctx: LintContext) -> Iterator[Violation]:
     Removing `execution.workers` is safe: it has no effect with an external scheduler.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Parallel (Dask)": pass a `distributed.Client`; trials run on its workers
+    - docs/tools.md, "Dask" (measured with SMAC3 2.4.1): pass a `distributed.Client`; trials run on its workers
     """
     config = config_of(ctx)
     if config.execution.dask_scheduler is None or config.execution.workers <= 1:
@@ -794,7 +794,7 @@ def warm_start_exceeds_trials(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: choose which warm-start configurations matter, or raise `n_trials`.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Initial design": additional configs ignore `max_ratio`; SMAC3 #1048
+    - docs/tools.md, "Initial design" (measured with SMAC3 2.4.1): additional configs ignore `max_ratio`; SMAC3 #1048
     - https://github.com/automl/SMAC3/issues/1048
     """
     config = config_of(ctx)
@@ -1016,7 +1016,7 @@ def n_trials_exceed_space_size(ctx: LintContext) -> Iterator[Violation]:
     clauses or conditions may leave fewer.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Initial design": "Could not return a new configuration after 16 retries" (SMAC3 #1088,
+    - docs/tools.md, "Initial design" (measured with SMAC3 2.4.1): "Could not return a new configuration after 16 retries" (SMAC3 #1088,
       #1160)
     - https://github.com/automl/SMAC3/issues/1088
     """
@@ -1074,7 +1074,7 @@ def trial_limit_on_dask_cluster(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix; the finding is informational.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Parallel (Dask)": SMAC3 #1020
+    - docs/tools.md, "Dask" (measured with SMAC3 2.4.1): SMAC3 #1020
     - https://github.com/automl/SMAC3/issues/1020
     """
     config = config_of(ctx)

@@ -145,7 +145,7 @@ def fidelity_min_not_below_max(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: which bound is wrong is for the user to say.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Multi-fidelity": min > max raises, min == max is accepted silently
+    - docs/tools.md, "Multi-fidelity" (measured with SMAC3 2.4.1): min > max raises, min == max is accepted silently
     - Li et al. 2018, "Hyperband", JMLR 18(185): the budget ratio R = max / min sets the brackets
     """
     config = config_of(ctx)
@@ -203,7 +203,7 @@ def eta_not_above_one(ctx: LintContext) -> Iterator[Violation]:
     Setting `eta: 3` (SMAC's and Hyperband's default) is unsafe: it fixes the run but picks a value.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Multi-fidelity": eta = 1, eta < 0 and eta = 0
+    - docs/tools.md, "Multi-fidelity" (measured with SMAC3 2.4.1): eta = 1, eta < 0 and eta = 0
     - Li et al. 2018, "Hyperband", JMLR 18(185): eta = 3 as the default
     """
     config = config_of(ctx)
@@ -268,7 +268,7 @@ def fidelity_bound_out_of_range(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: the intended unit (fraction or percent, trees or iterations) is not knowable.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Multi-fidelity": min <= 0 raises
+    - docs/tools.md, "Multi-fidelity" (measured with SMAC3 2.4.1): min <= 0 raises
     - Falkner et al. 2018, "BOHB", ICML: dataset subsets as budgets are fractions of the training data
     """
     config = config_of(ctx)
@@ -342,7 +342,7 @@ def fidelity_ignored_by_optimizer(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix: either switch to `hyperband` / `successive_halving` or remove the `fidelity` section.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Multi-fidelity": `HyperparameterOptimizationFacade` silently ignores min/max budget
+    - docs/tools.md, "Multi-fidelity" (measured with SMAC3 2.4.1): `HyperparameterOptimizationFacade` silently ignores min/max budget
     """
     config = config_of(ctx)
     if config.is_multi_fidelity():

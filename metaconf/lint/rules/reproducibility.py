@@ -50,7 +50,7 @@ def missing_seed(ctx: LintContext) -> Iterator[Violation]:
     ## References
     - Lindauer & Hutter 2020, "Best Practices for Scientific Research on Neural Architecture Search", JMLR 21
       (report seeds, repeat over seeds)
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": results differ across processes unless seeds are fixed
+    - docs/tools.md, "Reproducibility" (measured with SMAC3 2.4.1): results differ across processes unless seeds are fixed
     """
     if config_of(ctx).execution.seed is not None:
         return
@@ -102,7 +102,7 @@ def parallel_run_not_reproducible(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix; the finding is informational.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Parallel (Dask)" and "Run behaviour" (seeded results differ across processes)
+    - docs/tools.md, "Dask" (measured with SMAC3 2.4.1) (seeded results differ across processes)
     - Lindauer et al. 2022, "SMAC3", JMLR 23(54): parallel runs share one run history asynchronously
     """
     config = config_of(ctx)

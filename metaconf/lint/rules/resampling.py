@@ -200,7 +200,7 @@ def folds_ignored_with_holdout(ctx: LintContext) -> Iterator[Violation]:
     Setting `resampling.strategy: cv` is unsafe: each trial then costs `folds` fits.
 
     ## References
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "What bad arguments do": holdout with `folds` is ignored
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): holdout with `folds` is ignored
     """
     config = config_of(ctx)
     if config.resampling.strategy != ResamplingStrategy.holdout or not ctx.has("resampling", "folds"):

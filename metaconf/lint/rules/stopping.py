@@ -74,7 +74,7 @@ def no_stopping_criterion(ctx: LintContext) -> Iterator[Violation]:
 
     ## References
     - SMAC3 2.4.1 `Scenario`: `n_trials=100`, `walltime_limit=inf` by default
-    - measured with auto-sklearn 0.15.0 on metaconf's test machines, "Constructor": `time_left_for_this_task=3600`
+    - docs/tools.md, "Checks it makes late or never" (measured with auto-sklearn 0.15.0): `time_left_for_this_task=3600`
     """
     config = config_of(ctx)
     stopping = config.stopping
@@ -129,7 +129,7 @@ def infinite_crash_cost(ctx: LintContext) -> Iterator[Violation]:
     metaconf uses when the key is absent.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": default `crash_cost=inf` kills the run on the first crash
+    - docs/tools.md, "Crashed trials" (measured with SMAC3 2.4.1): default `crash_cost=inf` kills the run on the first crash
     """
     crash_cost = config_of(ctx).stopping.crash_cost
     if crash_cost is None or math.isfinite(crash_cost):
@@ -186,7 +186,7 @@ def crash_cost_below_worst(ctx: LintContext) -> Iterator[Violation]:
     Raising the crash cost to the metric's worst cost is safe: a failure is never better than a result.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": an over-limit trial becomes TIMEOUT with cost = crash_cost
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): an over-limit trial becomes TIMEOUT with cost = crash_cost
     - Lindauer et al. 2022, "SMAC3", JMLR 23(54)
     """
     crash_cost = config_of(ctx).stopping.crash_cost
@@ -242,7 +242,7 @@ def cputime_never_triggers(ctx: LintContext) -> Iterator[Violation]:
     Replacing `cputime` with `walltime` is unsafe: wall-clock time also counts waiting.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `cputime_limit` only counts CPU of the main process
+    - docs/tools.md, "Time limits" (measured with SMAC3 2.4.1): `cputime_limit` only counts CPU of the main process
     """
     config = config_of(ctx)
     stopping = config.stopping
@@ -312,7 +312,7 @@ def cost_threshold_with_multi_fidelity(ctx: LintContext) -> Iterator[Violation]:
     No automatic fix; the finding is informational.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": `termination_cost_threshold` with multi-fidelity fires on a LOW-budget cost
+    - docs/tools.md, "Trial counts and early stops" (measured with SMAC3 2.4.1): `termination_cost_threshold` with multi-fidelity fires on a LOW-budget cost
     - Li et al. 2018, "Hyperband", JMLR 18(185): low-budget costs are noisy estimates
     """
     config = config_of(ctx)
@@ -436,7 +436,7 @@ def plateau_patience_never_fires(ctx: LintContext) -> Iterator[Violation]:
     improve.
 
     ## References
-    - measured with SMAC3 2.4.1 on metaconf's test machines, "Run behaviour": no plateau stop is built in; count patience only after the initial design
+    - docs/tools.md, "Trial counts and early stops" (measured with SMAC3 2.4.1): no plateau stop is built in; count patience only after the initial design
     """
     config = config_of(ctx)
     n_trials, patience = config.stopping.n_trials, config.stopping.plateau_patience
