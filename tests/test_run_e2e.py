@@ -501,7 +501,8 @@ def test_compile_command_formats(tmp_path: Path) -> None:
     as_python = cli.invoke(app, ["compile", str(config), "-f", "python"])
     assert as_python.exit_code == 0
     compile(as_python.stdout, "<plan>", "exec")
-    assert "HyperparameterOptimizationFacade(scenario, target" in as_python.stdout
+    # a script that runs as is (tests/test_compile_python.py runs it)
+    assert "HyperparameterOptimizationFacade(\n        scenario,\n        runner," in as_python.stdout
 
 
 def test_overwrite_and_resume_exclude_each_other(tmp_path: Path) -> None:

@@ -321,21 +321,21 @@ def test_meta_is_a_stable_hash_of_the_plan_without_paths() -> None:
     assert first.meta != other_seed.meta
 
 
-def test_plan_is_json_renderable_and_the_python_snippet_is_valid() -> None:
-    plan = plan_for(
-        make(
-            optimizer={"kind": "hyperband"},
-            fidelity={"type": "subsample"},
-            stopping={"n_trials": 30, "trial_memory": "1GB"},
-        )
+def test_plan_is_json_renderable_and_the_python_script_is_valid() -> None:
+    config = make(
+        optimizer={"kind": "hyperband"},
+        fidelity={"type": "subsample"},
+        stopping={"n_trials": 30, "trial_memory": "1GB"},
     )
+    space = build_space(config)
+    plan = compile_smac(config, space, run_dir=RUN_DIR)
     data = json.loads(json.dumps(plan.to_dict(), allow_nan=False))
     assert data["scenario"]["walltime_limit"] is None  # inf: no limit
-    source = render_python(plan)
-    compile(source, "<snippet>", "exec")
-    assert "trial_memory_limit=(1024, 'MB')" in source
-    assert "Hyperband(scenario, eta=3" in source
-    assert "RandomForest(configspace=scenario.configspace, seed=scenario.seed, log_y=True" in source
+    source = render_python(plan, space, config, base_dir=".", name="plan")  # tests/test_compile_python.py runs it
+    compile(source, "<script>", "exec")
+    assert 'TRIAL_MEMORY_LIMIT = (1024, "MB")' in source and "trial_memory_limit=TRIAL_MEMORY_LIMIT," in source
+    assert "Hyperband(\n        scenario,\n        eta=3," in source
+    assert "RandomForest(\n        configspace=scenario.configspace,\n        seed=scenario.seed,\n        log_y=True," in source
 
 
 # --------------------------------------------------------------------------------------- build_smac

@@ -2,7 +2,9 @@
 
 Formats: ``yaml`` (the plan: facade, Scenario and component arguments, callbacks, and a note for every value
 metaconf derived), ``json`` (the same, machine-readable, with ``meta``: the plan's sha256) and ``python`` (a
-SMAC3 script doing the same). The data is loaded, because the crash cost of some metrics depends on it.
+SMAC3 script that runs as is: the search space, metaconf's target function with its per-trial limits, the same
+SMAC calls and seed; :func:`~metaconf.targets.smac.compile.render_python`). The data is loaded, because the
+crash cost of some metrics depends on it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import typer
 from metaconf.cli.common import ConfigArgument, cli_errors
 
 if TYPE_CHECKING:
+    from ConfigSpace import ConfigurationSpace
+
     from metaconf.config.model import Config
     from metaconf.targets.smac.compile import SmacPlan
 
@@ -28,6 +32,11 @@ class PlanFormat(str, Enum):
 
 def compile_config(config: Config, base_dir: Path, run_dir: Path) -> SmacPlan:
     """Compile ``config`` as ``metaconf run`` does: data-derived metric, normalized warm starts, same seed."""
+    return compile_with_space(config, base_dir, run_dir)[0]
+
+
+def compile_with_space(config: Config, base_dir: Path, run_dir: Path) -> tuple[SmacPlan, ConfigurationSpace]:
+    """:func:`compile_config`, and the search space it compiled against."""
     from metaconf.data.load import load_dataset
     from metaconf.space.builtin import build_space, normalize_warm_start
     from metaconf.targets.evaluate import Evaluator
@@ -38,18 +47,24 @@ def compile_config(config: Config, base_dir: Path, run_dir: Path) -> SmacPlan:
     metric = Evaluator(config, dataset, seed=seed).metric
     space = build_space(config, base_dir)
     warm = [normalize_warm_start(space, values) for values in config.initial_design.warm_start]
-    return compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm)
+    return compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm), space
+
+
+def python_script(config: Config, base_dir: Path, run_dir: Path, config_path: Path) -> str:
+    """The SMAC3 script ``compile --format python`` prints for ``config`` (already overridden)."""
+    from metaconf.targets.smac.compile import render_python
+
+    plan, space = compile_with_space(config, base_dir, run_dir)
+    return render_python(plan, space, config, base_dir=base_dir, name=run_dir.name, source=config_path)
 
 
 def render_plan(plan: SmacPlan, fmt: PlanFormat | str) -> str:
-    """The plan as YAML, JSON or a Python script."""
+    """The plan as YAML or JSON (a Python script needs the config and space too: :func:`python_script`)."""
     import json
-
-    from metaconf.targets.smac.compile import render_python
 
     fmt = PlanFormat(fmt)
     if fmt == PlanFormat.python:
-        return render_python(plan)
+        raise ValueError("a Python script is rendered from the config: use python_script()")
     data = plan.to_dict()
     if fmt == PlanFormat.json:
         return json.dumps(data, indent=2) + "\n"
@@ -67,7 +82,12 @@ def compile_command(
     config_path: ConfigArgument,
     *,
     fmt: Annotated[
-        PlanFormat, typer.Option("--format", "-f", help="yaml (default), json, or a python SMAC3 script.")
+        PlanFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="yaml (default), json, or python (a SMAC3 script that runs as is: `python FILE`).",
+        ),
     ] = PlanFormat.yaml,
     seed: Annotated[
         int | None,
@@ -87,5 +107,9 @@ def compile_command(
         askl_plan = autosklearn.plan_for_cli(config, base_dir, run_directory(config, config_path))
         typer.echo(autosklearn.render_plan(askl_plan, fmt.value), nl=False)
         return
-    plan = compile_config(config, base_dir, run_directory(config, config_path))
+    run_dir = run_directory(config, config_path)
+    if fmt == PlanFormat.python:
+        typer.echo(python_script(config, base_dir, run_dir, config_path), nl=False)
+        return
+    plan = compile_config(config, base_dir, run_dir)
     typer.echo(render_plan(plan, fmt), nl=False)
