@@ -72,6 +72,8 @@ from metaconf.errors import UsageError
 from metaconf.io import atomic_path, atomic_write_text
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from metaconf.config.model import Config
 
 RESULTS_FORMAT = 1
@@ -486,46 +488,62 @@ def plot_trajectories(
     """Draw the best-so-far score over wall time for each run into one PNG at ``path``.
 
     Runs with the same metric share one axis in the metric's own direction; when the metrics differ, costs are
-    plotted instead (always lower-is-better), and the axis says so. Uses matplotlib's Agg backend (no display).
+    plotted instead (always lower-is-better), and the axis says so. Draws without pyplot (no display, no global
+    figure state); :func:`trajectory_figure` is the figure itself.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     runs = []
     for index, run_dir in enumerate(run_dirs):
         results = read_results(run_dir) if (Path(run_dir) / RESULTS_FILE).exists() else None
         trials = read_trajectory(run_dir)
         label = labels[index] if labels is not None else Path(run_dir).resolve().name
         runs.append((label, results, trials))
+    figure = trajectory_figure(runs)
+    out = Path(path)
+    with atomic_path(out, force=True) as tmp:
+        figure.savefig(tmp, format="png")
+    return out
+
+
+def plot_text(text: str) -> str:
+    """``text`` as matplotlib draws it literally: a ``$`` would otherwise start mathtext (and an unbalanced one
+    fails the whole plot), so a run or directory name with one is escaped."""
+    return text.replace("$", r"\$")
+
+
+def trajectory_figure(
+    runs: Sequence[tuple[str, RunResults | None, Sequence[TrialRecord]]], *, title: str | None = None
+) -> Figure:
+    """The best-so-far figure of ``runs`` (label, results or None, trials): one step line per run.
+
+    Runs with the same metric share one axis in the metric's own direction; when the metrics differ, costs are
+    plotted instead (always lower-is-better), and the axis says so. A run with no finished trial draws nothing.
+    """
+    from matplotlib.figure import Figure
+
     metric_names = {r.metric_name for _, r, _ in runs if r is not None}
     use_score = len(metric_names) == 1
     metric = next(iter(metric_names)) if use_score else "cost"
 
-    figure, axis = plt.subplots(figsize=(7, 4.2), dpi=110)
-    try:
-        for label, _, trials in runs:
-            points = [
-                (t.walltime_s, t.incumbent_score if use_score else t.incumbent_cost)
-                for t in trials
-                if (t.incumbent_score if use_score else t.incumbent_cost) is not None
-            ]
-            if not points:
-                continue
-            xs, ys = zip(*points, strict=True)
-            axis.step(xs, ys, where="post", label=f"{label} (best {ys[-1]:.4g})", linewidth=1.6)
-            axis.plot(xs, ys, linestyle="none", marker=".", markersize=3, color=axis.lines[-1].get_color())
-        axis.set_xlabel("wall time of the search (s)")
-        axis.set_ylabel(f"best {metric} so far" if use_score else "best cost so far (lower is better)")
-        axis.set_title("metaconf run: best so far" if len(runs) == 1 else "metaconf runs compared")
-        axis.grid(True, alpha=0.3)
-        if axis.lines:
-            axis.legend(loc="best", fontsize="small")
-        figure.tight_layout()
-        out = Path(path)
-        with atomic_path(out, force=True) as tmp:
-            figure.savefig(tmp, format="png")
-    finally:
-        plt.close(figure)
-    return out
+    figure = Figure(figsize=(7, 4.2), dpi=110)
+    axis = figure.subplots()
+    for label, _, trials in runs:
+        points = [
+            (t.walltime_s, t.incumbent_score if use_score else t.incumbent_cost)
+            for t in trials
+            if (t.incumbent_score if use_score else t.incumbent_cost) is not None
+        ]
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        axis.step(xs, ys, where="post", label=plot_text(f"{label} (best {ys[-1]:.4g})"), linewidth=1.6)
+        axis.plot(xs, ys, linestyle="none", marker=".", markersize=3, color=axis.lines[-1].get_color())
+    axis.set_xlabel("wall time of the search (s)")
+    axis.set_ylabel(plot_text(f"best {metric} so far") if use_score else "best cost so far (lower is better)")
+    if title is None:
+        title = "metaconf run: best so far" if len(runs) == 1 else "metaconf runs compared"
+    axis.set_title(plot_text(title))
+    axis.grid(True, alpha=0.3)
+    if axis.lines:
+        axis.legend(loc="best", fontsize="small")
+    figure.tight_layout()
+    return figure

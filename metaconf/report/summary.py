@@ -98,24 +98,27 @@ def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Tab
     return table
 
 
-def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
-    """Several runs side by side, one row each; the best test score (else validation score) is marked."""
-    from rich.table import Table
+COMPARISON_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run", "left"),
+    ("tool", "left"),
+    ("status", "left"),
+    ("metric", "left"),
+    ("data", "left"),
+    ("validation", "right"),
+    ("test", "right"),
+    ("trials", "right"),
+    ("search time", "right"),
+    ("seed", "right"),
+)
+"""The columns of the comparison (name, justification), in the terminal table, the Markdown and the HTML page."""
 
-    table = Table(title="metaconf runs compared", title_justify="left")
-    for name, justify in (
-        ("run", "left"),
-        ("tool", "left"),
-        ("status", "left"),
-        ("metric", "left"),
-        ("data", "left"),
-        ("validation", "right"),
-        ("test", "right"),
-        ("trials", "right"),
-        ("search time", "right"),
-        ("seed", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+
+def comparison_rows(runs: Sequence[tuple[str, RunResults]]) -> tuple[list[list[str]], str | None]:
+    """The cells of the comparison, one row per run in :data:`COMPARISON_COLUMNS` order, and its caption.
+
+    The best test score (else validation score) is marked `` *`` after the run's label when the runs share a
+    metric and data; when they do not, the caption says that their scores are not comparable.
+    """
 
     def key(results: RunResults) -> float | None:
         inc = results.incumbent
@@ -130,23 +133,42 @@ def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
     keys = [key(r) for _, r in runs]
     comparable = [k for k in keys if k is not None]
     best = max(comparable) if comparable and len(metrics) == 1 else None
+    rows = []
     for (label, results), k in zip(runs, keys, strict=True):
         inc = results.incumbent
         marker = " *" if best is not None and k == best and len(runs) > 1 else ""
-        table.add_row(
-            label + marker,
-            results.tool,
-            results.status,
-            results.metric_name,
-            str(results.dataset.get("name", "-")),
-            _num(inc.validation_score if inc else None),
-            _num(inc.test_score if inc else None),
-            str(results.n_trials),
-            _seconds(results.search_s),
-            str(results.seed),
+        rows.append(
+            [
+                label + marker,
+                results.tool,
+                results.status,
+                results.metric_name,
+                str(results.dataset.get("name", "-")),
+                _num(inc.validation_score if inc else None),
+                _num(inc.test_score if inc else None),
+                str(results.n_trials),
+                _seconds(results.search_s),
+                str(results.seed),
+            ]
         )
+    caption = None
     if best is not None and len(runs) > 1:
-        table.caption = "* best test score (validation score where no test score)"
+        caption = "* best test score (validation score where no test score)"
     elif len(metrics) > 1:
-        table.caption = "runs differ in metric or data: scores are not comparable across rows"
+        caption = "runs differ in metric or data: scores are not comparable across rows"
+    return rows, caption
+
+
+def comparison_table(runs: Sequence[tuple[str, RunResults]]) -> Table:
+    """Several runs side by side, one row each; the best test score (else validation score) is marked."""
+    from rich.table import Table
+
+    table = Table(title="metaconf runs compared", title_justify="left")
+    for name, justify in COMPARISON_COLUMNS:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rows, caption = comparison_rows(runs)
+    for row in rows:
+        table.add_row(*row)
+    if caption is not None:
+        table.caption = caption
     return table
