@@ -76,14 +76,14 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert target.read_text(encoding="utf-8") == "mine: true\n"
-    result = runner.invoke(app, ["init", str(target), "-t", "auto-sklearn", "--force"])
+    result = runner.invoke(app, ["init", str(target), "--template", "auto-sklearn", "--force"])
     assert result.exit_code == 0
     assert target.read_text(encoding="utf-8") == with_modeline(template_text(Template.auto_sklearn))
 
 
 def test_init_creates_parent_directories(tmp_path: Path) -> None:
     target = tmp_path / "configs" / "mf.yml"
-    result = runner.invoke(app, ["init", str(target), "-t", "smac-multi-fidelity"])
+    result = runner.invoke(app, ["init", str(target), "--template", "smac-multi-fidelity"])
     assert result.exit_code == 0
     assert target.read_text(encoding="utf-8") == with_modeline(template_text(Template.smac_multi_fidelity))
 

@@ -6,6 +6,7 @@ import typer
 
 from metaconf import __version__
 from metaconf.cli.backends import backends_app
+from metaconf.cli.common import Command, Group
 from metaconf.cli.compile import compile_command
 from metaconf.cli.explain import explain
 from metaconf.cli.init import init
@@ -24,7 +25,8 @@ app = typer.Typer(
     help="Compile a compute budget and a data description into a checked, explained AutoML configuration.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,
+    cls=Group,
     rich_markup_mode="markdown",
 )
 
@@ -42,21 +44,22 @@ def _root(
     """metaconf: AutoML configs that run as you meant."""
 
 
-app.command("schema")(schema)
-app.command("lint")(lint)
-app.command("init")(init)
-app.command("suggest")(suggest)
-app.command("explain")(explain)
-app.command("run")(run)
-app.command("predict")(predict)
-app.command("compile")(compile_command)
-app.command("report")(report)
-app.command("rule")(rule)
-app.command("rules")(rules)
-app.command("profile")(profile)
-app.command("models")(models)
-app.add_typer(backends_app, name="backends")
+app.command("schema", cls=Command)(schema)
+app.command("lint", cls=Command)(lint)
+app.command("init", cls=Command)(init)
+app.command("suggest", cls=Command)(suggest)
+app.command("explain", cls=Command)(explain)
+app.command("run", cls=Command)(run)
+app.command("predict", cls=Command)(predict)
+app.command("compile", cls=Command)(compile_command)
+app.command("report", cls=Command)(report)
+app.command("rule", cls=Command)(rule)
+app.command("rules", cls=Command)(rules)
+app.command("profile", cls=Command)(profile)
+app.command("models", cls=Command)(models)
+app.add_typer(backends_app, name="backends", cls=Group)
 
 
 def main() -> None:
-    app()
+    # one program name however it is started (`metaconf`, `python -m metaconf`): usage lines and completion
+    app(prog_name="metaconf")

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import typer
 
-from metaconf.cli.common import cli_errors
+from metaconf.cli.common import Command, Group, cli_errors
 from metaconf.errors import MetaconfError, UsageError
 
 backends_app = typer.Typer(
@@ -20,6 +20,7 @@ backends_app = typer.Typer(
     help="List, check and install the AutoML tools metaconf runs (SMAC3 in process; auto-sklearn in its own env).",
     no_args_is_help=True,
     rich_markup_mode="markdown",
+    cls=Group,
 )
 
 EnvDirOption = Annotated[
@@ -225,6 +226,6 @@ def install(
     )
 
 
-backends_app.command("list")(list_backends)
-backends_app.command("doctor")(doctor)
-backends_app.command("install")(install)
+backends_app.command("list", cls=Command)(list_backends)
+backends_app.command("doctor", cls=Command)(doctor)
+backends_app.command("install", cls=Command)(install)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -68,3 +69,56 @@ def cli_errors(func: F) -> F:
 
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 ConfigArgument = Annotated[Path, typer.Argument(help="A metaconf config file (YAML).", show_default=False)]
+
+SEED_MAX = 2**31 - 1
+"""The largest seed every command takes (the config schema's ``execution.seed`` bound)."""
+
+
+def seed_option(help: str, **kwargs: Any) -> Any:
+    """``--seed``, the same range in every command: 0 to :data:`SEED_MAX`."""
+    return typer.Option("--seed", min=0, max=SEED_MAX, help=help, **kwargs)
+
+
+# Help output. typer 0.29 prints a type column for every parameter, `<bool>` for flags among them; flags take no
+# value, so metaconf shows none, and arguments are shown by name in capitals as in usage lines everywhere.
+# tests/test_cli_polish.py checks every command's help against this (typer is bounded in pyproject.toml).
+
+
+def _tidy(params: list[Any]) -> None:
+    for param in params:
+        if getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            param.metavar = ""
+        elif param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = param.name.upper()
+
+
+class Command(typer.core.TyperCommand):
+    """A typer command whose help shows no type for flags and arguments by name."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _tidy(params)
+        return params
+
+
+class Group(typer.core.TyperGroup):
+    """A typer group whose help shows no type for flags (``--help``, ``--version``, completion)."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        _tidy(params)
+        return params
+
+
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner with ``message`` on stderr while a slow step runs, when stderr is a terminal (nothing
+    otherwise: logs and pipes get only the results)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    from rich.console import Console
+    from rich.markup import escape
+
+    with Console(stderr=True, highlight=False).status(escape(message), spinner="dots"):
+        yield

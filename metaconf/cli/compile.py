@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from metaconf.cli.common import ConfigArgument, cli_errors
+from metaconf.cli.common import ConfigArgument, cli_errors, seed_option
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
@@ -91,7 +91,7 @@ def compile_command(
     ] = PlanFormat.yaml,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed (overrides execution.seed)."),
+        seed_option("Random seed (overrides execution.seed)."),
     ] = None,
 ) -> None:
     """Print the SMAC3 calls `metaconf run` would make for a config."""

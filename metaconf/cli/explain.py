@@ -110,7 +110,7 @@ def explain(
         bool, typer.Option("--all", help="Also list values left at their defaults, with what each one means.")
     ] = False,
     output_format: Annotated[
-        ExplainFormat, typer.Option("--format", help="A table for people, or JSON for tools.")
+        ExplainFormat, typer.Option("--format", "-f", help="A table for people, or JSON for tools.")
     ] = ExplainFormat.table,
 ) -> None:
     """Print every value of a config with its origin (rule / llm / user / default) and the reason for it."""

@@ -53,7 +53,7 @@ def init(
         Path, typer.Argument(help="Where to write the config.", show_default=True)
     ] = Path("metaconf.yaml"),
     template: Annotated[
-        Template, typer.Option("--template", "-t", help="Which starter config to write.")
+        Template, typer.Option("--template", help="Which starter config to write.")
     ] = Template.smac_hpo,
     list_templates: Annotated[bool, typer.Option("--list", help="List the templates and exit.")] = False,
     force: ForceOption = False,

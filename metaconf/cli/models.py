@@ -119,7 +119,7 @@ def models(
         ),
     ] = False,
     output_format: Annotated[
-        ModelsFormat, typer.Option("--format", help="A table for people, or JSON for tools.")
+        ModelsFormat, typer.Option("--format", "-f", help="A table for people, or JSON for tools.")
     ] = ModelsFormat.table,
 ) -> None:
     """List the models `metaconf suggest --advisor llm|auto` can use: by name (installed with `metaconf backends

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from metaconf.cli.common import cli_errors
+from metaconf.cli.common import cli_errors, seed_option, working
 from metaconf.errors import UsageError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def profile(
     demo: Annotated[
         str | None, typer.Option("--demo", help="Profile a bundled demo dataset instead of a file.")
     ] = None,
-    output_format: Annotated[ProfileFormat, typer.Option("--format", help="Output format.")] = ProfileFormat.text,
+    output_format: Annotated[ProfileFormat, typer.Option("--format", "-f", help="Output format.")] = ProfileFormat.text,
     probe: Annotated[
         bool, typer.Option("--probe", help="Also time a default fit of each model family (the trial-cost probe).")
     ] = False,
@@ -62,7 +62,7 @@ def profile(
     max_rows: Annotated[
         int, typer.Option("--max-rows", min=100, help="Rows beyond this are sampled for the column statistics.")
     ] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling and the probe.")] = 0,
+    seed: Annotated[int, seed_option("Seed for sampling and the probe.")] = 0,
     list_demos_flag: Annotated[
         bool, typer.Option("--list-demos", help="List the bundled demo datasets and exit.")
     ] = False,
@@ -161,9 +161,10 @@ def _probe(result: DataProfile, dataset: Any, data: Path | None, limit: float, s
         dataset = load_dataset(config, Path("."))
     task_type = result.target.task_type
     families = [family.value for family in families_for(task_type)]
-    return probe_trial_cost(
-        dataset, task_type=task_type, families=families, resampling_folds=1, time_limit_s=limit, seed=seed
-    )
+    with working("measuring what one fit of each model family costs"):
+        return probe_trial_cost(
+            dataset, task_type=task_type, families=families, resampling_folds=1, time_limit_s=limit, seed=seed
+        )
 
 
 def _print_demos(console: Console, output_format: ProfileFormat) -> None:

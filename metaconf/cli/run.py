@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from metaconf.cli.common import ConfigArgument, cli_errors
+from metaconf.cli.common import ConfigArgument, cli_errors, seed_option
 from metaconf.errors import UsageError
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ def run(
     ] = ModelRows.all,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, max=2**31 - 1, help="Random seed (overrides execution.seed)."),
+        seed_option("Random seed (overrides execution.seed)."),
     ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress bar and no summary table.")

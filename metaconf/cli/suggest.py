@@ -20,10 +20,13 @@ succeeds):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
 import warnings
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from metaconf.cli.common import ForceOption, cli_errors
+from metaconf.cli.common import ForceOption, cli_errors, seed_option
 
 if TYPE_CHECKING:
     from metaconf.advise.rules import Advice, CostModel
@@ -100,6 +103,8 @@ class SuggestRequest:
     """:class:`metaconf.advise.llm.LLMOptions` for ``llm`` / ``auto`` (None: defaults)."""
     ask_reading: Any = None
     """``--interactive``: ``ask(question, options) -> index`` for a fact the parser and the LLM read apart."""
+    status: Callable[[str], AbstractContextManager[Any]] | None = None
+    """Shows what a slow step is doing while it runs (the CLI: a spinner on a terminal); None: nothing."""
 
 
 @dataclass
@@ -361,6 +366,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
 
     timings: dict[str, float] = {}
     started = time.perf_counter()
+    status = request.status or (lambda message: contextlib.nullcontext())
     if (request.data is None) == (request.demo is None):
         raise UsageError(
             "give the data with --data FILE or a bundled dataset with --demo NAME (one of the two)",
@@ -402,13 +408,15 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         data=Data(path=str(data_path.expanduser().resolve()) if data_path else None, demo=request.demo),
     )
     t0 = time.perf_counter()
-    dataset = _settle_task_type(load_dataset(base, Path.cwd()), description, request.task)
+    with status("loading the data"):
+        dataset = _settle_task_type(load_dataset(base, Path.cwd()), description, request.task)
     facts = DataFacts.of(dataset)
     timings["load"] = time.perf_counter() - t0
     from metaconf.profile.profile import profile_dataset
 
     t0 = time.perf_counter()
-    profile = profile_dataset(dataset, seed=request.seed or 0)
+    with status("profiling the data"):
+        profile = profile_dataset(dataset, seed=request.seed or 0)
     timings["profile"] = time.perf_counter() - t0
     task_type = dataset.task_type
     classes = sorted(facts.class_counts) if task_type == "classification" else None
@@ -423,15 +431,16 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         from metaconf.advise.reading import read_description
 
         try:
-            reading = read_description(
-                description,
-                classes=classes,
-                columns=list(facts.columns),
-                task=task_type,
-                target=str(dataset.y.name) if dataset.y.name is not None else request.target,
-                extractor=extractor,
-                ask=request.ask_reading,
-            )
+            with status("reading the description" if extractor is None else "the LLM reads the description"):
+                reading = read_description(
+                    description,
+                    classes=classes,
+                    columns=list(facts.columns),
+                    task=task_type,
+                    target=str(dataset.y.name) if dataset.y.name is not None else request.target,
+                    extractor=extractor,
+                    ask=request.ask_reading,
+                )
         except MetaconfError as error:
             if request.advisor != "auto" or extractor is None:
                 raise
@@ -510,18 +519,19 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     t0 = time.perf_counter()
     seed = request.seed if request.seed is not None else 0
     fingerprint = _fingerprint(dataset, data_path)
-    costs, probe_note, cost_details = _costs(
-        dataset,
-        profile,
-        task_type,
-        models or families,
-        probe=request.probe,
-        walltime_s=walltime_s,
-        seed=seed,
-        rewrites=request.output,
-        fingerprint=fingerprint,
-        reprobe=request.reprobe,
-    )
+    with status("measuring what one fit of each model family costs" if request.probe else "estimating trial costs"):
+        costs, probe_note, cost_details = _costs(
+            dataset,
+            profile,
+            task_type,
+            models or families,
+            probe=request.probe,
+            walltime_s=walltime_s,
+            seed=seed,
+            rewrites=request.output,
+            fingerprint=fingerprint,
+            reprobe=request.reprobe,
+        )
     timings["probe"] = time.perf_counter() - t0
 
     # 5. advise
@@ -593,14 +603,15 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
         from metaconf.advise.llm import LLMOptions, advise_with_llm
 
         t0 = time.perf_counter()
-        advice, decisions_note = advise_with_llm(
-            advice,
-            inputs,
-            description,
-            request.advisor,
-            request.llm or LLMOptions(seed=seed),
-            lambda text: _lint_in_place(text, request.output),
-        )
+        with status("the LLM proposes settings"):
+            advice, decisions_note = advise_with_llm(
+                advice,
+                inputs,
+                description,
+                request.advisor,
+                request.llm or LLMOptions(seed=seed),
+                lambda text: _lint_in_place(text, request.output),
+            )
         advisor_note = "\n".join(line for line in (advisor_note, decisions_note) if line)
         timings["llm"] = time.perf_counter() - t0
 
@@ -869,7 +880,7 @@ def suggest(
         typer.Option("--data", help="The data: a CSV, TSV, Parquet or ARFF file.", show_default=False),
     ] = None,
     target: Annotated[
-        str | None, typer.Option("--target", help="The column to predict (with --data).", show_default=False)
+        str | None, typer.Option("--target", "-t", help="The column to predict (with --data).", show_default=False)
     ] = None,
     task: Annotated[
         TaskChoice | None,
@@ -938,7 +949,7 @@ def suggest(
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, help="Random seed of the run (default 0).", show_default=False),
+        seed_option("Random seed of the run (default 0).", show_default=False),
     ] = None,
     no_probe: Annotated[
         bool,
@@ -1063,6 +1074,10 @@ def suggest(
     if interactive:
         request = _interactive(request)
         request.ask_reading = _ask_reading
+    if not interactive:
+        from metaconf.cli.common import working
+
+        request.status = working
     suggestion = make_suggestion(request)
     atomic_write_text(output, suggestion.text, force=force)
     _print_summary(suggestion, output)
