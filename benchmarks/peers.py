@@ -105,7 +105,7 @@ def parse_budget(text: str) -> float:
 
 
 def label_key(value: Any) -> str:
-    from metaconf.targets.labels import label_key as key
+    from metaconf.data.labels import label_key as key
 
     return key(value)
 
@@ -241,7 +241,7 @@ def metaconf_metric(config_path: Path, train_path: Path, target: str) -> Metacon
     import yaml
 
     from metaconf.config.model import Config
-    from metaconf.targets.labels import normalize_labels
+    from metaconf.data.labels import normalize_labels
     from metaconf.targets.metrics import metric_for
 
     config = Config.model_validate(yaml.safe_load(config_path.read_text(encoding="utf-8")))

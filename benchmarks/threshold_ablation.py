@@ -95,7 +95,7 @@ def scores(model: Any, test: Any, target: str, positive: Any, config: Any) -> di
     import numpy as np
     from sklearn.metrics import balanced_accuracy_score, f1_score
 
-    from metaconf.targets.labels import label_key, normalize_labels
+    from metaconf.data.labels import label_key, normalize_labels
 
     y = normalize_labels(test[target]).to_numpy()
     predicted = model.predict(test.drop(columns=[target]))
@@ -116,7 +116,7 @@ def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
 
     from metaconf.cli.suggest import SuggestRequest, make_suggestion
     from metaconf.config.model import Config
-    from metaconf.targets.labels import normalize_labels
+    from metaconf.data.labels import normalize_labels
     from metaconf.targets.metrics import default_positive_label
 
     frame, target, description = load(name)

@@ -30,3 +30,15 @@ class RunError(MetaconfError):
     """The AutoML run failed in a way that is not the user's input."""
 
     exit_code = 1
+
+
+class DataError(Exception):
+    """The data cannot be used as configured. ``hint`` says how to fix it."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from metaconf.config.loader import Span
+from metaconf.lint.catalog import all_rules
 from metaconf.lint.engine import (
     LintOptions,
     has_errors,
@@ -18,7 +19,6 @@ from metaconf.lint.engine import (
     schema_problems,
 )
 from metaconf.lint.finding import Severity
-from metaconf.lint.registry import all_rules
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "metaconf" / "examples"
 TYPO = "budget:\n  walltime: 10m\n  corse: 2\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from metaconf.cli.app import app
-from metaconf.cli.explain import explain_values
+from metaconf.config.explain import explain_values
 
 runner = CliRunner()
 

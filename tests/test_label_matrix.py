@@ -29,9 +29,9 @@ import yaml
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
 
 from metaconf.config.model import Config
+from metaconf.data.labels import label_array, label_key, normalize_labels
 from metaconf.data.load import load_dataset
 from metaconf.targets.evaluate import Evaluator
-from metaconf.targets.labels import label_array, label_key, normalize_labels
 
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "roc_auc", "log_loss", "f1", "expected_cost")
 REGRESSION_METRICS = ("rmse", "mae", "r2")

@@ -437,7 +437,8 @@ def test_search_space_file_that_is_not_configspace_exits_2(project: Path) -> Non
 def test_a_crashing_rule_is_one_error_message(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
-    from metaconf.lint.registry import RULES, all_rules
+    from metaconf.lint.catalog import all_rules
+    from metaconf.lint.registry import RULES
 
     def boom(ctx: object) -> list:
         raise KeyError("oops")

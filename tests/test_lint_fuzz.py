@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from metaconf.config.loader import LoadError, load_text
+from metaconf.lint.catalog import all_rules
 from metaconf.lint.engine import LintOptions, lint_text
 from metaconf.lint.finding import Finding
 from metaconf.lint.fix import fix_text
-from metaconf.lint.registry import all_rules
 from metaconf.lint.reporters import LintReport, OutputFormat, render
 
 ROOT = Path(__file__).resolve().parent.parent / "metaconf"

@@ -21,8 +21,8 @@ from metaconf.advise.describe import (
     parse_description,
 )
 from metaconf.advise.llm.extract import Extraction
-from metaconf.advise.llm.spans import cost_figures, durations, measure_mentions, multipliers
 from metaconf.advise.reading import combine, read_description
+from metaconf.advise.spans import cost_figures, durations, measure_mentions, multipliers
 
 CHURN = (
     "Telecom customers; we want to predict which customers will churn next quarter. A customer we fail to flag "

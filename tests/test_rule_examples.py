@@ -12,8 +12,9 @@ import re
 
 import pytest
 
+from metaconf.lint.catalog import all_rules
 from metaconf.lint.engine import LintOptions, lint_text
-from metaconf.lint.registry import CODE_PATTERN, FAMILIES, NAME_PATTERN, Rule, all_rules
+from metaconf.lint.registry import CODE_PATTERN, FAMILIES, NAME_PATTERN, Rule
 
 HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "References")
 OPTIONAL_HEADINGS = {"References"}

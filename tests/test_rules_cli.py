@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 from metaconf.cli.app import app
 from metaconf.cli.rules import Family, find_rule, rule_markdown
 from metaconf.errors import UsageError
-from metaconf.lint.registry import FAMILIES, all_rules
+from metaconf.lint.catalog import all_rules
+from metaconf.lint.registry import FAMILIES
 
 runner = CliRunner()
 

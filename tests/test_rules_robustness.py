@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from metaconf.lint.catalog import all_rules
 from metaconf.lint.engine import LintOptions, lint_text
-from metaconf.lint.registry import all_rules
 
 MINE = [code for code in all_rules() if code[2] in "345678" or (code[2] == "9" and code != "MC900")]
 

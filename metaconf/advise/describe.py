@@ -27,25 +27,17 @@ Nothing here raises on odd text: text that states nothing yields empty :class:`D
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from metaconf.advise.text import Evidence, Text
 from metaconf.config.units import MAX_SECONDS
 
 Label = str | int | bool
 
 Strength = Literal["explicit", "mention", "reported", "negated"]
 Scope = Literal["total", "per_trial"]
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Where a fact came from: the sentence or table lines, and their character span in the original text."""
-
-    text: str
-    start: int
-    end: int
 
 
 @dataclass(frozen=True)
@@ -190,57 +182,6 @@ class DescriptionFacts:
 
 # --------------------------------------------------------------------------------------------- sentences
 
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(`*_\[])|\n\s*\n|\n(?=\s*(?:[-*+#|>]|\d+[.)]\s))")
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans of sentences (also split at blank lines, list items and table rows)."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_BREAK.finditer(text):
-        spans.append((start, match.start() + (len(match.group(0)) - len(match.group(0).lstrip(".!?\"')]")))))
-        start = match.end()
-    spans.append((start, len(text)))
-    trimmed: list[tuple[int, int]] = []
-    for begin, end in spans:
-        while begin < end and text[begin].isspace():
-            begin += 1
-        while end > begin and text[end - 1].isspace():
-            end -= 1
-        if end > begin:
-            trimmed.append((begin, end))
-    return trimmed
-
-
-class _Text:
-    """The description with its sentence spans, to turn a match position into :class:`Evidence`."""
-
-    def __init__(self, text: str):
-        self.text = text
-        self.spans = _sentences(text)
-        self._starts = [begin for begin, _ in self.spans]
-
-    def sentence_span(self, pos: int) -> tuple[int, int]:
-        import bisect
-
-        index = bisect.bisect_right(self._starts, pos) - 1
-        if index >= 0:
-            begin, end = self.spans[index]
-            if pos < end:
-                return begin, end
-        return pos, pos
-
-    def evidence(self, pos: int, end: int | None = None) -> Evidence:
-        begin, stop = self.sentence_span(pos)
-        if end is not None and end > stop:
-            stop = self.sentence_span(max(end - 1, pos))[1]
-        return Evidence(text=" ".join(self.text[begin:stop].split()), start=begin, end=stop)
-
-    def sentences(self) -> Iterable[tuple[int, int, str]]:
-        for begin, end in self.spans:
-            yield begin, end, self.text[begin:end]
-
-
 # ---------------------------------------------------------------------------------------------- negation
 
 _NEGATION_BEFORE = re.compile(
@@ -326,7 +267,7 @@ _CITATION = re.compile(
 )
 
 
-def _metric_hints(doc: _Text) -> list[MetricHint]:
+def _metric_hints(doc: Text) -> list[MetricHint]:
     hints: list[MetricHint] = []
     for begin, _end, sentence in doc.sentences():
         taken: list[tuple[int, int]] = []
@@ -417,7 +358,7 @@ def _unit_seconds(unit: str) -> float:
     return _UNIT_SECONDS.get(unit, _UNIT_SECONDS.get(singular, 0.0))
 
 
-def _time_limits(doc: _Text) -> list[TimeLimit]:
+def _time_limits(doc: Text) -> list[TimeLimit]:
     limits: list[TimeLimit] = []
     for begin, _end, sentence in doc.sentences():
         for match in _DURATION.finditer(sentence):
@@ -473,7 +414,7 @@ _IMBALANCE = re.compile(
 _BLACK_BOX_OK = re.compile(r"black[- ]box (?:is|are|models? (?:is|are)) (?:fine|ok|okay|acceptable)", re.IGNORECASE)
 
 
-def _first_mention(doc: _Text, regex: re.Pattern[str]) -> Mention | None:
+def _first_mention(doc: Text, regex: re.Pattern[str]) -> Mention | None:
     """The first non-negated mention, else the first negated one."""
     negated_mention: Mention | None = None
     for begin, _end, sentence in doc.sentences():
@@ -579,7 +520,7 @@ _PREDICT_COLUMN = re.compile(r"\b(?:predict|predicting|forecast|forecasting|esti
 _STOP_WORDS = frozenset({"the", "a", "an", "whether", "which", "who", "if", "how", "what", "is", "as", "class", "this", "that"})
 
 
-def _positive_class(doc: _Text, classes: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
+def _positive_class(doc: Text, classes: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
     for begin, _end, sentence in doc.sentences():
         for regex in _POSITIVE_PATTERNS:
             for match in regex.finditer(sentence):
@@ -642,7 +583,7 @@ _REGRESSION_TASK = re.compile(
 )
 
 
-def _task_type(doc: _Text) -> ValueFact | None:
+def _task_type(doc: Text) -> ValueFact | None:
     """What the words say is predicted: a class ("predict whether", "classify", "we must detect") or a quantity
     ("how many", "the number of", "estimate the price"). The first sentence that says either decides."""
     for begin, _end, sentence in doc.sentences():
@@ -655,7 +596,7 @@ def _task_type(doc: _Text) -> ValueFact | None:
     return None
 
 
-def _target_column(doc: _Text, columns: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
+def _target_column(doc: Text, columns: Sequence[Any] | None, notes: list[str]) -> ValueFact | None:
     for begin, _end, sentence in doc.sentences():
         for regex in _TARGET_PATTERNS:
             for match in regex.finditer(sentence):
@@ -767,7 +708,7 @@ def _legend(lines: list[str], first: int, last: int) -> dict[str, str]:
     return {}
 
 
-def _pairs_from_sentences(doc: _Text) -> list[tuple[str, str, float, int, int]]:
+def _pairs_from_sentences(doc: Text) -> list[tuple[str, str, float, int, int]]:
     """(predicted, true, cost, start, end) from "class X as P when they are T (c)"-style sentences."""
     patterns = (
         re.compile(
@@ -819,7 +760,7 @@ def _transpose(costs: list[list[float]]) -> list[list[float]]:
     return [list(column) for column in zip(*costs, strict=True)]
 
 
-def _table_matrices(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> list[CostMatrixFact]:
+def _table_matrices(doc: Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> list[CostMatrixFact]:
     text = doc.text
     lines = text.splitlines(keepends=True)
     offsets = [0]
@@ -854,7 +795,7 @@ def _table_matrices(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int]
 
 
 def _block_matrix(
-    doc: _Text,
+    doc: Text,
     lines: list[str],
     offsets: list[int],
     rows: list[_Row | None],
@@ -964,7 +905,7 @@ def _format_code(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-def _sentence_matrix(doc: _Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> CostMatrixFact | None:
+def _sentence_matrix(doc: Text, pairs: Sequence[tuple[str, str, float, int, int]]) -> CostMatrixFact | None:
     """A 2x2 matrix from two "as P when T (c)" sentences that name both errors."""
     costs: dict[tuple[str, str], float] = {}
     names: dict[str, str] = {}
@@ -1012,7 +953,7 @@ _LABEL_LIST = re.compile(
 )
 
 
-def _list_matrix(doc: _Text, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact | None:
+def _list_matrix(doc: Text, classes: Sequence[Any] | None, notes: list[str]) -> CostMatrixFact | None:
     """A matrix written as a nested list, ``[[0, 1], [5, 0]]``, next to the word cost. Labels come from a
     label list (``labels: [good, bad]``), a legend (``1 = good``) or, with ``classes``, the order in which the
     sentence names the classes."""
@@ -1053,7 +994,7 @@ def _list_matrix(doc: _Text, classes: Sequence[Any] | None, notes: list[str]) ->
 
 
 def _relative_matrix(
-    doc: _Text, classes: Sequence[Any] | None, positive: Label | None, notes: list[str]
+    doc: Text, classes: Sequence[Any] | None, positive: Label | None, notes: list[str]
 ) -> CostMatrixFact | None:
     """A 2x2 matrix from "false negatives cost 10 times as much as false positives" (needs the classes)."""
     for begin, _end, sentence in doc.sentences():
@@ -1111,7 +1052,7 @@ _ERROR_COST = re.compile(
 
 
 def _error_cost_matrix(
-    doc: _Text, classes: Sequence[Any] | None, positive: Label | None
+    doc: Text, classes: Sequence[Any] | None, positive: Label | None
 ) -> CostMatrixFact | None:
     """A 2x2 matrix from per-error costs in one sentence: "missed fraud = $200, false alarm = $10",
     "cost(FN) = 25, cost(FP) = 1" (needs the classes, and the positive class unless a "missed X" names it)."""
@@ -1159,7 +1100,7 @@ _OTHER_ITEM = re.compile(
 _PREDICTED_FIRST = re.compile(r"\(\s*predicted\s*(?:->|→|=>)\s*(?:true|actual)\s*\)", re.IGNORECASE)
 
 
-def _arrow_matrix(doc: _Text, classes: Sequence[Any] | None) -> CostMatrixFact | None:
+def _arrow_matrix(doc: Text, classes: Sequence[Any] | None) -> CostMatrixFact | None:
     """A matrix from a list of "true -> predicted: cost" items under a heading about costs (with "every other
     error: c" for the rest): needs the classes, and every mistake covered."""
     if classes is None or len(classes) < 2:
@@ -1213,14 +1154,14 @@ _ALARM_CUES = re.compile(
 )
 
 
-def _money_matrix(doc: _Text, classes: Sequence[Any] | None, positive: Label | None) -> CostMatrixFact | None:
+def _money_matrix(doc: Text, classes: Sequence[Any] | None, positive: Label | None) -> CostMatrixFact | None:
     """A 2x2 matrix from two cost figures whose clauses say which is a miss and which a false alarm ("a
     customer we fail to flag costs us €300, a retention offer sent to a loyal customer costs €20"). The class
     to find is the positive class, else the class the miss clause names (or the other one than the false
     alarm's), by name, stem or legend meaning, else the `yes` of a yes / no pair of classes; without one the
     costs stay unread here (the LLM's answer to "which class is to be found" can complete them:
     :func:`metaconf.advise.reading.read_description`)."""
-    from metaconf.advise.llm.spans import cost_figures  # plain regular expressions; no model is involved
+    from metaconf.advise.spans import cost_figures  # plain regular expressions; no model is involved
 
     if classes is None or len(classes) != 2:
         return None
@@ -1293,7 +1234,7 @@ _FIND_IN_MISS = re.compile(
 )
 
 
-def _positive_from_miss(doc: _Text, matrix: CostMatrixFact) -> ValueFact | None:
+def _positive_from_miss(doc: Text, matrix: CostMatrixFact) -> ValueFact | None:
     """The class to find, when the clause that prices a miss names it in words that say so ("a missed fraud",
     "each readmission we fail to anticipate"); "fraudulent orders we ship" weighs the error without saying so."""
     for note in matrix.notes:
@@ -1372,7 +1313,7 @@ def parse_description(
     another reader found it (the LLM): it completes costs the text weighs by miss and false alarm alone; the
     parser's own positive class comes first.
     """
-    doc = _Text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    doc = Text(text.replace("\r\n", "\n").replace("\r", "\n"))
     notes: list[str] = []
 
     found_positive = _positive_class(doc, classes, notes)

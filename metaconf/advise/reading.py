@@ -37,7 +37,7 @@ from metaconf.advise.describe import (
     ValueFact,
     parse_description,
 )
-from metaconf.advise.llm.spans import COMPARED
+from metaconf.advise.spans import COMPARED
 
 ReaderName = Literal["rules", "llm", "both"]
 Ask = Callable[[str, Sequence[str]], int]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from metaconf.cli.common import ConfigArgument, cli_errors, seed_option
+from metaconf.cli.common import ConfigArgument, cli_errors, load_checked_config, seed_option
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
@@ -95,7 +95,6 @@ def compile_command(
     ] = None,
 ) -> None:
     """Print the SMAC3 calls `metaconf run` would make for a config."""
-    from metaconf.cli.run import load_checked_config
     from metaconf.config.model import Tool
     from metaconf.targets.smac.runner import RunRequest, apply_overrides, run_directory
 

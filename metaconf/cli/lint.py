@@ -49,7 +49,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 
 
 def _check_selectors(select: list[str] | None, ignore: list[str] | None) -> None:
-    from metaconf.lint.registry import all_rules, unknown_selectors
+    from metaconf.lint.catalog import all_rules, unknown_selectors
 
     unknown = unknown_selectors([*(select or []), *(ignore or [])])
     if unknown:

@@ -58,8 +58,8 @@ def predict(
 
     from metaconf.data.load import DataError, _read_table
     from metaconf.io import atomic_write_text
+    from metaconf.targets.predict import predict as predict_rows
     from metaconf.targets.saved_model import load_saved_model
-    from metaconf.targets.saved_model import predict as predict_rows
 
     if output is not None:
         if output.suffix.lower() in BINARY_SUFFIXES:

@@ -80,7 +80,7 @@ def find_rule(query: str) -> Rule:
     """The rule with code or kebab-case name ``query``; a :class:`UsageError` listing close ones otherwise."""
     import difflib
 
-    from metaconf.lint.registry import all_rules
+    from metaconf.lint.catalog import all_rules
 
     rules = all_rules()
     wanted = query.strip()
@@ -149,7 +149,7 @@ def rules(
     output_format: FormatOption = RulesFormat.text,
 ) -> None:
     """List the lint rules: code, name, family, severity, status and summary."""
-    from metaconf.lint.registry import all_rules
+    from metaconf.lint.catalog import all_rules
 
     chosen = [r for r in all_rules().values() if family is None or r.family == family.value]
     if output_format == RulesFormat.json:

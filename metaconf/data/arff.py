@@ -6,7 +6,7 @@ in their declared order, as strings), ``string`` (object), ``date ["java format"
 format is ISO 8601); ``%`` comments; values quoted with ``'`` or ``"`` (commas and escaped quotes inside);
 ``?`` for a missing value; plain or gzip-compressed (``.arff.gz``) files, UTF-8.
 
-Not supported, with a clear :class:`~metaconf.data.load.DataError`: the sparse data format (``{0 X, 3 Y}``
+Not supported, with a clear :class:`~metaconf.errors.DataError`: the sparse data format (``{0 X, 3 Y}``
 rows) and ``relational`` attributes. Every error names the file and line and says what was expected.
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metaconf.data.load import DataError
+from metaconf.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

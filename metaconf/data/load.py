@@ -11,22 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metaconf.errors import DataError
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from metaconf.config.model import Config
-
-
-class DataError(Exception):
-    """The data cannot be used as configured. ``hint`` says how to fix it."""
-
-    def __init__(self, message: str, hint: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def __str__(self) -> str:
-        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
 
 
 @dataclass
@@ -422,9 +412,9 @@ def _is_classification(config: Config, inferred: str) -> bool:
 
 
 def labels_or_as_is(y: pd.Series) -> pd.Series:
-    """One label type for a classification target (:func:`metaconf.targets.labels.normalize_labels`); a target
+    """One label type for a classification target (:func:`metaconf.data.labels.normalize_labels`); a target
     that holds no labels (continuous numbers) is left for the evaluator's clear message."""
-    from metaconf.targets.labels import normalize_labels
+    from metaconf.data.labels import normalize_labels
 
     try:
         return normalize_labels(y)

@@ -10,8 +10,9 @@ from typing import Any
 
 from metaconf.config.loader import Document, JsonPath, LoadError, Span, load_file, load_text
 from metaconf.errors import MetaconfError
+from metaconf.lint.catalog import all_rules, select_rules
 from metaconf.lint.finding import Edit, Finding, Fix, Severity
-from metaconf.lint.registry import LintContext, Rule, all_rules, select_rules
+from metaconf.lint.registry import LintContext, Rule
 
 
 class RuleError(MetaconfError):

@@ -19,7 +19,7 @@ from metaconf.report.results import CONFIG_FILE, RunResults, jsonable, read_resu
 from metaconf.report.summary import COMPARISON_COLUMNS, comparison_rows
 
 if TYPE_CHECKING:
-    from metaconf.cli.explain import ExplainedValue
+    from metaconf.config.explain import ExplainedValue
 
 JSON_KEYS = (
     "run",
@@ -196,7 +196,7 @@ def runs_json(views: Sequence[RunView]) -> str:
     return json.dumps([run_record(v) for v in views], indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def _md_cell(text: str) -> str:
+def md_cell(text: str) -> str:
     """A Markdown table cell: one line, ``|`` and ``\\`` escaped."""
     return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
 
@@ -208,7 +208,7 @@ def runs_markdown(views: Sequence[RunView]) -> str:
         "| " + " | ".join(name for name, _ in COMPARISON_COLUMNS) + " |",
         "|" + "|".join("---:" if justify == "right" else "---" for _, justify in COMPARISON_COLUMNS) + "|",
     ]
-    lines += ["| " + " | ".join(_md_cell(cell) for cell in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
     if caption is not None:
         lines += ["", "\\" + caption if caption.startswith("*") else caption]  # not a list item
     return "\n".join(lines) + "\n"
@@ -225,7 +225,7 @@ def config_rows(view: RunView) -> tuple[list[ExplainedValue], str | None]:
     """
     from pydantic import ValidationError
 
-    from metaconf.cli.explain import explain_values
+    from metaconf.config.explain import explain_values
     from metaconf.config.model import Config
 
     if view.config is None:

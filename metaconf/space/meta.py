@@ -10,7 +10,7 @@ configurations).
 
 A config is checked by mapping it to a Configuration of the meta-space (:func:`check_config`): a value outside
 its range, a value the user wrote for a field that is inactive, and a forbidden combination each become a
-:class:`~metaconf.lint.registry.Violation` at the JSON path the value came from. The same ranges and choices
+:class:`Violation` at the JSON path the value came from. The same ranges and choices
 are exported as data (:func:`meta_space_bounds`) to narrow the JSON Schema an LLM decodes against.
 """
 
@@ -33,7 +33,6 @@ from metaconf.config.model import (
     Tool,
 )
 from metaconf.config.units import MAX_SECONDS
-from metaconf.lint.registry import Violation
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
@@ -287,6 +286,17 @@ def _describe(hp: Any) -> str:
 
 def _dotted(path: JsonPath) -> str:
     return ".".join(str(p) for p in path)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A value the meta-space rejects: where (a JSON path into the document), what, and the fix's title;
+    ``key``: point at the key (a field that has no effect). Lint rule MC110 reports these as findings."""
+
+    path: JsonPath
+    message: str
+    fix_title: str | None = None
+    key: bool = False
 
 
 def check_config(document: Document | None, config: Config) -> list[Violation]:

@@ -53,8 +53,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline
 
+from metaconf.data.labels import label_array, normalize_labels
 from metaconf.errors import UsageError
-from metaconf.targets.labels import label_array, normalize_labels
 from metaconf.targets.metrics import MetricSpec, aligned_proba, metric_for
 from metaconf.targets.preprocess import PreprocessPlan, build_preprocessor, plan_columns
 from metaconf.targets.threshold import (

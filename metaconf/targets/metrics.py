@@ -49,8 +49,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from metaconf.data.labels import label_array, label_key
 from metaconf.errors import UsageError
-from metaconf.targets.labels import label_array, label_key
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 MARKER_FILE = ".metaconf-run"
 LOCK_FILE = ".metaconf-run.lock"
 MARKER_FORMAT = 1
+TEMP_PREFIX = ".metaconf-saving-"
+"""Temporary names of SMAC's state files being written (:mod:`metaconf.targets.smac.durable`; SMAC's savers
+require a ``.json`` suffix): a killed run may leave them, and :func:`remove_stale_temporaries` removes them."""
 _OWN_FILES = frozenset({MARKER_FILE, LOCK_FILE})
 _LOCK_ATTEMPTS = 10
 
@@ -193,8 +196,6 @@ def remove_stale_temporaries(run_dir: Path) -> list[str]:
     under its lock, so no other metaconf run is writing them): :mod:`metaconf.io`'s ``.NAME.XXXXXXXX.tmp`` for
     the files of a run, and SMAC's state being saved (``.metaconf-saving-*.json`` in the tool's folders).
     Returns their names."""
-    from metaconf.targets.smac.durable import TEMP_PREFIX
-
     removed = []
     candidates = [p for p in run_dir.iterdir() if _STALE_TEMPORARY.fullmatch(p.name)]
     for folder in (rr.SMAC_DIR,):

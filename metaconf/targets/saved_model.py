@@ -140,7 +140,7 @@ def training_schema(
 
     ``classes`` in the order of the model's probability columns (default: the evaluator's, sorted).
     """
-    from metaconf.targets.labels import label_key
+    from metaconf.data.labels import label_key
 
     X = dataset.X
     dtypes = {str(name): str(dtype) for name, dtype in X.dtypes.items()}
@@ -425,32 +425,7 @@ class Threshold:
         )
 
 
-def predict(
-    run: SavedModel | str | Path, frame: pd.DataFrame, *, proba: bool = False, source: str = "the data"
-) -> Predictions:
-    """Predict ``frame`` (the columns of the training file) with the model a run saved (``run``: its
-    directory, or the model :func:`load_saved_model` loaded).
-
-    Raises :class:`UsageError` when the run has no loadable model, the columns do not match the training
-    schema, or ``proba`` is asked of a regression model or one without probabilities.
-    """
-    saved = run if isinstance(run, SavedModel) else load_saved_model(run)
-    schema = saved.schema
-    if proba and schema.task_type != "classification":
-        raise UsageError("--proba needs a classification model; this run is a regression", "drop --proba")
-    if len(frame) == 0:
-        raise UsageError(f"`{source}` has no rows", "pass a file with at least one row to predict")
-    X, notes = check_columns(frame, schema, source)
-    if schema.tool == "auto-sklearn":
-        from metaconf.targets.autosklearn.predict import predict_in_env
-
-        labels, probabilities, classes, threshold = predict_in_env(saved, X, proba=proba)
-    else:
-        labels, probabilities, classes, threshold = _predict_sklearn(saved, X, proba=proba)
-    return _assemble(schema, labels, probabilities, classes, threshold, saved.notes + notes)
-
-
-def _predict_sklearn(
+def predict_sklearn(
     saved: SavedModel, X: pd.DataFrame, *, proba: bool
 ) -> tuple[Any, Any, list[Any] | None, Threshold | None]:
     import numpy as np
@@ -527,7 +502,7 @@ def bayes_threshold(cost_matrix: list[list[float]], classes: list[Any]) -> Thres
     return Threshold(value, classes[1], "the cost matrix's Bayes decision")
 
 
-def _assemble(
+def assemble_predictions(
     schema: ModelSchema,
     labels: Any,
     probabilities: Any,
@@ -537,7 +512,7 @@ def _assemble(
 ) -> Predictions:
     import pandas as pd
 
-    from metaconf.targets.labels import label_key
+    from metaconf.data.labels import label_key
 
     name = schema.target or "prediction"
     columns: dict[str, Any] = {name: labels}

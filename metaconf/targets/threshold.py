@@ -75,7 +75,7 @@ class Threshold:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        from metaconf.targets.labels import label_key
+        from metaconf.data.labels import label_key
 
         return {
             "value": float(self.value),

@@ -65,7 +65,8 @@ def refine(
     lint: Callable[[str], list[Any]],
 ) -> LLMResult:
     """The LLM's version of ``advice``: lint-clean, every value with its origin. Raises :class:`LLMError`."""
-    from metaconf.advise.llm.backends import DecodingParams, make_backend, package_version
+    from metaconf.advise.llm.backends import DecodingParams, package_version
+    from metaconf.advise.llm.factory import make_backend
     from metaconf.advise.llm.models import resolve_model
     from metaconf.advise.llm.prompt import build_prompt, repair_prompt, template_hash
     from metaconf.advise.llm.repair import PRIMARY_PATH, check_and_repair

@@ -49,7 +49,7 @@ from metaconf.advise.describe import (
     label_meanings,
 )
 from metaconf.advise.llm.errors import LLMError
-from metaconf.advise.llm.spans import (
+from metaconf.advise.spans import (
     TASK_WORDS,
     UNDERSTAND_WORDS,
     Figure,
@@ -264,7 +264,8 @@ class Extractor:
     ) -> Extractor:
         """An extractor over a resolved :class:`~metaconf.advise.llm.models.ModelRef` (the model is loaded once
         here; a server is only connected to)."""
-        from metaconf.advise.llm.backends import LlamaCppBackend, make_backend
+        from metaconf.advise.llm.backends import LlamaCppBackend
+        from metaconf.advise.llm.factory import make_backend
 
         name = backend or ("openai" if ref.source == "server" else "guidance")
         made = make_backend(name, ref) if ref.source == "server" else make_backend(name, ref, threads=threads)

@@ -65,8 +65,9 @@ def follow_up_questions(
 ) -> list[tuple[str, str]]:
     """(topic, question) pairs worded by the LLM, one per unclear topic at most; a topic the model skipped or
     worded badly gets a plain question (the user is always asked about every unclear point)."""
-    from metaconf.advise.llm.backends import DecodingParams, make_backend
+    from metaconf.advise.llm.backends import DecodingParams
     from metaconf.advise.llm.errors import LLMError
+    from metaconf.advise.llm.factory import make_backend
     from metaconf.advise.llm.models import resolve_model
 
     model = resolve_model(options.model, options.server)

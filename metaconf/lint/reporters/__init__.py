@@ -59,7 +59,7 @@ def is_applicable(finding: Finding, *, unsafe: bool = False) -> bool:
 
 def registry_descriptions() -> dict[str, tuple[str, str, Severity]]:
     """Rule code -> (name, summary, default severity) for every registered rule."""
-    from metaconf.lint.registry import all_rules
+    from metaconf.lint.catalog import all_rules
 
     return {code: (r.name, r.summary, r.severity) for code, r in all_rules().items()}
 

@@ -223,7 +223,7 @@ def meta_space_check(ctx: LintContext) -> Iterator[Violation]:
                 severity=Severity.warning,
             )
         else:
-            yield violation
+            yield Violation(violation.path, violation.message, fix_title=violation.fix_title)
 
 
 @rule(

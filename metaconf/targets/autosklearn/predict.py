@@ -31,9 +31,9 @@ def predict_in_env(
     import numpy as np
     import pandas as pd
 
+    from metaconf.data.labels import label_array
     from metaconf.targets.autosklearn.environment import ready_env, worker_environment, worker_source
     from metaconf.targets.autosklearn.runner import worker_features
-    from metaconf.targets.labels import label_array
     from metaconf.targets.preprocess import ColumnDecision
     from metaconf.targets.saved_model import Threshold, bayes_threshold
 

@@ -431,7 +431,7 @@ def _record_saved_model(
 ) -> None:
     """``model.json`` for the estimator the worker pickled (classes in the worker's encoding, the cost matrix
     that turns its probabilities into decisions), or a note saying why no model was saved."""
-    from metaconf.targets.labels import label_key
+    from metaconf.data.labels import label_key
     from metaconf.targets.saved_model import training_schema, write_schema
 
     if not raw.get("model_saved"):
@@ -475,7 +475,7 @@ def _test_cost(path: Path, test: pd.DataFrame, evaluator: Evaluator, plan: AutoS
     import numpy as np
     import pandas as pd
 
-    from metaconf.targets.labels import label_array, label_key
+    from metaconf.data.labels import label_array, label_key
 
     if not path.exists() or len(test) == 0:
         return None

@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from metaconf.report.results import TrialRecord
+from metaconf.targets.run_dir import TEMP_PREFIX
 
 SAVED_FILES = ("runhistory.json", "intensifier.json", "optimization.json")
 """What ``SMBO.save`` writes, in the order :func:`make_saves_atomic` replaces them."""
-TEMP_PREFIX = ".metaconf-saving-"
-"""Temporary names of the files being written (SMAC's savers require a ``.json`` suffix)."""
 
 
 def make_saves_atomic(smbo: Any) -> None:

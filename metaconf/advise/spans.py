@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from metaconf.advise.describe import _Text
+from metaconf.advise.text import Text
 
 MAX_SENTENCES = 40
 """Sentences offered to the model (the prompt must fit the context window; descriptions are rarely longer)."""
@@ -63,7 +63,7 @@ def _span(text: str, start: int, end: int) -> Span:
 
 def sentences(text: str) -> list[Span]:
     """The description's sentences (also split at blank lines, list items and table rows), as the model sees them."""
-    doc = _Text(text)
+    doc = Text(text)
     out = []
     for begin, end in doc.spans[:MAX_SENTENCES]:
         span = _span(text, begin, end)
@@ -118,7 +118,7 @@ def _value(number: str, scale: str | None) -> float:
 def cost_figures(text: str) -> list[Figure]:
     """Cost figures: money amounts anywhere, and plain numbers right after a cost verb, "=" or ":" in a
     sentence about costs (or under a heading about them). Table rows are left to the parser's table reader."""
-    doc = _Text(text)
+    doc = Text(text)
     spans = doc.spans
     found: list[tuple[int, int, float, int]] = []  # start, end, value, sentence index
     for index, (begin, end) in enumerate(spans):
@@ -196,7 +196,7 @@ COMPARED = re.compile(
 def multipliers(text: str) -> list[Multiplier]:
     """"N times worse / as costly" comparisons, one per sentence (the first)."""
     out = []
-    for begin, end, sentence in _Text(text).sentences():
+    for begin, end, sentence in Text(text).sentences():
         for match in _TIMES.finditer(sentence):
             if not _COMPARATIVE.search(sentence) or not ERROR_WORDS.search(sentence):
                 continue  # "10 times more customers stay than leave" compares no mistakes
@@ -231,7 +231,7 @@ _DURATION = re.compile(
 def durations(text: str) -> list[Duration]:
     """Every "N unit" duration in the text (the model decides which are limits and on what)."""
     out = []
-    for begin, end, sentence in _Text(text).sentences():
+    for begin, end, sentence in Text(text).sentences():
         for match in _DURATION.finditer(sentence):
             raw, unit = match.group("n").lower(), match.group("unit").lower()
             if len(unit) == 1 and (raw in _DURATION_WORDS or " " in match.group(0)):
@@ -300,7 +300,7 @@ class Mention:
 def measure_mentions(text: str, task: str, *, limit: int = 6) -> list[Mention]:
     """Measures of success the text names (one per measure and sentence), for the task's metrics."""
     out: list[Mention] = []
-    for begin, end, sentence in _Text(text).sentences():
+    for begin, end, sentence in Text(text).sentences():
         taken: list[tuple[int, int]] = []
         seen: set[str] = set()
         for measure_task, metric, name, words in MEASURES:
