@@ -7,6 +7,8 @@ SMAC3 runs inside metaconf's own process; auto-sklearn 0.15 needs a separate Pyt
 from __future__ import annotations
 
 import json
+import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -32,7 +34,44 @@ EnvDirOption = Annotated[
         show_default=False,
     ),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+class BackendsFormat(str, Enum):
+    text = "text"
+    json = "json"
+    md = "md"
+
+
+FormatOption = Annotated[
+    BackendsFormat | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="`text` (a table for people; the default), `json` (for tools) or `md` (a Markdown table).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", hidden=True, help="Deprecated: the same as `--format json`.")
+]
+"""``--json``: what ``list`` and ``doctor`` took before ``--format``; kept (hidden) so that scripts keep
+working."""
+
+
+def _output_format(output_format: BackendsFormat | None, json_output: bool) -> BackendsFormat:
+    """The format asked for: ``--format``, or the deprecated ``--json`` (both only when they agree)."""
+    if not json_output:
+        return output_format or BackendsFormat.text
+    if output_format not in (None, BackendsFormat.json):
+        assert output_format is not None
+        raise UsageError(
+            f"--json asks for JSON and --format asks for {output_format.value}",
+            "drop --json (deprecated: `--format json` replaces it)",
+        )
+    if sys.stderr.isatty():
+        typer.echo("note: --json is deprecated; use --format json", err=True)
+    return BackendsFormat.json
 
 SMAC_PACKAGES = ("smac", "ConfigSpace", "scikit-learn", "dask", "distributed")
 
@@ -82,6 +121,14 @@ def _autosklearn_row(env_dir: Path | None, *, deep: bool) -> dict[str, Any]:
     return row
 
 
+MAIN_VERSIONS = ("auto-sklearn", "smac", "scikit-learn", "ConfigSpace", "python")
+
+
+def _versions_text(row: dict[str, Any]) -> str:
+    """The versions the table shows (the main packages only; JSON has them all)."""
+    return ", ".join(f"{k} {v}" for k, v in row["versions"].items() if k in MAIN_VERSIONS) or "-"
+
+
 def _print_rows(rows: list[dict[str, Any]]) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -94,9 +141,12 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
     table.add_column("location", overflow="fold")
     for row in rows:
         colour = "green" if row["state"] == "ready" else "red" if row["state"] != "missing" else "yellow"
-        main = ("auto-sklearn", "smac", "scikit-learn", "ConfigSpace", "python")
-        versions = ", ".join(f"{k} {v}" for k, v in row["versions"].items() if k in main) or "-"
-        table.add_row(row["backend"], f"[{colour}]{row['state']}[/]", escape(versions), escape(row["location"]))
+        table.add_row(
+            row["backend"],
+            f"[{colour}]{row['state']}[/]",
+            escape(_versions_text(row)),
+            escape(row["location"]),
+        )
     console.print(table)
     for row in rows:
         if row.get("problem"):
@@ -105,30 +155,67 @@ def _print_rows(rows: list[dict[str, Any]]) -> None:
             console.print(f"  [dim]fix:[/] {escape(row['fix'])}")
 
 
+MD_COLUMNS = ("backend", "status", "versions", "location", "problem", "fix")
+
+
+def _markdown_rows(rows: list[dict[str, Any]]) -> str:
+    """``--format md``: the text table's rows, with each backend's problem and fix, as a Markdown table."""
+    from metaconf.report.export import md_cell
+
+    lines = ["| " + " | ".join(MD_COLUMNS) + " |", "|" + "|".join("---" for _ in MD_COLUMNS) + "|"]
+    for row in rows:
+        cells = [
+            row["backend"],
+            row["state"],
+            _versions_text(row),
+            row["location"],
+            row.get("problem") or "-",
+            row.get("fix") or "-",
+        ]
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 @cli_errors
-def list_backends(env_dir: EnvDirOption = None, json_output: JsonOption = False) -> None:
+def list_backends(
+    env_dir: EnvDirOption = None, output_format: FormatOption = None, json_output: JsonOption = False
+) -> None:
     """Show each AutoML tool, whether it is ready, its versions and where it lives."""
+    chosen = _output_format(output_format, json_output)
     rows = [_smac_row(), _autosklearn_row(env_dir, deep=False)]
-    if json_output:
+    if chosen == BackendsFormat.json:
         typer.echo(json.dumps(rows, indent=2))
+    elif chosen == BackendsFormat.md:
+        typer.echo(_markdown_rows(rows), nl=False)
     else:
         _print_rows(rows)
 
 
+NO_INTERPRETER = "none found: install Python 3.9 (`pyenv install 3.9.18`)"
+
+
 @cli_errors
-def doctor(env_dir: EnvDirOption = None, json_output: JsonOption = False) -> None:
+def doctor(
+    env_dir: EnvDirOption = None, output_format: FormatOption = None, json_output: JsonOption = False
+) -> None:
     """Check every backend for real (imports auto-sklearn inside its environment) and say how to fix what is
     missing. Exit code 1 when a backend is not ready."""
     from metaconf.targets.autosklearn.environment import describe_interpreters, find_interpreters
 
+    chosen = _output_format(output_format, json_output)
     rows = [_smac_row(), _autosklearn_row(env_dir, deep=True)]
     interpreters = describe_interpreters(find_interpreters())
-    if json_output:
+    if chosen == BackendsFormat.json:
         typer.echo(json.dumps({"backends": rows, "pythons_for_auto_sklearn": interpreters}, indent=2))
+    elif chosen == BackendsFormat.md:
+        typer.echo(_markdown_rows(rows), nl=False)
+        typer.echo("\nPythons that can build auto-sklearn's environment (best first):\n")
+        for line in interpreters or [NO_INTERPRETER]:
+            typer.echo(f"- {line}")
     else:
         _print_rows(rows)
         typer.echo("Pythons that can build auto-sklearn's environment (best first):")
-        for line in interpreters or ["none found: install Python 3.9 (`pyenv install 3.9.18`)"]:
+        for line in interpreters or [NO_INTERPRETER]:
             typer.echo(f"  {line}")
     if any(row["state"] != "ready" for row in rows):
         raise typer.Exit(1)

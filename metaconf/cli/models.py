@@ -15,6 +15,7 @@ from metaconf.cli.common import cli_errors
 class ModelsFormat(str, Enum):
     table = "table"
     json = "json"
+    md = "md"
 
 
 STATE_TEXT = {
@@ -92,6 +93,49 @@ def _extra_rows(model: Path | None, server: str | None, no_hash: bool) -> list[d
     return rows
 
 
+MD_COLUMNS = ("name", "model", "size", "licence", "status", "sha256", "install / path")
+
+
+def _markdown(
+    rows: list[dict[str, Any]], extra: list[dict[str, Any]], libraries: dict[str, str | None]
+) -> str:
+    """``--format md``: the table's rows (registry models, then --model / --server) as a Markdown table, then
+    where the models live and the libraries."""
+    from metaconf.advise.llm.models import format_size, model_dir
+    from metaconf.report.export import md_cell
+
+    def code(text: str | None) -> str:
+        return f"`{text}`" if text else "-"
+
+    lines = [
+        "| " + " | ".join(MD_COLUMNS) + " |",
+        "|" + "|".join("---:" if column == "size" else "---" for column in MD_COLUMNS) + "|",
+    ]
+    for row in rows:
+        cells = [
+            row["name"] + (" (default)" if row["default"] else ""),
+            row["model"],
+            format_size(row["bytes"]),
+            row["licence"],
+            row["status"],
+            code(row["sha256"]),
+            code(row["install"]) if row["install"] else code(row["path"]),
+        ]
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+    for row in extra:
+        size = format_size(row["bytes"]) if row["bytes"] else "-"
+        cells = [row["source"], row["name"], size, "-", "given", code(row["sha256"]), code(row["path"])]
+        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+    lines += [
+        "",
+        f"Models are assembled in `{model_dir()}`.",
+        "Libraries: "
+        + ", ".join(f"{name} {v}" if v else f"{name} missing" for name, v in libraries.items())
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @cli_errors
 def models(
     model: Annotated[
@@ -119,7 +163,13 @@ def models(
         ),
     ] = False,
     output_format: Annotated[
-        ModelsFormat, typer.Option("--format", "-f", help="A table for people, or JSON for tools.")
+        ModelsFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="`table` (for people), `json` (for tools) or `md` (a Markdown table of the same rows).",
+            case_sensitive=False,
+        ),
     ] = ModelsFormat.table,
 ) -> None:
     """List the models `metaconf suggest --advisor llm|auto` can use: by name (installed with `metaconf backends
@@ -152,6 +202,9 @@ def models(
             "libraries": libraries,
         }
         typer.echo(json.dumps(document, indent=2))
+        return
+    if output_format == ModelsFormat.md:
+        typer.echo(_markdown(rows, extra, libraries), nl=False)
         return
 
     from rich.console import Console

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -68,6 +69,12 @@ class BackendChoice(str, Enum):
     guidance = "guidance"
     outlines = "outlines"
     openai = "openai"
+
+
+class SuggestFormat(str, Enum):
+    text = "text"
+    json = "json"
+    md = "md"
 
 
 @dataclass
@@ -701,6 +708,77 @@ def _print_summary(suggestion: Suggestion, output: Path) -> None:
     console.print(f"run it with `metaconf run {output}`")
 
 
+SUMMARY_KEYS = ("output", "lint", "summary", "advisor", "probe", "timings", "values")
+"""The keys of ``--format json``'s object, always all of them, in this order."""
+
+
+def _summary_document(suggestion: Suggestion, output: Path) -> dict[str, Any]:
+    """``--format json``: what the text summary says, as data, and every value of the written config with its
+    origin and reason (the rows of `metaconf explain --all --format json`, read back from ``output``)."""
+    from dataclasses import asdict
+
+    from metaconf.config.explain import explain_values
+    from metaconf.config.loader import load_file
+
+    findings = sorted(suggestion.findings, key=lambda f: f.sort_key())
+    document = {
+        "output": str(output),
+        "lint": {
+            "errors": sum(f.severity.value == "error" for f in findings),
+            "warnings": sum(f.severity.value == "warning" for f in findings),
+            "findings": [
+                {
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "message": f.message,
+                    "pointer": f.pointer,
+                    "line": f.span.line,
+                    "col": f.span.col,
+                }
+                for f in findings
+            ],
+        },
+        "summary": dict(suggestion.advice.summary),
+        "advisor": suggestion.advisor_note or None,
+        "probe": suggestion.probe_note,
+        "timings": {name: round(seconds, 3) for name, seconds in suggestion.timings.items()},
+        "values": [asdict(row) for row in explain_values(load_file(output).data, all_values=True)],
+    }
+    assert tuple(document) == SUMMARY_KEYS
+    return document
+
+
+def _summary_markdown(document: dict[str, Any], took: str) -> str:
+    """``--format md``: the summary lines, lint's warnings and a table of every value with its reason."""
+    from metaconf.report.export import md_cell
+
+    output = document["output"]
+    lint = document["lint"]
+    lines = [f"# metaconf suggest: `{output}`", ""]
+    lines += [f"- **{name}**: {md_cell(value)}" for name, value in document["summary"].items()]
+    lines.append(f"- **trial cost from**: {md_cell(document['probe'])}")
+    if took:
+        lines.append(f"- **took**: {took}")
+    if document["advisor"]:
+        notes = document["advisor"].splitlines()
+        lines.append("- **advisor**: " + "; ".join(md_cell(line) for line in notes))
+    lines.append(f"- **lint**: {lint['errors']} error(s), {lint['warnings']} warning(s)")
+    for finding in lint["findings"]:
+        lines.append(f"  - `{finding['code']}` `{finding['pointer']}`: {md_cell(finding['message'])}")
+    lines += [
+        "",
+        f"Wrote `{output}`; `metaconf explain {output}` shows every reason, `metaconf run {output}` runs it.",
+        "",
+        "| setting | value | origin | reason |",
+        "|---|---|---|---|",
+    ]
+    lines += [
+        "| " + " | ".join(md_cell(row[key]) for key in ("path", "value", "origin", "reason")) + " |"
+        for row in document["values"]
+    ]
+    return "\n".join(lines) + "\n"
+
+
 TIMING_NAMES = {
     "load": "loading the data",
     "profile": "profiling",
@@ -1006,6 +1084,16 @@ def suggest(
             "--interactive", "-i", help="Ask for what is missing (data, target, budget, metric, costs)."
         ),
     ] = False,
+    output_format: Annotated[
+        SuggestFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="The summary: `text` (for people, on stderr), `json` (one object on stdout, for tools) or "
+            "`md` (a Markdown document on stdout). The config file is the same in all three.",
+            case_sensitive=False,
+        ),
+    ] = SuggestFormat.text,
     force: ForceOption = False,
 ) -> None:
     """Suggest a complete, explained config for a budget, a dataset and a description of the task."""
@@ -1042,6 +1130,8 @@ def suggest(
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
         advisor=advisor.value,
     )
+    # json / md: stdout holds the summary document and nothing else (the prompt, questions, notes: stderr)
+    machine = output_format != SuggestFormat.text
     if show_prompt and advisor != AdvisorChoice.llm:
         raise UsageError(
             "--show-prompt prints the prompt of the LLM that proposes settings", "add --advisor llm"
@@ -1056,28 +1146,43 @@ def suggest(
             max_tokens=max_tokens,
             timeout_s=llm_timeout,
             seed=seed or 0,
-            show_prompt=(lambda text: typer.echo(text)) if show_prompt else None,
+            show_prompt=(lambda text: typer.echo(text, err=machine)) if show_prompt else None,
         )
     elif model or server or backend:
         raise UsageError(
             "--model, --server and --backend choose the LLM, and --advisor rules uses none",
             "drop --advisor rules (the default `auto` uses the LLM when one is installed), or add --advisor llm",
         )
-    if interactive and request.advisor == "llm":
-        from metaconf.advise.llm.questions import ask_follow_ups
+    # json / md: whatever the steps print (the questions of --interactive, --show-prompt) goes to stderr
+    with contextlib.redirect_stdout(sys.stderr) if machine else contextlib.nullcontext():
+        if interactive and request.advisor == "llm":
+            from metaconf.advise.llm.questions import ask_follow_ups
 
-        request = ask_follow_ups(
-            request,
-            ask=lambda question: typer.prompt(question, default="", show_default=False),
-            say=lambda message: typer.echo(message, err=True),
+            request = ask_follow_ups(
+                request,
+                ask=lambda question: typer.prompt(question, default="", show_default=False),
+                say=lambda message: typer.echo(message, err=True),
+            )
+        if interactive:
+            request = _interactive(request)
+            request.ask_reading = _ask_reading
+        if not interactive:
+            from metaconf.cli.common import working
+
+            request.status = working
+        suggestion = make_suggestion(request)
+        atomic_write_text(output, suggestion.text, force=force)
+    if not machine:
+        _print_summary(suggestion, output)
+        return
+    document = _summary_document(suggestion, output)
+    if output_format == SuggestFormat.json:
+        import json
+
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(_summary_markdown(document, _took(suggestion.timings)), nl=False)
+    if sys.stderr.isatty():
+        typer.echo(
+            f"wrote {output} (lint: no errors); `metaconf explain {output}` shows every reason", err=True
         )
-    if interactive:
-        request = _interactive(request)
-        request.ask_reading = _ask_reading
-    if not interactive:
-        from metaconf.cli.common import working
-
-        request.status = working
-    suggestion = make_suggestion(request)
-    atomic_write_text(output, suggestion.text, force=force)
-    _print_summary(suggestion, output)
