@@ -141,7 +141,7 @@ def run_case(
     backend: str, case: tuple[str, str, str | None], args: argparse.Namespace, workdir: Path, vocab: Any
 ) -> tuple[CaseResult, Any, Any, list[dict[str, Any]]]:
     from metaconf.advise.llm import LLMOptions
-    from metaconf.cli.suggest import SuggestRequest, make_suggestion
+    from metaconf.advise.suggest import SuggestRequest, make_suggestion
 
     dataset, budget, variant = case
     label = "none" if variant is None else ("description" if variant.endswith(".txt") else f"text:{variant[:24]}")

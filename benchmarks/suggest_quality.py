@@ -71,7 +71,7 @@ def _description(dataset: str) -> str | None:
 
 
 def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:
-    from metaconf.cli.suggest import SuggestRequest, make_suggestion
+    from metaconf.advise.suggest import SuggestRequest, make_suggestion
     from metaconf.config.model import Config
 
     request = SuggestRequest(

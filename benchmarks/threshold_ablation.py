@@ -114,7 +114,7 @@ def scores(model: Any, test: Any, target: str, positive: Any, config: Any) -> di
 def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
     import yaml
 
-    from metaconf.cli.suggest import SuggestRequest, make_suggestion
+    from metaconf.advise.suggest import SuggestRequest, make_suggestion
     from metaconf.config.model import Config
     from metaconf.data.labels import normalize_labels
     from metaconf.targets.metrics import default_positive_label

@@ -372,7 +372,7 @@ def test_suggest_writes_the_llm_read_matrix_byte_identically(tmp_path: Path) -> 
     import numpy as np
     import pandas as pd
 
-    from metaconf.cli.suggest import SuggestRequest, make_suggestion
+    from metaconf.advise.suggest import SuggestRequest, make_suggestion
 
     rng = np.random.default_rng(0)
     data = tmp_path / "churn.csv"

@@ -110,56 +110,6 @@ def with_answers(description: str, answers: list[tuple[str, str]]) -> str:
     return description.rstrip() + "\n\nThe user's answers to follow-up questions:\n" + "\n".join(lines) + "\n"
 
 
-def ask_follow_ups(request: Any, ask: Any, say: Any) -> Any:
-    """Ask the user the LLM's follow-up questions and fold the answers into ``request.describe``.
-
-    ``request`` is a :class:`metaconf.cli.suggest.SuggestRequest` with data and a description; ``ask(question)``
-    returns the user's answer, ``say(message)`` informs. With ``--advisor auto`` a model problem only skips the
-    LLM's wording (plain questions are asked); with ``--advisor llm`` it is an error, as everywhere else.
-    """
-    from metaconf.advise.describe import parse_description
-    from metaconf.advise.llm.errors import LLMError
-    from metaconf.cli.suggest import _read_description, request_dataset
-    from metaconf.data.facts import DataFacts
-
-    text, _ = _read_description(request.describe)
-    if text is None or (request.data is None and request.demo is None):
-        return request
-    dataset = request_dataset(request)
-    if dataset is None:
-        return request  # the pipeline reports it
-    facts = DataFacts.of(dataset)
-    classes = sorted(facts.class_counts) if dataset.task_type == "classification" else None
-    parsed = parse_description(text, columns=list(facts.columns), classes=classes)
-    topics = unclear_topics(
-        parsed,
-        task_type=dataset.task_type,
-        n_classes=len(facts.class_counts),
-        target_known=request.target is not None or request.demo is not None,
-    )
-    if request.metric is not None:
-        topics = [t for t in topics if t != "metric"]
-    if request.cost_matrix is not None:
-        topics = [t for t in topics if t != "costs"]
-    if not topics:
-        return request
-    profile = f"{facts.n_rows} rows, {facts.n_features} features, {dataset.task_type}" + (
-        f", classes {dict(sorted(facts.class_counts.items()))}" if classes else ""
-    )
-    options = request.llm or LLMOptions()
-    try:
-        questions = follow_up_questions(text, profile, topics, options)
-    except LLMError as error:
-        if request.advisor != "auto":
-            raise
-        say(f"follow-up questions in plain words (the LLM could not word them: {error.message})")
-        questions = follow_up_questions_plain(topics)
-    say("The description leaves some points open:")
-    answers = [(topic, ask(question)) for topic, question in questions]
-    request.describe = with_answers(text, answers)
-    return request
-
-
 def follow_up_questions_plain(topics: list[str]) -> list[tuple[str, str]]:
     plain = {
         "metric": "Which metric should the search optimise (e.g. accuracy, balanced accuracy, ROC AUC, F1)?",
