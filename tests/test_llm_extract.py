@@ -11,18 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from metaconf.advise.describe import (
-    CostMatrixFact,
-    DescriptionFacts,
-    Evidence,
-    MetricHint,
-    TimeLimit,
-    ValueFact,
-    parse_description,
-)
+from metaconf.advise.describe import parse_description
+from metaconf.advise.facts import CostMatrixFact, DescriptionFacts, MetricHint, TimeLimit, ValueFact
 from metaconf.advise.llm.extract import Extraction
 from metaconf.advise.reading import combine, read_description
 from metaconf.advise.spans import cost_figures, durations, measure_mentions, multipliers
+from metaconf.advise.text import Evidence
 
 CHURN = (
     "Telecom customers; we want to predict which customers will churn next quarter. A customer we fail to flag "

@@ -29,14 +29,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from metaconf.advise.describe import (
-    CostMatrixFact,
-    DescriptionFacts,
-    MetricHint,
-    TimeLimit,
-    ValueFact,
-    parse_description,
-)
+from metaconf.advise.describe import parse_description
+from metaconf.advise.facts import CostMatrixFact, DescriptionFacts, MetricHint, TimeLimit, ValueFact
 from metaconf.advise.spans import COMPARED
 
 ReaderName = Literal["rules", "llm", "both"]

@@ -19,7 +19,7 @@ from metaconf.errors import UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from metaconf.advise.describe import DescriptionFacts
+    from metaconf.advise.facts import DescriptionFacts
     from metaconf.profile.probe import ProbeResult
     from metaconf.profile.profile import DataProfile
 

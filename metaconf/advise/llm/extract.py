@@ -38,10 +38,9 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from metaconf.advise.describe import (
+from metaconf.advise.facts import (
     CostMatrixFact,
     DescriptionFacts,
-    Evidence,
     Mention,
     MetricHint,
     TimeLimit,
@@ -62,6 +61,7 @@ from metaconf.advise.spans import (
     sentences,
     sentences_with,
 )
+from metaconf.advise.text import Evidence
 
 NOT_STATED = "not stated"
 NOT_ABOUT_MISTAKES = "not about mistakes"
@@ -595,6 +595,6 @@ def _matrix_from_figures(
 
 
 def _plain(value: Any) -> Any:
-    from metaconf.advise.describe import _plain as plain
+    from metaconf.advise.facts import plain_label as plain
 
     return plain(value)
