@@ -48,7 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    from metaconf.advise.rules import cost_model_from_probe
+    from metaconf.advise.inputs import cost_model_from_probe
     from metaconf.config.model import Config
     from metaconf.data.load import load_dataset
     from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost

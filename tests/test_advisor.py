@@ -12,20 +12,17 @@ from typing import Any
 import pytest
 import yaml
 
-from metaconf.advise.rules import (
+from metaconf.advise.envelope import (
     AdvisorInputs,
     BudgetTooSmallError,
     CostModel,
     DataSummary,
     DescriptionHints,
     UserChoices,
-    _hyperband_mean_fraction,
-    advise,
-    description_hints,
     envelope,
-    expected_trials_of,
-    space_shape,
 )
+from metaconf.advise.inputs import description_hints, space_shape
+from metaconf.advise.rules import _hyperband_mean_fraction, advise, expected_trials_of
 from metaconf.config.model import (
     Config,
     CostMatrix,
@@ -616,7 +613,7 @@ def test_generated_configs_lint_clean_load_and_are_deterministic(
 def test_probe_outliers_are_shrunk_towards_the_cost_model_times_the_machine_factor() -> None:
     from types import SimpleNamespace
 
-    from metaconf.advise.rules import cost_model_from_probe
+    from metaconf.advise.inputs import cost_model_from_probe
 
     def result(costs: dict[str, tuple[float, str]]) -> SimpleNamespace:
         return SimpleNamespace(

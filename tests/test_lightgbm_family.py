@@ -272,7 +272,9 @@ def test_a_short_run_searches_lightgbm_end_to_end(tmp_path: Path) -> None:
 
 
 def _advice(rows: int, seconds_per_fit: float, walltime: float = 60.0) -> Any:
-    from metaconf.advise.rules import AdvisorInputs, CostModel, DataSummary, UserChoices, advise, space_shape
+    from metaconf.advise.envelope import AdvisorInputs, CostModel, DataSummary, UserChoices
+    from metaconf.advise.inputs import space_shape
+    from metaconf.advise.rules import advise
 
     families = families_for("classification")
     return advise(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from metaconf.advise.envelope import AdvisorInputs, CostModel, DataSummary, DescriptionHints, UserChoices
+from metaconf.advise.inputs import space_shape
 from metaconf.advise.llm.repair import check_and_repair, merge
 from metaconf.advise.llm.schema import (
     REASON_MAX_CHARS,
@@ -20,16 +22,7 @@ from metaconf.advise.llm.schema import (
     decision_space,
     number_step,
 )
-from metaconf.advise.rules import (
-    Advice,
-    AdvisorInputs,
-    CostModel,
-    DataSummary,
-    DescriptionHints,
-    UserChoices,
-    advise,
-    space_shape,
-)
+from metaconf.advise.rules import Advice, advise
 from metaconf.config.model import CostMatrix, Metric, ModelFamily, Origin, Tool
 from metaconf.config.writer import render_config
 from metaconf.lint.engine import LintOptions, has_errors, lint_text

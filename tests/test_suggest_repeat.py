@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from metaconf.advise.envelope import CostModel
 from metaconf.advise.repeatable import (
     GRID,
     STEPS_PER_DECADE,
@@ -29,7 +30,6 @@ from metaconf.advise.repeatable import (
     snap,
     snap_exponent,
 )
-from metaconf.advise.rules import CostModel
 
 STEP = 10 ** (1 / STEPS_PER_DECADE)
 
@@ -295,7 +295,7 @@ def test_the_previous_config_is_reused_only_for_the_same_data_and_grid(tmp_path:
 def test_the_advisor_reserves_the_probes_cpu_seconds_and_scales_a_single_fit_along_its_curve() -> None:
     from types import SimpleNamespace
 
-    from metaconf.advise.rules import cost_model_from_probe
+    from metaconf.advise.inputs import cost_model_from_probe
 
     def family(seconds: float, fit_seconds: float, exponent: float, measurements: list) -> SimpleNamespace:
         source = "probe" if measurements else "cost model"

@@ -233,7 +233,7 @@ def reused_costs(
     same grid) when it was measured on this machine (:func:`machine_identity`) for ``task_type`` with the probe
     limit ``limit_s`` and holds a cost for exactly ``families`` (the probe's limit is shared among them): exactly the model the first run advised
     with, so the rerun writes the same file. None when any of that differs or the record is incomplete."""
-    from metaconf.advise.rules import CostModel
+    from metaconf.advise.envelope import CostModel
 
     if (
         previous.get("machine") != machine_identity()

@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from metaconf.advise.rules import Advice, CostModel
+    from metaconf.advise.envelope import CostModel
+    from metaconf.advise.rules import Advice
     from metaconf.data.load import Dataset
     from metaconf.lint.finding import Finding
 
@@ -162,7 +163,7 @@ def _costs(
     costs are cached. The terminal note
     says what the probe measured; ``metaconf profile --probe`` shows every timing.
     """
-    from metaconf.advise.rules import cost_model_from_probe
+    from metaconf.advise.inputs import cost_model_from_probe
 
     names = [f.value for f in families]
     if probe:
@@ -315,15 +316,9 @@ def _lint_in_place(text: str, output: Path) -> list[Finding]:
 
 def make_suggestion(request: SuggestRequest) -> Suggestion:
     """Run the whole suggest pipeline and return the rendered, lint-checked config (nothing is written)."""
-    from metaconf.advise.rules import (
-        AdvisorInputs,
-        DataSummary,
-        DescriptionHints,
-        UserChoices,
-        advise,
-        description_hints,
-        space_shape,
-    )
+    from metaconf.advise.envelope import AdvisorInputs, DataSummary, DescriptionHints, UserChoices
+    from metaconf.advise.inputs import description_hints, space_shape
+    from metaconf.advise.rules import advise
     from metaconf.config.model import Config, CostMatrix, Data, Metric, ModelFamily, Task, TaskType, Tool
     from metaconf.config.units import parse_duration, parse_memory
     from metaconf.config.writer import render_config

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from metaconf.advise.envelope import AdvisorInputs
 from metaconf.advise.llm.errors import LLMError, LLMTimeoutError, LLMUnavailableError
-from metaconf.advise.rules import Advice, AdvisorInputs
+from metaconf.advise.rules import Advice
 
 __all__ = ["LLMError", "LLMOptions", "LLMResult", "LLMTimeoutError", "LLMUnavailableError", "refine"]
 

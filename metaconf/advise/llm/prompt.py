@@ -20,8 +20,9 @@ from importlib import resources
 from string import Template
 from typing import Any
 
+from metaconf.advise.envelope import AdvisorInputs
 from metaconf.advise.llm.schema import DecisionSpace
-from metaconf.advise.rules import Advice, AdvisorInputs
+from metaconf.advise.rules import Advice
 from metaconf.config.units import format_duration, format_memory
 
 TEMPLATE_FILES = ("system.txt", "user.txt", "repair.txt", "example.json")

@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from metaconf.advise.envelope import AdvisorInputs
 from metaconf.advise.llm.schema import DECISION_PATHS, Decision, DecisionSpace, resampling_key
-from metaconf.advise.rules import Advice, AdvisorInputs, advise
+from metaconf.advise.rules import Advice, advise
 from metaconf.config.model import (
     MULTI_FIDELITY_OPTIMIZERS,
     Config,
@@ -211,7 +212,7 @@ def _fidelity(
     if base.fidelity.type == kind and kind != FidelityType.none:
         return base.fidelity.model_copy()
     if kind == FidelityType.subsample:
-        from metaconf.advise.rules import _subsample_min_rows
+        from metaconf.advise.envelope import _subsample_min_rows
 
         fit_rows = max(1.0, advice.envelope.n_train * (1.0 - config.resampling.holdout_fraction))
         floor = max(_subsample_min_rows(inputs.data) / fit_rows, 1.0 / 27.0)

@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from metaconf.advise.rules import MAX_TRIALS_RF, Advice, AdvisorInputs
+from metaconf.advise.envelope import MAX_TRIALS_RF, AdvisorInputs
+from metaconf.advise.rules import Advice
 from metaconf.config.model import Config, FidelityType, Metric, OptimizerKind, ResamplingStrategy, Tool
 
 REASON_MAX_CHARS = 60
