@@ -276,7 +276,7 @@ def test_lint_reports_a_space_file_duplicate_key_as_mc201(tmp_path: Path) -> Non
 )
 def test_a_plain_tcp_scheduler_off_this_machine_is_reported(address: str, host: str | None) -> None:
     from metaconf.lint.engine import LintOptions, lint_text
-    from metaconf.lint.rules.budget import scheduler_in_the_clear
+    from metaconf.lint.rules.parallel import scheduler_in_the_clear
 
     assert scheduler_in_the_clear(address) == host
     text = f"execution:\n  dask_scheduler: '{address}'\n"

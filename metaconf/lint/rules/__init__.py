@@ -6,6 +6,7 @@ from metaconf.lint.rules import (
     data,  # noqa: F401
     data_access,  # noqa: F401
     fidelity,  # noqa: F401
+    parallel,  # noqa: F401
     reproducibility,  # noqa: F401
     resampling,  # noqa: F401
     search_space,  # noqa: F401
