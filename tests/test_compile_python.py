@@ -27,7 +27,8 @@ from metaconf.cli.app import app
 from metaconf.config.model import Config
 from metaconf.errors import UsageError
 from metaconf.report.results import read_results
-from metaconf.space.builtin import build_space, normalize_warm_start
+from metaconf.space.builtin import build_space
+from metaconf.space.configurations import normalize_warm_start
 from metaconf.targets.smac.compile import compile_smac, render_python, target_config_data
 
 cli = CliRunner()

@@ -78,10 +78,10 @@ class Recorder(ClassifierMixin, BaseEstimator):
 
 
 def test_search_never_sees_a_test_row(monkeypatch):
-    from metaconf.space import builtin
+    from metaconf.space import estimators
 
-    real = builtin.make_estimator
-    monkeypatch.setattr(builtin, "make_estimator", lambda *a, **k: Recorder(real(*a, **k)))
+    real = estimators.make_estimator
+    monkeypatch.setattr(estimators, "make_estimator", lambda *a, **k: Recorder(real(*a, **k)))
     Recorder.seen = []
     rng = np.random.default_rng(0)
     data = demo("breast_cancer")

@@ -24,15 +24,9 @@ from metaconf.errors import UsageError
 from metaconf.lint.engine import LintOptions, has_errors, lint_file
 from metaconf.profile.probe import COST_MODEL, model_fit_seconds
 from metaconf.report.results import read_results
-from metaconf.space.builtin import (
-    MODEL,
-    active_names,
-    build_space,
-    families_for,
-    make_estimator,
-    model_spec,
-    normalize_warm_start,
-)
+from metaconf.space.builtin import MODEL, build_space, families_for, model_spec
+from metaconf.space.configurations import active_names, normalize_warm_start
+from metaconf.space.estimators import make_estimator
 from metaconf.targets.autosklearn.components import FAMILY_COMPONENTS
 
 runner = CliRunner()

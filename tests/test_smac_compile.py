@@ -17,7 +17,8 @@ import pytest
 
 from metaconf.config.model import Config
 from metaconf.errors import UsageError
-from metaconf.space.builtin import build_space, normalize_warm_start
+from metaconf.space.builtin import build_space
+from metaconf.space.configurations import normalize_warm_start
 from metaconf.targets.metrics import MetricSpec
 from metaconf.targets.smac.compile import SmacPlan, compile_smac, initial_design_size, render_python
 from metaconf.targets.smac.runner import BudgetTrialTarget, TrialTarget, build_smac

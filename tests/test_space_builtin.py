@@ -25,13 +25,12 @@ from metaconf.space.builtin import (
     families_for,
     fidelity_families,
     fidelity_range,
-    make_estimator,
     needs_scaling,
-    normalize_warm_start,
     plain_values,
-    to_configuration,
 )
+from metaconf.space.configurations import normalize_warm_start, to_configuration
 from metaconf.space.errors import SpaceError, SpaceProblem
+from metaconf.space.estimators import make_estimator
 
 TASKS = ("classification", "regression")
 

@@ -10,7 +10,7 @@ import pytest
 from metaconf.config.loader import load_text
 from metaconf.config.model import Config
 from metaconf.lint.engine import LintOptions, lint_text
-from metaconf.space.builtin import active_names
+from metaconf.space.configurations import active_names
 from metaconf.space.meta import check_config, config_values, meta_space, meta_space_bounds, path_of
 
 

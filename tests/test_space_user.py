@@ -14,8 +14,10 @@ from sklearn.datasets import make_classification
 
 from metaconf.config.model import Config
 from metaconf.lint.engine import LintOptions, lint_text
-from metaconf.space.builtin import build_space, make_estimator, normalize_warm_start
+from metaconf.space.builtin import build_space
+from metaconf.space.configurations import normalize_warm_start
 from metaconf.space.errors import SpaceError, SpaceProblem
+from metaconf.space.estimators import make_estimator
 
 ESTIMATOR = "sklearn.tree:DecisionTreeClassifier"
 

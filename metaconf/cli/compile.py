@@ -38,7 +38,8 @@ def compile_config(config: Config, base_dir: Path, run_dir: Path) -> SmacPlan:
 def compile_with_space(config: Config, base_dir: Path, run_dir: Path) -> tuple[SmacPlan, ConfigurationSpace]:
     """:func:`compile_config`, and the search space it compiled against."""
     from metaconf.data.load import load_dataset
-    from metaconf.space.builtin import build_space, normalize_warm_start
+    from metaconf.space.builtin import build_space
+    from metaconf.space.configurations import normalize_warm_start
     from metaconf.targets.evaluate import Evaluator
     from metaconf.targets.smac.compile import compile_smac
 

@@ -291,7 +291,8 @@ def fit_timing(
     from sklearn.pipeline import Pipeline
     from threadpoolctl import threadpool_limits
 
-    from metaconf.space.builtin import make_estimator, needs_scaling
+    from metaconf.space.builtin import needs_scaling
+    from metaconf.space.estimators import make_estimator
     from metaconf.targets.preprocess import build_preprocessor
 
     best = FitTiming(float("inf"), float("inf"))
@@ -323,7 +324,7 @@ def _warm_up(name: str, task_type: str, seed: int) -> dict[str, Any]:
     """The family's default values, after building its estimator once untimed: the first construction imports
     the estimator's module (a one-off cost, up to a second on a busy machine, that would otherwise inflate the
     first, smallest fit and, through it, the fitted exponent)."""
-    from metaconf.space.builtin import make_estimator
+    from metaconf.space.estimators import make_estimator
 
     values = default_values(name, task_type)
     make_estimator(values, task_type, seed=seed)

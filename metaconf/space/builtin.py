@@ -1,4 +1,4 @@
-"""Built-in model search spaces, and turning one configuration of a space into a scikit-learn estimator.
+"""Built-in model search spaces: the families' specs, overrides, and one ConfigurationSpace for a config.
 
 Each :class:`~metaconf.config.model.ModelFamily` has a moderate space per task (1-8 hyperparameters, plus
 conditional ones that only count under their parent), with the ranges the field uses (auto-sklearn's components,
@@ -18,13 +18,12 @@ test_space_builtin.py`` samples and fits them); iterative learners may warn that
 is expected at low fidelity.
 
 A user's own space (``search_space.file`` / ``search_space.inline``) is loaded by :mod:`metaconf.space.user`;
-:func:`build_space` and :func:`make_estimator` handle both kinds.
+:func:`build_space` handles both kinds, and :func:`metaconf.space.estimators.make_estimator` turns a configuration of
+either into an estimator; :mod:`metaconf.space.configurations` checks values against a space.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,9 +34,8 @@ from metaconf.config.model import Config, HyperparameterOverride, ModelFamily, T
 from metaconf.space.errors import SpaceError, SpaceProblem
 
 if TYPE_CHECKING:
-    from ConfigSpace import Configuration, ConfigurationSpace
+    from ConfigSpace import ConfigurationSpace
     from ConfigSpace.hyperparameters import Hyperparameter
-    from sklearn.base import BaseEstimator
 
 MODEL = "model"
 """Name of the categorical hyperparameter that selects the model family."""
@@ -309,7 +307,7 @@ def builtin_space_bounds(task_type: str | TaskType) -> dict[str, dict[str, dict[
 def needs_scaling(values: Mapping[str, Any]) -> bool:
     """Whether the configured model needs standardised features (linear, SVM, k-NN, MLP: distances and
     gradient steps depend on feature scale; trees do not). False for a user space without ``model``."""
-    model = _plain(values.get(MODEL))
+    model = plain_value(values.get(MODEL))
     try:
         return ModelFamily(model) in _SCALING
     except ValueError:
@@ -637,7 +635,7 @@ def build_space(
     return space
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A numpy scalar as the Python scalar it holds (SMAC hands back ``np.str_``, ``np.False_``)."""
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
         return value.item()
@@ -646,350 +644,4 @@ def _plain(value: Any) -> Any:
 
 def plain_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """A configuration's values as plain Python scalars (YAML/JSON-safe)."""
-    return {str(key): _plain(value) for key, value in dict(values).items()}
-
-
-def import_estimator(path: str, *, field_path: tuple[str, ...] = ("search_space", "estimator")) -> type:
-    """The class named by ``module:Class`` (``module.Class`` is accepted too). Importing runs the module's
-    code: only for a run, or a lint the user trusts (:mod:`metaconf.space.user_code`)."""
-    from metaconf.space.user_code import estimator_parts
-
-    module_name, class_name = estimator_parts(path, field_path=field_path)
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise SpaceError(
-            f"Cannot import module `{module_name}` for estimator `{path}`: {exc}.",
-            "Check the spelling, or install the package that provides it.",
-            kind=SpaceProblem.bad_estimator,
-            path=field_path,
-        ) from None
-    cls = getattr(module, class_name, None)
-    if not isinstance(cls, type):
-        raise SpaceError(
-            f"Module `{module_name}` has no class `{class_name}`.",
-            "Check the class name (it is case-sensitive).",
-            kind=SpaceProblem.bad_estimator,
-            path=field_path,
-        )
-    return cls
-
-
-def constructor_args(cls: type) -> set[str]:
-    try:
-        parameters = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return set()
-    return {name for name, p in parameters.items() if name != "self" and p.kind is not p.VAR_KEYWORD}
-
-
-def make_estimator(
-    values: Mapping[str, Any],
-    task_type: str | TaskType,
-    *,
-    seed: int,
-    config: Config | None = None,
-    fidelity: str | None = None,
-    fidelity_value: float | None = None,
-    needs_proba: bool = False,
-    n_samples: int | None = None,
-) -> BaseEstimator:
-    """The unfitted estimator one configuration describes (no preprocessing).
-
-    Built-in spaces: ``values["model"]`` picks the family, its ``<family>:<param>`` values become constructor
-    arguments. User spaces (``config`` with ``search_space.file``/``inline``): ``search_space.estimator`` is
-    instantiated with the values as keyword arguments. ``fidelity`` ``n_estimators`` / ``max_iter`` with
-    ``fidelity_value`` sets that argument (as an int) where the estimator has it as a budget.
-    ``needs_proba`` wraps the SVC in ``CalibratedClassifierCV(..., ensemble=False)`` so that it has
-    ``predict_proba`` (about 4x the fit cost, so only when the metric needs probabilities). ``n_samples`` (training rows, when known) caps ``n_neighbors`` so that k-NN never asks for
-    more neighbours than there are rows. Regression SVMs and MLPs are fitted to the standardised target
-    (``TransformedTargetRegressor``; predictions come back in the target's units). Always ``n_jobs=1`` and
-    ``random_state=seed`` where they exist.
-    """
-    task = _task(task_type)
-    params = plain_values(values)
-    if config is not None and is_user_space(config):
-        return _make_user_estimator(
-            params, config, seed=seed, fidelity=fidelity, fidelity_value=fidelity_value
-        )
-    if MODEL not in params:
-        raise SpaceError(
-            "The configuration has no `model` value, so its built-in model family is unknown.",
-            "Pass a configuration of a built-in space, or the config of a user space (with `search_space.estimator`).",
-            kind=SpaceProblem.bad_warm_start,
-        )
-    family = ModelFamily(params.pop(MODEL))
-    spec = model_spec(family, task)
-    prefix = family.value + SEPARATOR
-    kwargs: dict[str, Any] = dict(spec.fixed)
-    kwargs.update({key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)})
-    if family == ModelFamily.mlp:
-        n_layers = int(kwargs.pop("n_layers", 1))
-        n_units = int(kwargs.pop("n_units", 64))
-        kwargs["hidden_layer_sizes"] = (n_units,) * n_layers
-    if family == ModelFamily.k_nearest_neighbors and n_samples is not None and "n_neighbors" in kwargs:
-        kwargs["n_neighbors"] = max(1, min(int(kwargs["n_neighbors"]), n_samples))
-    if fidelity is not None and fidelity_value is not None and family in fidelity_families(fidelity, task):
-        kwargs[fidelity] = max(1, round(fidelity_value))
-    estimator = _finish(import_estimator(spec.estimator), kwargs, seed)
-    if family == ModelFamily.svm and task == _CLS and needs_proba:
-        # SVC(probability=True) is deprecated since scikit-learn 1.9; this is its documented replacement (Platt
-        # scaling fitted on out-of-fold decisions, one final SVC). 3 folds instead of libsvm's 5 to save time.
-        from sklearn.calibration import CalibratedClassifierCV
-
-        estimator = CalibratedClassifierCV(estimator, method="sigmoid", cv=3, ensemble=False, n_jobs=1)
-    if family in TARGET_SCALED_FAMILIES and task == _REG:
-        # SVR's epsilon and C, and an MLP's output layer, assume a target of unit scale: on house prices (a
-        # target in the 100,000s) every SVR of the space predicted a constant (R^2 0). Trees, k-NN and linear
-        # models do not care, and are left as they are.
-        from sklearn.compose import TransformedTargetRegressor
-        from sklearn.preprocessing import StandardScaler
-
-        estimator = TransformedTargetRegressor(regressor=estimator, transformer=StandardScaler())
-    return estimator
-
-
-TARGET_SCALED_FAMILIES = frozenset({ModelFamily.svm, ModelFamily.mlp})
-"""Regression families fitted to the standardised target (:func:`make_estimator`)."""
-
-
-def _finish(cls: type, kwargs: dict[str, Any], seed: int) -> BaseEstimator:
-    args = constructor_args(cls)
-    # LogisticRegression ignores n_jobs since scikit-learn 1.8 and warns when it is passed.
-    if "n_jobs" in args and not cls.__module__.startswith("sklearn.linear_model._logistic"):
-        kwargs["n_jobs"] = 1
-    if "random_state" in args:
-        kwargs.setdefault("random_state", seed)
-    estimator: BaseEstimator = cls(**kwargs)
-    return estimator
-
-
-def _make_user_estimator(
-    params: dict[str, Any], config: Config, *, seed: int, fidelity: str | None, fidelity_value: float | None
-) -> BaseEstimator:
-    path = config.search_space.estimator
-    if not path:
-        raise SpaceError(
-            "A user search space needs `search_space.estimator`: the class its hyperparameters configure.",
-            "Add e.g. `estimator: sklearn.ensemble:RandomForestClassifier`.",
-            kind=SpaceProblem.bad_estimator,
-            path=("search_space",),
-        )
-    cls = import_estimator(path)
-    args = constructor_args(cls)
-    unknown = sorted(set(params) - args) if args else []
-    if unknown:
-        raise SpaceError(
-            f"Estimator `{path}` has no constructor argument{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(f'`{u}`' for u in unknown)}.",
-            "Name the space's hyperparameters after the estimator's constructor arguments.",
-            kind=SpaceProblem.bad_estimator,
-            path=("search_space", "estimator"),
-        )
-    if fidelity in ("n_estimators", "max_iter") and fidelity_value is not None and fidelity in args:
-        params[fidelity] = max(1, round(fidelity_value))
-    return _finish(cls, params, seed)
-
-
-def to_configuration(space: ConfigurationSpace, values: Mapping[str, Any]) -> Configuration:
-    """A validated :class:`Configuration` of ``space``; :class:`SpaceError` naming the bad key or value."""
-    from ConfigSpace import Configuration
-
-    clean = plain_values(values)
-    for key in clean:
-        if key not in space:
-            raise SpaceError(
-                f"`{key}` is not a hyperparameter of the search space.",
-                _did_you_mean(key, list(space.keys())),
-                kind=SpaceProblem.bad_warm_start,
-            )
-    try:
-        configuration = Configuration(space, values=clean)
-        configuration.check_valid_configuration()
-    except Exception as exc:  # ConfigSpace raises several unrelated types: see explain_configspace_error
-        raise SpaceError(
-            explain_configspace_error(exc),
-            "Use values inside the space.",
-            kind=SpaceProblem.bad_warm_start,
-        ) from None
-    return configuration
-
-
-def explain_configspace_error(exc: BaseException) -> str:
-    """One line for a ConfigSpace exception (they print whole spaces or bare keys otherwise)."""
-    from ConfigSpace.exceptions import (
-        ActiveHyperparameterNotSetError,
-        ForbiddenValueError,
-        IllegalValueError,
-        InactiveHyperparameterSetError,
-    )
-
-    if isinstance(exc, IllegalValueError):
-        hp = exc.hyperparameter
-        return f"`{hp.name}` cannot be {exc.value!r}: {_describe_range(hp)}."
-    if isinstance(exc, InactiveHyperparameterSetError):
-        return f"`{exc.hyperparameter.name}` is set but inactive here (its condition is not met), so it has no effect."
-    if isinstance(exc, ActiveHyperparameterNotSetError):
-        return f"`{exc.hyperparameter.name}` is active here but has no value."
-    if isinstance(exc, ForbiddenValueError):
-        return f"The combination is forbidden in the space: {str(exc).splitlines()[0]}."
-    if isinstance(exc, KeyError):
-        return f"`{exc.args[0] if exc.args else exc}` is not a hyperparameter of the space."
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _describe_range(hp: Any) -> str:
-    if hasattr(hp, "choices"):
-        return f"choices are {list(hp.choices)}"
-    if hasattr(hp, "sequence"):
-        return f"choices are {list(hp.sequence)}"
-    if hasattr(hp, "lower"):
-        kind = "integer" if "Integer" in type(hp).__name__ else "number"
-        return f"expected a{'n' if kind == 'integer' else ''} {kind} in [{hp.lower}, {hp.upper}]"
-    if hasattr(hp, "value"):
-        return f"it is fixed at {hp.value!r}"
-    return "not a legal value"
-
-
-def _did_you_mean(name: str, candidates: Sequence[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-    if close:
-        return f"Did you mean {', '.join(f'`{c}`' for c in close)}?"
-    return f"Known names: {', '.join(f'`{c}`' for c in candidates[:12])}{' ...' if len(candidates) > 12 else ''}."
-
-
-def normalize_warm_start(space: ConfigurationSpace, values: Mapping[str, Any]) -> dict[str, Any]:
-    """A full, valid configuration from a warm-start entry, as plain values.
-
-    Accepts the shorthand ``{model: random_forest, max_depth: 5}``: an unprefixed name means the chosen
-    model's ``<model>:<name>``; without ``model`` the family is inferred from prefixed names (or is the only
-    one). Missing active hyperparameters get their defaults. Raises :class:`SpaceError` naming the bad key or
-    value (unknown name, out of range, inactive under the chosen model).
-    """
-    given = plain_values(values)
-    model = _warm_start_model(space, given)
-    full_names: dict[str, Any] = {}
-    written_as: dict[str, str] = {MODEL: MODEL}
-    for key, value in given.items():
-        if key in space:
-            name = key
-        elif model is not None and f"{model}{SEPARATOR}{key}" in space:
-            name = f"{model}{SEPARATOR}{key}"
-        else:
-            candidates = [n for n in space if n.endswith(SEPARATOR + key)]
-            hint = (
-                f"Under `model: {model}` it is not a hyperparameter; {candidates[0]!r} belongs to another family."
-                if candidates
-                else _did_you_mean(key, list(space.keys()))
-            )
-            raise SpaceError(
-                f"`{key}` is not a hyperparameter of the search space.",
-                hint,
-                kind=SpaceProblem.bad_warm_start,
-                path=(key,),
-            )
-        if name in full_names:
-            raise SpaceError(
-                f"`{key}` is given twice (as `{name}`).",
-                "Give each hyperparameter once.",
-                kind=SpaceProblem.bad_warm_start,
-                path=(key,),
-            )
-        full_names[name] = value
-        written_as[name] = key
-    if model is not None and MODEL in space:
-        full_names[MODEL] = model
-    for name, value in full_names.items():
-        _check_legal(space, name, value, path=(written_as.get(name, name),))
-
-    filled = {name: _plain(hp.default_value) for name, hp in space.items()}
-    filled.update(full_names)
-    live = active_names(space, filled)
-    active = {name: value for name, value in filled.items() if name in live}
-    for name in full_names:
-        if name not in active:
-            raise SpaceError(
-                f"`{name}` is inactive in this configuration ({_why_inactive(space, name, active)}), so it has no effect.",
-                "Remove it, or choose the model/parent value that activates it.",
-                kind=SpaceProblem.bad_warm_start,
-                path=(written_as.get(name, name),),
-            )
-    return plain_values(dict(to_configuration(space, active)))
-
-
-def _warm_start_model(space: ConfigurationSpace, given: Mapping[str, Any]) -> str | None:
-    if MODEL not in space:
-        return None
-    hp = space[MODEL]
-    legal = [_plain(v) for v in getattr(hp, "choices", None) or [getattr(hp, "value", None)]]
-    if MODEL in given:
-        model = given[MODEL]
-        if model not in legal:
-            raise SpaceError(
-                f"`model: {model}` is not searched by this space.",
-                f"Use one of: {', '.join(str(v) for v in legal)}.",
-                kind=SpaceProblem.bad_warm_start,
-                path=(MODEL,),
-            )
-        return str(model)
-    if len(legal) == 1:
-        return str(legal[0])
-    prefixes = {key.split(SEPARATOR, 1)[0] for key in given if SEPARATOR in key}
-    if len(prefixes) == 1 and next(iter(prefixes)) in legal:
-        return next(iter(prefixes))
-    raise SpaceError(
-        "A warm-start configuration must say which `model` it is for.",
-        f"Add `model:` with one of: {', '.join(str(v) for v in legal)}.",
-        kind=SpaceProblem.bad_warm_start,
-    )
-
-
-def _check_legal(space: ConfigurationSpace, name: str, value: Any, *, path: tuple[str, ...] = ()) -> None:
-    hp = space[name]
-    try:
-        legal = hp.legal_value(value)
-    except Exception:
-        legal = False
-    if not legal:
-        raise SpaceError(
-            f"`{name}` cannot be {value!r}: {_describe_range(hp)}.",
-            "Use a value inside the space.",
-            kind=SpaceProblem.bad_warm_start,
-            path=path,
-        )
-
-
-def _why_inactive(space: ConfigurationSpace, name: str, active: Mapping[str, Any]) -> str:
-    conditions = space.parent_conditions_of.get(name, [])
-    if not conditions:
-        return "its condition is not met"
-    condition = conditions[0]
-    parent = getattr(condition, "parent", None)
-    if parent is None:
-        return f"it needs {condition}"
-    return f"it needs {condition}; `{parent.name}` is {active.get(parent.name, 'inactive')!r}"
-
-
-def active_names(space: ConfigurationSpace, values: Mapping[str, Any]) -> set[str]:
-    """The hyperparameters that are active under ``values`` (a value for every hyperparameter whose parents are
-    active). Unlike ``ConfigSpace.util.deactivate_inactive_hyperparameters`` this does not also check forbidden
-    clauses, so it can tell "inactive" apart from "forbidden"."""
-    active: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for name in space:
-            if name in active:
-                continue
-            parents = space.parents_of.get(name, [])
-            if not all(parent.name in active for parent in parents):
-                continue
-            if all(
-                condition.satisfied_by_value(dict(values))
-                for condition in space.parent_conditions_of.get(name, [])
-            ):
-                active.add(name)
-                changed = True
-    return active
+    return {str(key): plain_value(value) for key, value in dict(values).items()}

@@ -310,7 +310,7 @@ def check_config(document: Document | None, config: Config) -> list[Violation]:
     combination forbidden. Without a ``document`` (the advisor's own configs), a field counts as written when
     it was set explicitly on the model (pydantic's ``model_fields_set``), not filled by a default.
     """
-    from metaconf.space.builtin import active_names
+    from metaconf.space.configurations import active_names
 
     tool = config.tool.value
     meta = _meta(tool)

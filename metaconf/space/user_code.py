@@ -6,7 +6,7 @@ estimator path is checked in one of two ways:
 - :func:`find_module` looks its module up as ``import`` would (the config's directory first, then
   ``sys.path``), asking the import system's finders only: no module is executed. A typo or a package that is
   not installed is found; the class and its arguments are not. This is what ``metaconf lint`` does.
-- Importing it (:func:`~metaconf.space.builtin.import_estimator`, with :func:`config_directory_on_path`) runs
+- Importing it (:func:`~metaconf.space.estimators.import_estimator`, with :func:`config_directory_on_path`) runs
   the module's code. ``metaconf run`` does it, because running the estimator is the point, and ``metaconf
   lint --trust`` does it when asked to check the class and its constructor arguments.
 

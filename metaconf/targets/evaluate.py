@@ -19,7 +19,7 @@ probe) and then called once per trial. What it guarantees:
     subsample is drawn from the evaluator's seed, so all configurations at one budget see the same rows.
     ``budget=None`` means ``fidelity.max`` (all rows when that is unset or 1).
   - ``n_estimators`` / ``max_iter``: ``int(round(budget))`` trees / iterations, passed to
-    :func:`metaconf.space.builtin.make_estimator` (families without that argument are fitted in full).
+    :func:`metaconf.space.estimators.make_estimator` (families without that argument are fitted in full).
     ``budget=None`` means ``fidelity.max`` (or the family's own default when that is unset).
   - ``cv_folds``: k-fold with ``k = fidelity.max`` (else ``resampling.folds``); a budget evaluates the first
     ``round(budget)`` folds.
@@ -487,7 +487,8 @@ class Evaluator:
     def _pipeline(
         self, params: dict[str, Any], *, seed: int, estimator_budget: float | None, n_rows: int
     ) -> Pipeline:
-        from metaconf.space.builtin import is_user_space, make_estimator, needs_scaling
+        from metaconf.space.builtin import is_user_space, needs_scaling
+        from metaconf.space.estimators import make_estimator
 
         fidelity = self.config.fidelity.type.value
         estimator = make_estimator(

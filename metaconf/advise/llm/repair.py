@@ -5,7 +5,7 @@
    families, is recomputed by the same rules); the other decisions are set directly, with the values that
    depend on them derived here (a multi-fidelity optimizer gets a fidelity range, a new resampling scales the
    per-trial limit). Warm-start configurations are checked one by one against the target search space
-   (:func:`metaconf.space.builtin.normalize_warm_start`); an invalid one is dropped with a note.
+   (:func:`metaconf.space.configurations.normalize_warm_start`); an invalid one is dropped with a note.
 2. **Check**: the rendered YAML goes through ``metaconf lint`` with the data (which includes the meta-space
    check, :func:`metaconf.space.meta.check_config`). Each error is blamed on the decision that wrote the field.
 3. **Repair**: the findings go back to the LLM once; its new answer is merged and checked again. A value it
@@ -233,7 +233,8 @@ def check_warm_starts(
     """The warm-start entries that are valid configurations of ``config``'s search space, and a note per
     dropped one (the search space's own message: unknown name, out of range, inactive, model not searched)."""
     from metaconf.errors import MetaconfError
-    from metaconf.space.builtin import build_space, normalize_warm_start
+    from metaconf.space.builtin import build_space
+    from metaconf.space.configurations import normalize_warm_start
 
     try:
         space = build_space(config, task_type=task_type)

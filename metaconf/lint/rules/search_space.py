@@ -82,7 +82,8 @@ def _builtin_space(config: Config, base_dir: Path) -> ConfigurationSpace:
 
 
 def _build_state(config: Config, ctx: LintContext) -> _SpaceState:
-    from metaconf.space.builtin import import_estimator, is_user_space
+    from metaconf.space.builtin import is_user_space
+    from metaconf.space.estimators import import_estimator
     from metaconf.space.user_code import check_estimator_path, config_directory_on_path
 
     state = _SpaceState()
@@ -124,7 +125,7 @@ def _build_state(config: Config, ctx: LintContext) -> _SpaceState:
         state.errors.append(exc)
         return state
     if state.space is not None:
-        from metaconf.space.builtin import constructor_args
+        from metaconf.space.estimators import constructor_args
 
         args = constructor_args(cls)
         unknown = [name for name in state.space if args and name not in args]
@@ -686,7 +687,7 @@ def warm_start_invalid(ctx: LintContext) -> Iterator[Violation]:
     ## References
     - SMAC3 initial design `additional_configs`, https://automl.github.io/SMAC3/
     """
-    from metaconf.space.builtin import normalize_warm_start
+    from metaconf.space.configurations import normalize_warm_start
 
     config = _config(ctx)
     space = _state(ctx).space

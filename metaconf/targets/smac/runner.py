@@ -524,7 +524,8 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             started_wall = rr.read_results(run_dir).started
 
     from metaconf.data.load import load_dataset
-    from metaconf.space.builtin import build_space, normalize_warm_start
+    from metaconf.space.builtin import build_space
+    from metaconf.space.configurations import normalize_warm_start
     from metaconf.targets.evaluate import Evaluator
 
     seed = int(config.execution.seed or 0)
