@@ -29,7 +29,8 @@ from metaconf.errors import UsageError
 from metaconf.report.results import read_results
 from metaconf.space.builtin import build_space
 from metaconf.space.configurations import normalize_warm_start
-from metaconf.targets.smac.compile import compile_smac, render_python, target_config_data
+from metaconf.targets.smac.compile import compile_smac
+from metaconf.targets.smac.script import render_python, target_config_data
 
 cli = CliRunner()
 TESTS_DIR = Path(__file__).resolve().parent

@@ -20,8 +20,9 @@ from metaconf.errors import UsageError
 from metaconf.space.builtin import build_space
 from metaconf.space.configurations import normalize_warm_start
 from metaconf.targets.metrics import MetricSpec
-from metaconf.targets.smac.compile import SmacPlan, compile_smac, initial_design_size, render_python
+from metaconf.targets.smac.compile import SmacPlan, compile_smac, initial_design_size
 from metaconf.targets.smac.runner import BudgetTrialTarget, TrialTarget, build_smac
+from metaconf.targets.smac.script import render_python
 
 RUN_DIR = Path("/tmp/metaconf-test-run")
 

@@ -3,7 +3,7 @@
 Formats: ``yaml`` (the plan: facade, Scenario and component arguments, callbacks, and a note for every value
 metaconf derived), ``json`` (the same, machine-readable, with ``meta``: the plan's sha256) and ``python`` (a
 SMAC3 script that runs as is: the search space, metaconf's target function with its per-trial limits, the same
-SMAC calls and seed; :func:`~metaconf.targets.smac.compile.render_python`). The data is loaded, because the
+SMAC calls and seed; :func:`~metaconf.targets.smac.script.render_python`). The data is loaded, because the
 crash cost of some metrics depends on it.
 """
 
@@ -53,7 +53,7 @@ def compile_with_space(config: Config, base_dir: Path, run_dir: Path) -> tuple[S
 
 def python_script(config: Config, base_dir: Path, run_dir: Path, config_path: Path) -> str:
     """The SMAC3 script ``compile --format python`` prints for ``config`` (already overridden)."""
-    from metaconf.targets.smac.compile import render_python
+    from metaconf.targets.smac.script import render_python
 
     plan, space = compile_with_space(config, base_dir, run_dir)
     return render_python(plan, space, config, base_dir=base_dir, name=run_dir.name, source=config_path)
