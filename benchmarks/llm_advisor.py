@@ -1,7 +1,7 @@
 """How well and how fast does the LLM advisor work, per backend, and how do its configs compare with the rules'?
 
 For each backend (guidance and outlines over llama.cpp in process; ``openai`` with --server URL) and each case
-(dataset x budget x description variant), ``make_suggestion(advisor="llm")`` runs end to end with the model
+(dataset x budget x description variant), ``metaconf.suggest(advisor="llm")`` runs end to end with the model
 (default: the bundled SmolLM2-135M, one thread). Reported per backend:
 
 - schema compile time: llguidance compiling the narrowed JSON Schema (``LLMatcher.validate_grammar``) and, for
@@ -140,8 +140,8 @@ def unconstrained_seconds(model_path: Path, prompt_text: str, n_tokens: int) -> 
 def run_case(
     backend: str, case: tuple[str, str, str | None], args: argparse.Namespace, workdir: Path, vocab: Any
 ) -> tuple[CaseResult, Any, Any, list[dict[str, Any]]]:
+    import metaconf
     from metaconf.advise.llm import LLMOptions
-    from metaconf.advise.suggest import SuggestRequest, make_suggestion
 
     dataset, budget, variant = case
     label = "none" if variant is None else ("description" if variant.endswith(".txt") else f"text:{variant[:24]}")
@@ -166,9 +166,9 @@ def run_case(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            rules = make_suggestion(SuggestRequest(**common))
+            rules = metaconf.suggest(**common)
             t0 = time.perf_counter()
-            llm = make_suggestion(SuggestRequest(**common, advisor="llm", llm=options))
+            llm = metaconf.suggest(**common, advisor="llm", llm=options)
             result.llm_s = time.perf_counter() - t0
     except Exception as error:  # a benchmark reports every failure and goes on
         result.error = f"{type(error).__name__}: {error}"

@@ -71,10 +71,10 @@ def _description(dataset: str) -> str | None:
 
 
 def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:
-    from metaconf.advise.suggest import SuggestRequest, make_suggestion
+    import metaconf
     from metaconf.config.model import Config
 
-    request = SuggestRequest(
+    suggestion = metaconf.suggest(
         output=out / "suggested.yaml",
         budget=budget,
         demo=dataset,
@@ -82,7 +82,6 @@ def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:
         describe=_description(dataset),
         cores=2,
     )
-    suggestion = make_suggestion(request)
     import yaml
 
     return Config.model_validate(yaml.safe_load(suggestion.text))

@@ -114,7 +114,7 @@ def scores(model: Any, test: Any, target: str, positive: Any, config: Any) -> di
 def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
     import yaml
 
-    from metaconf.advise.suggest import SuggestRequest, make_suggestion
+    import metaconf
     from metaconf.config.model import Config
     from metaconf.data.labels import normalize_labels
     from metaconf.targets.metrics import default_positive_label
@@ -124,10 +124,10 @@ def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
     folder = out / f"{name}-s{seed}"
     folder.mkdir(parents=True, exist_ok=True)
     train.to_csv(folder / "train.csv", index=False)
-    request = SuggestRequest(
+    suggestion = metaconf.suggest(
         output=folder / "a.yaml", budget=budget, data=folder / "train.csv", target=target, seed=seed, describe=description
     )
-    config = Config.model_validate(yaml.safe_load(make_suggestion(request).text))
+    config = Config.model_validate(yaml.safe_load(suggestion.text))
     config = config.model_copy(update={"data": config.data.model_copy(update={"path": str(folder / "train.csv")})})
     y = normalize_labels(frame[target])
     classes = sorted(y.unique().tolist())

@@ -125,34 +125,13 @@ def working(message: str) -> Iterator[None]:
 
 
 def load_checked_config(path: Path, *, trust: bool = False) -> tuple[Any, Path]:
-    """Lint ``path`` (errors stop with the findings, exit 2; warnings are printed) and load it.
+    """:func:`metaconf.api.checked_config`, with lint's findings printed to stderr (errors stop, exit 2)."""
+    from metaconf.api import checked_config
 
-    ``trust``: the run will import the estimator a user space names, so lint imports it too (from the
-    config's directory, never from the working directory: :func:`prepare_run_import_path`) and checks its
-    class and arguments before anything starts. ``--dry-run`` runs no code the config names.
-    Returns the config and the directory its relative paths start from.
-    """
-    from metaconf.config.loader import load_file
-    from metaconf.config.model import Config
-    from metaconf.errors import UsageError
-    from metaconf.lint.engine import LintOptions, has_errors, lint_file
-    from metaconf.lint.reporters import LintReport
-    from metaconf.lint.reporters.text import render
+    def show(findings: list[Any]) -> None:
+        from metaconf.lint.reporters import LintReport
+        from metaconf.lint.reporters.text import render
 
-    if not path.exists():
-        raise UsageError(f"`{path}` does not exist", "pass the path of a metaconf config (YAML)")
-    if trust:
-        from metaconf.space.user_code import prepare_run_import_path
-        from metaconf.targets.smac.runner import is_command_process
-
-        prepare_run_import_path(path.resolve().parent, command_process=is_command_process())
-    findings = lint_file(path, LintOptions(trust=trust))
-    if findings:
         typer.echo(render(LintReport(findings=findings, files=1)), err=True, nl=False)
-    if has_errors(findings):
-        raise UsageError(
-            f"`{path}` has lint errors (listed above); nothing was run",
-            f"fix them (`metaconf lint --fix {path}` fixes the safe ones) and run again",
-        )
-    document = load_file(path)
-    return Config.model_validate(document.data), document.base_dir
+
+    return checked_config(path, trust=trust, on_findings=show)

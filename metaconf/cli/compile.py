@@ -18,7 +18,6 @@ import typer
 from metaconf.cli.common import ConfigArgument, cli_errors, load_checked_config, seed_option
 
 if TYPE_CHECKING:
-    from ConfigSpace import ConfigurationSpace
 
     from metaconf.config.model import Config
     from metaconf.targets.smac.compile import SmacPlan
@@ -31,28 +30,15 @@ class PlanFormat(str, Enum):
 
 
 def compile_config(config: Config, base_dir: Path, run_dir: Path) -> SmacPlan:
-    """Compile ``config`` as ``metaconf run`` does: data-derived metric, normalized warm starts, same seed."""
+    """Compile ``config`` as ``metaconf run`` does (:func:`metaconf.api.compile_with_space`)."""
+    from metaconf.api import compile_with_space
+
     return compile_with_space(config, base_dir, run_dir)[0]
-
-
-def compile_with_space(config: Config, base_dir: Path, run_dir: Path) -> tuple[SmacPlan, ConfigurationSpace]:
-    """:func:`compile_config`, and the search space it compiled against."""
-    from metaconf.data.load import load_dataset
-    from metaconf.space.builtin import build_space
-    from metaconf.space.configurations import normalize_warm_start
-    from metaconf.targets.evaluate import Evaluator
-    from metaconf.targets.smac.compile import compile_smac
-
-    dataset = load_dataset(config, base_dir)
-    seed = int(config.execution.seed or 0)
-    metric = Evaluator(config, dataset, seed=seed).metric
-    space = build_space(config, base_dir)
-    warm = [normalize_warm_start(space, values) for values in config.initial_design.warm_start]
-    return compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm), space
 
 
 def python_script(config: Config, base_dir: Path, run_dir: Path, config_path: Path) -> str:
     """The SMAC3 script ``compile --format python`` prints for ``config`` (already overridden)."""
+    from metaconf.api import compile_with_space
     from metaconf.targets.smac.script import render_python
 
     plan, space = compile_with_space(config, base_dir, run_dir)

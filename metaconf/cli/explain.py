@@ -38,26 +38,9 @@ def explain(
     ] = ExplainFormat.table,
 ) -> None:
     """Print every value of a config with its origin (rule / llm / user / default) and the reason for it."""
-    from metaconf.config.loader import LoadError, load_file
-    from metaconf.errors import UsageError
-    from metaconf.lint.engine import schema_problems
+    from metaconf.api import loaded_config
 
-    try:
-        document = load_file(config)
-    except LoadError as error:
-        where = f"{config}:{error.span.line}:{error.span.col}"
-        raise UsageError(
-            f"{where}: {error.message}", f"`metaconf lint {config}` shows every problem"
-        ) from None
-    parsed, problems = schema_problems(document.data)
-    if parsed is None:
-        first = problems[0]
-        span = document.span(first.path, key=first.key)
-        raise UsageError(
-            f"{config}:{span.line}:{span.col}: {first.message}"
-            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
-            f"`metaconf lint {config}` lists every problem; fix them first",
-        )
+    document, parsed = loaded_config(config)
     from metaconf.config.explain import explain_values
 
     rows = explain_values(document.data, all_values=all_values)
