@@ -81,7 +81,7 @@ def _churn() -> Any:
     return frame
 
 
-GERMAN_TEXT = (ROOT / "metaconf" / "examples" / "german_credit_description.txt").read_text(encoding="utf-8")
+GERMAN_TEXT = (ROOT / "examples" / "german_credit_description.txt").read_text(encoding="utf-8")
 TASKS = {
     "german_credit": Task("german_credit", _german, "creditability", GERMAN_TEXT, ("good", "bad"),
                           ((0.0, 1.0), (5.0, 0.0))),

@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA = ROOT / "metaconf" / "schemas" / "metaconf-config-1.schema.json"
-TEMPLATES = sorted((ROOT / "metaconf" / "templates").glob("*.yaml"))
+SCHEMA = ROOT / "schemas" / "metaconf-config-1.schema.json"
+TEMPLATES = sorted((ROOT / "templates").glob("*.yaml"))
 
 MODELS = ["random_forest", "extra_trees", "hist_gradient_boosting", "linear", "svm", "k_nearest_neighbors", "mlp"]
 DEMOS = ["breast_cancer", "iris", "wine", "digits"]
@@ -95,7 +95,7 @@ def main() -> int:
         work = Path(tmp)
         one = work / "one" / "metaconf.yaml"
         one.parent.mkdir()
-        one.write_text((ROOT / "metaconf" / "templates" / "smac-hpo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        one.write_text((ROOT / "templates" / "smac-hpo.yaml").read_text(encoding="utf-8"), encoding="utf-8")
         many_dir = work / "many"
         many_dir.mkdir()
         files = generate(many_dir, args.files)

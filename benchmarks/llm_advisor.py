@@ -37,9 +37,10 @@ import tempfile
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from metaconf.resources import data_dir
 
 DATASETS = ["german_credit", "breast_cancer", "titanic", "wine", "iris", "diabetes"]
 BUDGETS = ["1m", "2m", "5m", "10m", "30m"]
@@ -80,7 +81,7 @@ class CaseResult:
 def _description(variant: str | None) -> str | None:
     if variant is None or not variant.endswith(".txt"):
         return variant
-    return (resources.files("metaconf") / "examples" / variant).read_text(encoding="utf-8")
+    return (data_dir("examples") / variant).read_text(encoding="utf-8")
 
 
 def cases(n: int, datasets: list[str], budgets: list[str]) -> list[tuple[str, str, str | None]]:

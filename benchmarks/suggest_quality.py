@@ -35,9 +35,10 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from metaconf.resources import data_dir
 
 DATASETS = ["breast_cancer", "wine", "digits", "kr-vs-kp", "titanic", "german_credit"]
 QUICK_DATASETS = ["breast_cancer", "wine", "german_credit", "kr-vs-kp"]
@@ -67,7 +68,7 @@ def _description(dataset: str) -> str | None:
     name = DESCRIPTIONS.get(dataset)
     if name is None:
         return None
-    return (resources.files("metaconf") / "examples" / name).read_text(encoding="utf-8")
+    return (data_dir("examples") / name).read_text(encoding="utf-8")
 
 
 def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:

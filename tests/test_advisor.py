@@ -517,11 +517,10 @@ def test_advice_is_deterministic() -> None:
 
 
 def test_description_facts_adapter_reads_the_german_credit_text() -> None:
-    from importlib import resources
-
     from metaconf.advise.describe import parse_description
+    from metaconf.resources import data_dir
 
-    text = (resources.files("metaconf") / "examples" / "german_credit_description.txt").read_text(
+    text = (data_dir("examples") / "german_credit_description.txt").read_text(
         encoding="utf-8"
     )
     hints = description_hints(parse_description(text, classes=["bad", "good"]))

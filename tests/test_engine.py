@@ -20,7 +20,7 @@ from metaconf.lint.engine import (
 )
 from metaconf.lint.finding import Severity
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "metaconf" / "examples"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TYPO = "budget:\n  walltime: 10m\n  corse: 2\n"
 
 

@@ -16,7 +16,7 @@ from metaconf.lint.engine import LintOptions, lint_text
 from metaconf.lint.finding import Severity
 
 runner = CliRunner()
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "metaconf" / "templates"
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
 def test_every_template_file_has_a_choice_and_back() -> None:

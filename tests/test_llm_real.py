@@ -37,7 +37,7 @@ pytestmark = [
 ]
 
 runner = CliRunner()
-GERMAN = Path(__file__).resolve().parents[1] / "metaconf" / "examples" / "german_credit_description.txt"
+GERMAN = Path(__file__).resolve().parents[1] / "examples" / "german_credit_description.txt"
 TIMEOUT = "600"  # a loaded 2-core CI machine; a real stall is still caught
 
 

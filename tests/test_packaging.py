@@ -143,3 +143,64 @@ def test_project_urls_point_at_what_exists() -> None:
         assert "readthedocs" not in url, f"{label}: {url} does not exist"
         if "://" not in url:
             assert (ROOT / url).exists(), f"{label}: {url} is not a file of the repository"
+
+
+DATA_PACKAGES = {"metaconf.schemas": "schemas", "metaconf.templates": "templates",
+                 "metaconf.templates.prompts": "templates/prompts", "metaconf.examples": "examples"}
+
+
+def test_the_package_list_is_the_source_tree_and_the_top_level_data() -> None:
+    from setuptools import find_packages
+
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    assert set(setuptools["packages"]) == set(find_packages(str(ROOT), include=["metaconf*"])) | set(DATA_PACKAGES)
+    assert setuptools["package-dir"] == DATA_PACKAGES
+    for folder in DATA_PACKAGES.values():
+        assert (ROOT / folder).is_dir() and any((ROOT / folder).iterdir())
+        assert not (ROOT / "metaconf" / folder).exists()
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_schemas_templates_and_examples_and_init_and_schema_work_from_it(tmp_path: Path) -> None:
+    """Build the wheel from this checkout (offline: no build isolation), install it into a folder of its own and
+    run `metaconf init` and `metaconf schema` from there, away from the checkout."""
+    import subprocess
+    import zipfile
+
+    wheels = tmp_path / "wheels"
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(ROOT)],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = wheels.glob("metaconf-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for folder in ("schemas", "templates", "templates/prompts", "examples"):
+        shipped = {n for n in names if n.startswith(f"metaconf/{folder}/") and n.count("/") == folder.count("/") + 2}
+        on_disk = {f"metaconf/{folder}/{p.name}" for p in (ROOT / folder).iterdir() if p.is_file()}
+        assert shipped == on_disk, folder
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index", "-q", "--target", str(site), str(wheel)],
+        check=True, capture_output=True, timeout=600,
+    )
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    env = {**__import__("os").environ, "PYTHONPATH": str(site)}
+    where = subprocess.run(
+        [sys.executable, "-c", "import metaconf, metaconf.resources as r; print(metaconf.__file__); "
+         "print(r.data_dir('schemas')); print(r.data_dir('templates.prompts'))"],
+        cwd=away, env=env, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()
+    assert all(line.startswith(str(site)) for line in where), where
+    init = subprocess.run([sys.executable, "-m", "metaconf", "init", "starter.yaml"], cwd=away, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    first = (away / "starter.yaml").read_text(encoding="utf-8").splitlines()[0]
+    assert str(site / "metaconf" / "schemas" / "metaconf-config-1.schema.json") in first
+    schema = subprocess.run([sys.executable, "-m", "metaconf", "schema"], cwd=away, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert schema.returncode == 0 and schema.stdout == (ROOT / "schemas" / "metaconf-config-1.schema.json").read_text()
+    lint = subprocess.run([sys.executable, "-m", "metaconf", "lint", str(site / "metaconf" / "examples")],
+                          cwd=away, env=env, capture_output=True, text=True, timeout=300)
+    assert "broken.yaml:7:11: MC606" in lint.stdout and lint.returncode == 2  # errors in broken.yaml only

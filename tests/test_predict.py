@@ -27,7 +27,7 @@ from metaconf.data.load import DEMOS
 from metaconf.targets.autosklearn import environment as envs
 
 cli = CliRunner()
-EXAMPLE_ROWS = Path(metaconf.__file__).parent / "examples" / "breast_cancer_new.csv"
+EXAMPLE_ROWS = Path(metaconf.__file__).resolve().parent.parent / "examples" / "breast_cancer_new.csv"
 
 
 def write_config(folder: Path, name: str, data: dict[str, Any]) -> Path:

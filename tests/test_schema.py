@@ -5,7 +5,7 @@ from metaconf.config.schema import REGENERATE, committed_schema_path, generate_s
 
 def test_committed_schema_matches_the_model():
     committed = json.loads(committed_schema_path().read_text(encoding="utf-8"))
-    assert committed == generate_schema(), f"metaconf/schemas is out of date; regenerate it with `{REGENERATE}`"
+    assert committed == generate_schema(), f"schemas is out of date; regenerate it with `{REGENERATE}`"
 
 
 def test_schema_has_id_and_version():

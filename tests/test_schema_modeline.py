@@ -47,9 +47,9 @@ def test_the_modeline_of_a_written_config_opens_the_installed_schema(tmp_path: P
 
 
 @pytest.mark.parametrize(
-    "path", sorted([*PACKAGE.glob("examples/*.yaml"), *PACKAGE.glob("templates/*.yaml")]), ids=lambda p: p.name
+    "path", sorted([*ROOT.glob("examples/*.yaml"), *ROOT.glob("templates/*.yaml")]), ids=lambda p: p.name
 )
-def test_the_modelines_that_ship_resolve_inside_the_package(path: Path) -> None:
+def test_the_modelines_that_ship_resolve_in_the_checkout_and_the_package(path: Path) -> None:
     first = path.read_text(encoding="utf-8").splitlines()[0]
     if not first.startswith(MODELINE_PREFIX):
         pytest.skip(f"{path.name} has no modeline")  # broken.yaml is broken on purpose
@@ -57,7 +57,8 @@ def test_the_modelines_that_ship_resolve_inside_the_package(path: Path) -> None:
 
 
 def test_nothing_points_at_a_documentation_site_that_does_not_exist() -> None:
-    files = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.yaml"), *PACKAGE.rglob("*.json"), *ROOT.glob("docs/*.md"),
+    files = [*PACKAGE.rglob("*.py"), *PACKAGE.rglob("*.yaml"), *PACKAGE.rglob("*.json"),
+             *ROOT.glob("examples/*"), *ROOT.glob("templates/**/*.*"), *ROOT.glob("schemas/*"), *ROOT.glob("docs/*.md"),
              ROOT / "README.md"]
     offenders = [str(p.relative_to(ROOT)) for p in files if "readthedocs" in p.read_text(encoding="utf-8")]
     assert not offenders

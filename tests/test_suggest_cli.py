@@ -5,7 +5,6 @@ case runs the real, time-bounded probe."""
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 from metaconf.cli.app import app
 from metaconf.config.model import Config, Metric
 from metaconf.lint.engine import LintOptions, has_errors, lint_file
+from metaconf.resources import data_dir
 
 runner = CliRunner()
 
@@ -136,7 +136,7 @@ def test_csv_file_with_target_and_relative_data_path(tmp_path: Path) -> None:
 
 def test_german_credit_description_gives_expected_cost_with_the_5_to_1_matrix(tmp_path: Path) -> None:
     data = _credit_csv(tmp_path / "credit.csv")
-    description = resources.files("metaconf") / "examples" / "german_credit_description.txt"
+    description = data_dir("examples") / "german_credit_description.txt"
     desc_file = tmp_path / "german.txt"
     desc_file.write_text(description.read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "credit.yaml"

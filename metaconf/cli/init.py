@@ -1,6 +1,6 @@
 """`metaconf init`: write a commented, lint-clean starter config from a template.
 
-Templates live in ``metaconf/templates/<name>.yaml``. Each starts with the schema modeline (so editors offer
+Templates live in ``templates/<name>.yaml``. Each starts with the schema modeline (so editors offer
 completion and hover docs at once), says what it is on a ``# metaconf template:`` line, and runs as it is on a
 bundled demo dataset, so ``metaconf init && metaconf run metaconf.yaml`` works before the user edits anything.
 """
@@ -26,9 +26,9 @@ class Template(str, Enum):
 
 def template_text(template: Template) -> str:
     """The text of a bundled template."""
-    from importlib import resources
+    from metaconf.resources import data_dir
 
-    return (resources.files("metaconf") / "templates" / f"{template.value}.yaml").read_text(encoding="utf-8")
+    return (data_dir("templates") / f"{template.value}.yaml").read_text(encoding="utf-8")
 
 
 def template_description(template: Template) -> str:

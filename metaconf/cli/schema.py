@@ -11,17 +11,18 @@ from metaconf.cli.common import cli_errors
 
 @cli_errors
 def schema(
-    write: Annotated[bool, typer.Option("--write", help="Write the schema into metaconf/schemas/ (for developers).")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Write the schema into schemas/ (for developers).")] = False,
 ) -> None:
     """Print the JSON Schema of metaconf config files."""
-    from pathlib import Path
 
-    from metaconf.config.schema import SCHEMA_FILE, render_schema
+    from metaconf.config.schema import render_schema
     from metaconf.io import atomic_write_text
 
     text = render_schema()
     if write:
-        target = Path(__file__).resolve().parent.parent / "schemas" / SCHEMA_FILE
+        from metaconf.config.schema import schema_path
+
+        target = schema_path()
         atomic_write_text(target, text, force=True)
         typer.echo(f"wrote {target}")
     else:

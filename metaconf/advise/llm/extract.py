@@ -33,7 +33,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -62,6 +61,7 @@ from metaconf.advise.spans import (
     sentences_with,
 )
 from metaconf.advise.text import Evidence
+from metaconf.resources import data_dir
 
 NOT_STATED = "not stated"
 NOT_ABOUT_MISTAKES = "not about mistakes"
@@ -88,8 +88,8 @@ ANSWER_TOKENS = 160
 
 @cache
 def templates() -> dict[str, str]:
-    """The prompt pieces of ``metaconf/templates/prompts/extract.txt`` by section name."""
-    text = resources.files("metaconf").joinpath("templates", "prompts", "extract.txt").read_text(encoding="utf-8")
+    """The prompt pieces of ``templates/prompts/extract.txt`` by section name."""
+    text = data_dir("templates.prompts").joinpath("extract.txt").read_text(encoding="utf-8")
     sections: dict[str, str] = {}
     name = None
     for line in text.splitlines(keepends=True):

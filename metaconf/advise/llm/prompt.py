@@ -1,4 +1,4 @@
-"""The prompts: templates in ``metaconf/templates/prompts/``, filled with the data profile, the budget, the
+"""The prompts: templates in ``templates/prompts/``, filled with the data profile, the budget, the
 user's description, the settings the schema allows (with their documentation), the rule advisor's proposal
 and a worked example.
 
@@ -16,7 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from string import Template
 from typing import Any
 
@@ -24,6 +23,7 @@ from metaconf.advise.envelope import AdvisorInputs
 from metaconf.advise.llm.schema import DecisionSpace
 from metaconf.advise.rules import Advice
 from metaconf.config.units import format_duration, format_memory
+from metaconf.resources import data_dir
 
 TEMPLATE_FILES = ("system.txt", "user.txt", "repair.txt", "example.json")
 
@@ -55,8 +55,8 @@ class Prompt:
 
 @cache
 def _template(name: str) -> str:
-    # through the regular package `metaconf`: `metaconf/templates` has no __init__.py
-    folder = resources.files("metaconf").joinpath("templates").joinpath("prompts")
+    # metaconf.templates.prompts in a wheel, templates/prompts/ in a checkout (metaconf.resources)
+    folder = data_dir("templates.prompts")
     return folder.joinpath(name).read_text(encoding="utf-8")
 
 
