@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 
 from metaconf.advise.describe import parse_description
 from metaconf.config.model import CostMatrix, Metric
+from metaconf.resources import data_dir
 
 # The layout of OpenML dataset 31 (credit-g): labelled rows, "(predicted)" on the header, "(actual)" on a row.
 OPENML_CREDIT_G = """\
@@ -95,7 +95,7 @@ def test_uci_codes_with_legend_are_mapped_to_the_data_classes() -> None:
 
 
 def test_shipped_german_credit_description() -> None:
-    text = resources.files("metaconf.examples").joinpath("german_credit_description.txt").read_text("utf-8")
+    text = data_dir("examples").joinpath("german_credit_description.txt").read_text("utf-8")
     facts = parse_description(text, classes=["good", "bad"])
     assert facts.cost_matrix is not None
     assert facts.cost_matrix.as_config() == {"labels": ["good", "bad"], "costs": [[0.0, 1.0], [5.0, 0.0]]}
@@ -403,7 +403,7 @@ def test_never_raises_on_arbitrary_text(text: str) -> None:
 
 
 def test_shipped_breast_cancer_description() -> None:
-    text = resources.files("metaconf.examples").joinpath("breast_cancer_description.txt").read_text("utf-8")
+    text = data_dir("examples").joinpath("breast_cancer_description.txt").read_text("utf-8")
     facts = parse_description(text, classes=["benign", "malignant"])
     assert facts.positive_class is not None and facts.positive_class.value == "malignant"
     assert facts.cost_matrix is not None

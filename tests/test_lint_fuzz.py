@@ -24,12 +24,13 @@ from metaconf.lint.finding import Finding
 from metaconf.lint.fix import fix_text
 from metaconf.lint.reporters import LintReport, OutputFormat, render
 
-ROOT = Path(__file__).resolve().parent.parent / "metaconf"
+ROOT = Path(__file__).resolve().parent.parent  # templates/ and examples/ sit at the top of the repository
 SEEDS = [
     load_text(p.read_text(encoding="utf-8"), str(p)).data
     for p in sorted([*ROOT.glob("templates/*.yaml"), *ROOT.glob("examples/*.yaml")])
     if p.name != "broken.yaml"
 ]
+assert len(SEEDS) >= 10, "the fuzzer mutates the shipped templates and examples; none were found"
 FUZZ = settings(
     derandomize=True,
     deadline=None,

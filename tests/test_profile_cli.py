@@ -129,9 +129,9 @@ def test_help_in_a_fresh_process() -> None:
 
 
 def test_describe_shows_what_the_description_says() -> None:
-    from importlib import resources
+    from metaconf.resources import data_dir
 
-    path = resources.files("metaconf.examples").joinpath("german_credit_description.txt")
+    path = data_dir("examples").joinpath("german_credit_description.txt")
     result = runner.invoke(app, ["profile", "--demo", "german_credit", "--describe", str(path)])
     assert result.exit_code == 0, result.output
     assert "what the description says" in result.output
