@@ -18,6 +18,8 @@ from metaconf.config.model import InitialDesignKind, OptimizerKind
 from metaconf.config.units import format_duration, format_memory
 from metaconf.lint.finding import Edit, Fix, Severity
 from metaconf.lint.registry import LintContext, Violation, rule
+from metaconf.targets.smac.compile import initial_design_size as smac_initial_design_size
+from metaconf.targets.smac.compile import n_trials_from_walltime, per_hyperparameter, search_walltime
 
 if TYPE_CHECKING:
     from metaconf.config.loader import JsonPath
@@ -25,10 +27,6 @@ if TYPE_CHECKING:
 
 STOP_WALLTIME: JsonPath = ("stopping", "walltime")
 BUDGET_WALLTIME: JsonPath = ("budget", "walltime")
-
-# SMAC 2.4.1 facade defaults: configurations per hyperparameter in the initial design.
-_PER_HYPERPARAMETER_DEFAULT = {OptimizerKind.bo_gp: 8}
-_SMAC_PER_HYPERPARAMETER = 10
 
 # A bare memory number this large is almost certainly bytes (10^6 MB is a terabyte per trial).
 BYTES_LIKE_MEMORY = 1e6
@@ -44,10 +42,10 @@ def config_of(ctx: LintContext) -> Config:
 
 
 def effective_walltime(config: Config) -> float | None:
-    """Seconds the search may run, as the SMAC compiler decides: the smaller of ``stopping.walltime`` and
-    ``budget.walltime`` (the search cannot outlast the job), whichever is set, else None."""
-    limits = [w for w in (config.stopping.walltime, config.budget.walltime) if w is not None]
-    return min(limits) if limits else None
+    """Seconds the search may run, as the SMAC compiler decides it
+    (:func:`metaconf.targets.smac.compile.search_walltime`): the smaller of ``stopping.walltime`` and
+    ``budget.walltime``, whichever is set, else None."""
+    return search_walltime(config)
 
 
 def walltime_path(ctx: LintContext) -> JsonPath:
@@ -60,16 +58,11 @@ def walltime_path(ctx: LintContext) -> JsonPath:
 
 
 def search_n_trials(config: Config) -> int:
-    """The trial limit SMAC receives: ``stopping.n_trials``, else what the SMAC compiler derives from the
-    walltime (at most one trial per second, at least SMAC's default of 100), else 100."""
-    from metaconf.targets.smac.compile import N_TRIALS_WITHOUT_LIMITS, TRIALS_PER_SECOND_CAP
-
+    """The trial limit SMAC receives: ``stopping.n_trials`` (as written: the rules judge a value SMAC refuses),
+    else what the SMAC compiler derives from the walltime (:func:`~metaconf.targets.smac.compile.n_trials_from_walltime`)."""
     if config.stopping.n_trials is not None:
         return config.stopping.n_trials
-    walltime = effective_walltime(config)
-    if walltime is None:
-        return N_TRIALS_WITHOUT_LIMITS
-    return max(N_TRIALS_WITHOUT_LIMITS, math.ceil(walltime * TRIALS_PER_SECOND_CAP))
+    return n_trials_from_walltime(search_walltime(config))
 
 
 @dataclass(frozen=True)
@@ -133,7 +126,8 @@ class InitialDesignSize:
 
 
 def initial_design_size(ctx: LintContext) -> InitialDesignSize:
-    """The initial design size as SMAC 2.4.1 computes it (and the SMAC compiler passes it on):
+    """The initial design size as the SMAC compiler computes it (SMAC 2.4.1's formula,
+    :func:`metaconf.targets.smac.compile.initial_design_size`):
     ``max(1, min(size or per_hyperparameter * n_hps, max_ratio * n_trials))`` when more than one is asked for;
     1 for the `default` design; 0 for a pure warm start (`size: 0`) and for auto-sklearn, whose initial runs
     come from meta-learning."""
@@ -145,18 +139,19 @@ def initial_design_size(ctx: LintContext) -> InitialDesignSize:
     if design.kind == InitialDesignKind.default:
         return InitialDesignSize(1, 1, explicit)
     requested: int | None
+    per_hp = per_hyperparameter(config)
     if design.size is not None:
         requested = design.size
     else:
-        per_hp = design.per_hyperparameter
-        if per_hp is None:
-            per_hp = _PER_HYPERPARAMETER_DEFAULT.get(config.optimizer.kind, _SMAC_PER_HYPERPARAMETER)
         summary = space_summary(ctx) if per_hp > 0 else None
         requested = 0 if per_hp == 0 else (per_hp * summary.n_hyperparameters if summary else None)
     n_trials = search_n_trials(config)
-    if requested is None or n_trials <= 0 or requested <= 1:
+    if requested is None or n_trials <= 0:
         return InitialDesignSize(requested, requested, explicit)
-    return InitialDesignSize(requested, int(max(1, min(requested, design.max_ratio * n_trials))), explicit)
+    effective = smac_initial_design_size(
+        size=requested, per_hyperparameter=per_hp, n_hyperparameters=0, max_ratio=design.max_ratio, n_trials=n_trials
+    )
+    return InitialDesignSize(requested, effective, explicit)
 
 
 def _design_path(ctx: LintContext) -> JsonPath:

@@ -224,7 +224,7 @@ def _n_trials(config: Config, walltime: float | None, notes: list[str]) -> int:
             )
         return n_trials
     if walltime is not None:
-        derived = max(N_TRIALS_WITHOUT_LIMITS, math.ceil(walltime * TRIALS_PER_SECOND_CAP))
+        derived = n_trials_from_walltime(walltime)
         notes.append(
             f"stopping.n_trials is unset: the walltime ({walltime:g} s) stops the search; n_trials is capped at "
             f"{derived} (at most one trial per second, at least {N_TRIALS_WITHOUT_LIMITS})"
@@ -236,7 +236,25 @@ def _n_trials(config: Config, walltime: float | None, notes: list[str]) -> int:
     return N_TRIALS_WITHOUT_LIMITS
 
 
-def _search_walltime(config: Config, notes: list[str]) -> float | None:
+def n_trials_from_walltime(walltime: float | None) -> int:
+    """The trial limit SMAC gets when ``stopping.n_trials`` is unset: at most one trial per second of the search
+    walltime, at least SMAC's default of 100 (100 without any walltime). Lint's budget rules use it too."""
+    if walltime is None:
+        return N_TRIALS_WITHOUT_LIMITS
+    return max(N_TRIALS_WITHOUT_LIMITS, math.ceil(walltime * TRIALS_PER_SECOND_CAP))
+
+
+def per_hyperparameter(config: Config) -> int:
+    """Initial-design configurations per hyperparameter: ``initial_design.per_hyperparameter``, else the
+    facade's default (SMAC 2.4.1: 8 for the Gaussian-process facade, 10 otherwise)."""
+    given = config.initial_design.per_hyperparameter
+    return given if given is not None else _PER_HYPERPARAMETER.get(config.optimizer.kind, 10)
+
+
+def search_walltime(config: Config, notes: list[str] | None = None) -> float | None:
+    """Seconds the search may run: ``stopping.walltime``, never more than ``budget.walltime`` (the search
+    cannot outlast the job), else ``budget.walltime``, else None; ``notes`` get what was derived and why."""
+    notes = [] if notes is None else notes
     own, total = config.stopping.walltime, config.budget.walltime
     if own is not None and total is not None and own > total:
         notes.append(
@@ -303,7 +321,7 @@ def compile_smac(
             f"crash_cost = {crash_cost:g}, the worst cost of `{metric.name}` (SMAC's default inf kills runs)"
         )
 
-    walltime = _search_walltime(config, notes)
+    walltime = search_walltime(config, notes)
     n_trials = _n_trials(config, walltime, notes)
     multi_fidelity = config.is_multi_fidelity()
 
@@ -396,11 +414,7 @@ def compile_smac(
     # Initial design
     design = config.initial_design
     warm = [dict(v) for v in (warm_start if warm_start is not None else design.warm_start)]
-    per_hp = (
-        design.per_hyperparameter
-        if design.per_hyperparameter is not None
-        else _PER_HYPERPARAMETER.get(kind, 10)
-    )
+    per_hp = per_hyperparameter(config)
     n_hps = len(list(space.values()))
     if design.kind == InitialDesignKind.default:
         initial = Component(INITIAL_DESIGNS[design.kind], {"additional_configs": warm})
