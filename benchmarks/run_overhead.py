@@ -50,7 +50,8 @@ def make_config(args: argparse.Namespace, output_dir: str) -> Any:
 
 
 def run_metaconf(config: Any, root: Path) -> dict[str, Any]:
-    from metaconf.targets.smac.runner import RunRequest, run_smac
+    from metaconf.targets.run_dir import RunRequest
+    from metaconf.targets.smac.runner import run_smac
 
     marks: dict[str, float] = {}
     request = RunRequest(

@@ -142,7 +142,8 @@ def _run_dir(out: Path, dataset: str, budget: str, seed: int, arm: str) -> Path:
 
 
 def run_arm(dataset: str, budget: str, seed: int, arm: str, config: Any, out: Path) -> ArmResult:
-    from metaconf.targets.smac.runner import RunRequest, run_smac
+    from metaconf.targets.run_dir import RunRequest
+    from metaconf.targets.smac.runner import run_smac
 
     run_dir = _run_dir(out, dataset, budget, seed, arm)
     with warnings.catch_warnings():

@@ -83,7 +83,8 @@ def switched_off() -> Any:
 def run_arm(config: Any, run_dir: Path) -> Any:
     import joblib
 
-    from metaconf.targets.smac.runner import RunRequest, run_smac
+    from metaconf.targets.run_dir import RunRequest
+    from metaconf.targets.smac.runner import run_smac
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

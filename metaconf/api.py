@@ -26,7 +26,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
-    from ConfigSpace import ConfigurationSpace
 
     from metaconf.advise.suggest import Suggestion
     from metaconf.config.loader import Document
@@ -121,18 +120,13 @@ def suggest(
 def compile(config_path: str | Path, *, seed: int | None = None) -> SmacPlan | AutoSklearnPlan:
     """The calls `metaconf run` would make for a config (lint errors raise first): a
     :class:`~metaconf.targets.smac.compile.SmacPlan` (``.to_dict()``, ``.notes``) or auto-sklearn's plan."""
-    from metaconf.config.model import Tool
-    from metaconf.targets.smac.runner import RunRequest, apply_overrides, run_directory
+    from metaconf.targets.base import target_for
+    from metaconf.targets.run_dir import RunRequest, apply_overrides, run_directory
 
     path = Path(config_path)
     config, base_dir = checked_config(path)
     config = apply_overrides(config, RunRequest(seed=seed))
-    run_dir = run_directory(config, path)
-    if config.tool == Tool.auto_sklearn:
-        from metaconf.targets.autosklearn.runner import plan_for_cli
-
-        return plan_for_cli(config, base_dir, run_dir)
-    return compile_with_space(config, base_dir, run_dir)[0]
+    return target_for(config.tool).plan(config, base_dir, run_directory(config, path))  # type: ignore[return-value]
 
 
 def run(
@@ -154,9 +148,9 @@ def run(
     Python with it to reproduce a command-line run exactly. A run stopped by SIGINT / SIGTERM returns its
     results with ``status == "interrupted"``.
     """
-    from metaconf.config.model import Tool
     from metaconf.errors import UsageError
-    from metaconf.targets.smac.runner import RunRequest, apply_overrides, run_directory
+    from metaconf.targets.base import target_for
+    from metaconf.targets.run_dir import RunRequest, apply_overrides, run_directory
 
     if overwrite and resume:
         raise UsageError("overwrite and resume exclude each other", "pass one of them")
@@ -174,13 +168,7 @@ def run(
     )
     config = apply_overrides(config, request)
     run_dir = run_directory(config, path)
-    if config.tool == Tool.auto_sklearn:
-        from metaconf.targets.autosklearn.runner import run_autosklearn
-
-        return run_autosklearn(config, base_dir, run_dir, request).results
-    from metaconf.targets.smac.runner import run_smac
-
-    return run_smac(config, base_dir, run_dir, request).results
+    return target_for(config.tool).run(config, base_dir, run_dir, request).results
 
 
 def read_run(run_dir: str | Path) -> RunResults:
@@ -266,20 +254,3 @@ def checked_config(path: Path, *, trust: bool = False, on_findings: Callable[[li
         )
     document = load_file(path)
     return Config.model_validate(document.data), document.base_dir
-
-
-def compile_with_space(config: Config, base_dir: Path, run_dir: Path) -> tuple[SmacPlan, ConfigurationSpace]:
-    """Compile ``config`` (already overridden) as `metaconf run` does — data-derived metric, normalized warm
-    starts, same seed — and return the search space it compiled against."""
-    from metaconf.data.load import load_dataset
-    from metaconf.space.builtin import build_space
-    from metaconf.space.configurations import normalize_warm_start
-    from metaconf.targets.evaluate import Evaluator
-    from metaconf.targets.smac.compile import compile_smac
-
-    dataset = load_dataset(config, base_dir)
-    seed = int(config.execution.seed or 0)
-    metric = Evaluator(config, dataset, seed=seed).metric
-    space = build_space(config, base_dir)
-    warm = [normalize_warm_start(space, values) for values in config.initial_design.warm_start]
-    return compile_smac(config, space, run_dir=run_dir, seed=seed, metric=metric, warm_start=warm), space

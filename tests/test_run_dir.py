@@ -22,12 +22,12 @@ from metaconf.targets.run_dir import (
     LOCK_FILE,
     MARKER_FILE,
     RunDirectoryBusy,
+    RunRequest,
     claimed_run_directory,
     clear_run_directory,
     decide_existing,
     read_marker,
 )
-from metaconf.targets.smac.runner import RunRequest
 
 cli = CliRunner()
 

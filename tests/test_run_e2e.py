@@ -204,7 +204,7 @@ def test_trials_that_raise_or_time_out_are_recorded_and_the_run_goes_on(
     results = read_results(run_dir)
     assert results.status == "finished" and results.n_trials == 6
     trajectory = read_trajectory(run_dir)
-    # SMAC's own pynisher would record the out-of-memory trial as crashed (SMAC-FACTS.md); metaconf says why
+    # SMAC's own pynisher would record the out-of-memory trial as crashed (docs/tools.md, "Memory units"); metaconf says why
     assert [t.status for t in trajectory[:4]] == ["crashed", "timeout", "memoryout", "success"]
     assert [t.origin for t in trajectory[:4]] == ["warm start"] * 4
     assert "did not finish: ValueError('FlakyClassifier was configured to fail')" in result.stderr

@@ -48,7 +48,8 @@ def test_spearman() -> None:
 
 @pytest.mark.slow
 def test_refits_score_the_incumbent_exactly_as_the_run_did(tmp_path: Path) -> None:
-    from metaconf.targets.smac.runner import RunRequest, run_smac
+    from metaconf.targets.run_dir import RunRequest
+    from metaconf.targets.smac.runner import run_smac
 
     config = Config.model_validate(
         {

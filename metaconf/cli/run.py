@@ -7,9 +7,10 @@ directory that holds another config, ...), with one message on stderr and never 
 
 from __future__ import annotations
 
+import time
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,9 +23,10 @@ if TYPE_CHECKING:
 
     from metaconf.config.model import Config
     from metaconf.report.results import TrialRecord
+    from metaconf.targets.autosklearn.runner import SearchProgress
+    from metaconf.targets.run_dir import RunRequest
     from metaconf.targets.smac.callbacks import SearchState
     from metaconf.targets.smac.compile import SmacPlan
-    from metaconf.targets.smac.runner import RunRequest
 
 
 class ModelRows(str, Enum):
@@ -84,7 +86,9 @@ def run(
 ) -> None:
     """Run a config: lint it, compile it for SMAC3, search, and write the run directory."""
     from metaconf.config.model import Tool
-    from metaconf.targets.smac.runner import RunRequest, apply_overrides, ensure_hash_seed, run_directory
+    from metaconf.targets.base import target_for
+    from metaconf.targets.run_dir import RunRequest, apply_overrides, run_directory
+    from metaconf.targets.smac.runner import ensure_hash_seed
 
     if overwrite and resume:
         raise UsageError("--overwrite and --resume exclude each other", "pass one of them")
@@ -102,29 +106,20 @@ def run(
     )
     config = apply_overrides(config, request)
     run_dir = run_directory(config, config_path)
-    if config.tool == Tool.auto_sklearn:
-        from metaconf.targets.autosklearn import runner as autosklearn
-
-        if dry_run:
-            askl_plan = autosklearn.plan_for_cli(config, base_dir, run_dir)
-            typer.echo(autosklearn.render_plan(askl_plan, "yaml"), nl=False)
-            return
-        autosklearn.run_from_cli(config, base_dir, run_dir, request, quiet=quiet)
-        return
     if dry_run:
-        from metaconf.cli.compile import compile_config, render_plan
-
-        plan = compile_config(config, base_dir, run_dir)
-        typer.echo(render_plan(plan, "yaml"), nl=False)
+        target = target_for(config.tool)
+        typer.echo(target.render(target.plan(config, base_dir, run_dir), "yaml"), nl=False)
         return
-    _run_smac(config, base_dir, run_dir, request, quiet=quiet)
+    # the progress display is the CLI's: trials of n_trials for SMAC, wall time for auto-sklearn
+    display = _run_autosklearn if config.tool == Tool.auto_sklearn else _run_smac
+    display(config, base_dir, run_dir, request, quiet=quiet)
 
 
 def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest, *, quiet: bool) -> None:
     from rich.console import Console
 
     from metaconf.report.summary import output_console, summary_table
-    from metaconf.targets.smac.runner import run_smac
+    from metaconf.targets.smac.target import SmacTarget
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     show_progress = not quiet and err.is_terminal
@@ -140,7 +135,7 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             progress.set_total(int(plan.scenario["n_trials"]))
 
         request.on_plan = on_plan
-        outcome = run_smac(config, base_dir, run_dir, request)
+        outcome = SmacTarget().run(config, base_dir, run_dir, request)
     results = outcome.results
     if not quiet:
         for note in outcome.notes[len(outcome.plan.notes) :]:
@@ -189,6 +184,94 @@ class _Progress:
             return
         best = "" if record.incumbent_score is None else f"best {record.incumbent_score:.4g}"
         self._bar.update(self._task, completed=record.trial, best=best)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _run_autosklearn(config: Config, base_dir: Path, run_dir: Path, request: RunRequest, *, quiet: bool) -> None:
+    """``metaconf run`` for ``tool: auto-sklearn``: a time bar on stderr (its search is bounded by time), the
+    summary table and the leaderboard, exit codes like a SMAC run (130 / 143 when stopped by SIGINT / SIGTERM)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from metaconf.report.summary import output_console, summary_table
+    from metaconf.targets.autosklearn.runner import LEADERBOARD_FILE
+    from metaconf.targets.autosklearn.target import AutoSklearnTarget
+
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    show = not quiet and err.is_terminal
+    if not quiet:
+        err.print(f"[bold]metaconf run[/]: auto-sklearn on {escape(str(run_dir))}")
+    with _TimeProgress(err, enabled=show) as bar:
+        outcome = AutoSklearnTarget().run(config, base_dir, run_dir, request, on_trial=bar.trial, on_phase=bar.phase)
+    results = outcome.results
+    if not quiet:
+        for note in outcome.notes:
+            err.print(f"[dim]note:[/] {escape(note)}")
+        output_console().print(summary_table(results, run_dir))
+        err.print(f"leaderboard: {escape(str(run_dir / LEADERBOARD_FILE))} ({len(outcome.leaderboard)} models)")
+    if results.status == "interrupted":
+        err.print(
+            f"[yellow]stopped by {results.stop_reason}[/]: the ensemble of what finished is scored and saved in "
+            f"{escape(str(run_dir))}"
+        )
+        raise typer.Exit(143 if results.stop_reason == "SIGTERM" else 130)
+
+
+class _TimeProgress:
+    """A rich progress bar on stderr that fills with wall time over auto-sklearn's budget (its search is bounded
+    by time, not by a number of runs), with the phase, the runs finished and the best score so far."""
+
+    def __init__(self, console: Any, *, enabled: bool):
+        self._console, self._enabled = console, enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _TimeProgress:
+        if self._enabled:
+            from rich.progress import BarColumn, Progress, ProgressBar, Task, TextColumn, TimeElapsedColumn
+
+            class TimeBarColumn(BarColumn):
+                def render(self, task: Task) -> ProgressBar:
+                    budget, started = task.fields.get("budget"), task.fields.get("search_started")
+                    done = None if started is None else min(time.monotonic() - started, budget)
+                    return ProgressBar(
+                        total=budget if done is not None else None,
+                        completed=done or 0.0,
+                        width=None if self.bar_width is None else max(1, self.bar_width),
+                        pulse=done is None,
+                        animation_time=task.get_time(),
+                        style=self.style,
+                        complete_style=self.complete_style,
+                        finished_style=self.finished_style,
+                        pulse_style=self.pulse_style,
+                    )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                TimeBarColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[runs]} runs {task.fields[best]}"),
+                console=self._console,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task("starting", total=None, runs=0, best="", budget=None, search_started=None)
+        return self
+
+    def trial(self, record: TrialRecord, progress: SearchProgress) -> None:
+        if self._bar is None:
+            return
+        best = "" if progress.best_score is None else f"best {progress.best_score:.4g}"
+        self._bar.update(self._task, runs=record.trial, best=best, budget=progress.time_left_s)
+
+    def phase(self, name: str, progress: SearchProgress) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(self._task, description=name, budget=progress.time_left_s)
+        if name == "searching":
+            self._bar.update(self._task, search_started=time.monotonic())
 
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:

@@ -21,7 +21,8 @@ import json
 import os
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,8 +30,9 @@ from metaconf.errors import OutputExistsError, UsageError
 from metaconf.report import results as rr
 
 if TYPE_CHECKING:
-    from metaconf.config.model import ExistingOutput
-    from metaconf.targets.smac.runner import RunRequest
+    from metaconf.config.model import Config, ExistingOutput
+    from metaconf.targets.smac.callbacks import SearchState
+    from metaconf.targets.smac.compile import SmacPlan
 
 MARKER_FILE = ".metaconf-run"
 LOCK_FILE = ".metaconf-run.lock"
@@ -294,3 +296,56 @@ def _remove_except(path: Path, keep: Path | None, rmtree: Any) -> None:
             _remove_except(entry, keep, rmtree)
         else:
             entry.unlink(missing_ok=True)
+
+
+# ------------------------------------------------------------------------- what a run is asked (both tools)
+DEFAULT_SEED = 0
+
+
+def resolve_seed(config: Config, seed: int | None) -> tuple[int, str | None]:
+    """The run's seed: ``--seed``, else ``execution.seed``, else 0 (with a note saying so)."""
+    if seed is not None:
+        return seed, None
+    if config.execution.seed is not None:
+        return config.execution.seed, None
+    return DEFAULT_SEED, f"execution.seed is unset: using {DEFAULT_SEED} so that the run is reproducible"
+
+
+@dataclass
+class RunRequest:
+    """`metaconf run` options that override the config (None: keep the config's value)."""
+
+    overwrite: bool = False
+    resume: bool = False
+    workers: int | None = None
+    scheduler: str | None = None
+    seed: int | None = None
+    save_model: bool = False
+    model_rows: str = "all"
+    """The rows the saved model is fitted on: ``all`` (search + test rows, once the test score is measured) or
+    ``search`` (the very model the test score describes)."""
+    progress: bool = False
+    """Show a progress bar (the CLI passes whether stderr is a terminal and not --quiet)."""
+    on_trial: Callable[[rr.TrialRecord, SearchState], None] | None = None
+    """Called after every trial (progress displays)."""
+    on_plan: Callable[[SmacPlan], None] | None = None
+    """Called once the plan is compiled, before the search starts (to show notes and the trial total)."""
+
+
+def apply_overrides(config: Config, request: RunRequest) -> Config:
+    """The config with command-line overrides applied and the seed resolved (what ``config.yaml`` holds)."""
+    execution = config.execution.model_copy()
+    if request.workers is not None:
+        execution.workers = request.workers
+    if request.scheduler is not None:
+        execution.dask_scheduler = request.scheduler
+    execution.seed = resolve_seed(config, request.seed)[0]
+    return config.model_copy(update={"execution": execution})
+
+
+def run_directory(config: Config, config_path: Path) -> Path:
+    """``execution.output_dir / (execution.name or the config file's stem)``, relative to the config file."""
+    output = Path(config.execution.output_dir)
+    if not output.is_absolute():
+        output = config_path.resolve().parent / output
+    return output / (config.execution.name or config_path.stem)

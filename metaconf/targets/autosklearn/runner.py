@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from metaconf.data.load import Dataset
     from metaconf.targets.evaluate import Evaluator
     from metaconf.targets.preprocess import ColumnDecision
-    from metaconf.targets.smac.runner import RunRequest
+    from metaconf.targets.run_dir import RunRequest
 
 LEADERBOARD_FILE = "leaderboard.csv"
 WORKER_FILE = "metaconf_worker.py"
@@ -652,7 +652,7 @@ def _log_tail(path: Path, lines: int = 5) -> str:
     return " | ".join(kept)
 
 
-# ------------------------------------------------------------------------------------------------ CLI glue
+# ---------------------------------------------------------------------------------- the plan, for compile
 def plan_for_cli(config: Config, base_dir: Path, run_dir: Path) -> AutoSklearnPlan:
     """The plan ``metaconf compile`` / ``run --dry-run`` print: compiled against the loaded data (classes and
     split as a real run), without needing the environment."""
@@ -682,90 +682,3 @@ def render_plan(plan: AutoSklearnPlan, fmt: str) -> str:
         f"# plan sha256: {plan.meta}\n"
     )
     return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
-
-
-def run_from_cli(config: Config, base_dir: Path, run_dir: Path, request: RunRequest, *, quiet: bool) -> None:
-    """``metaconf run`` for ``tool: auto-sklearn``: progress on stderr, the summary table, exit codes like a
-    SMAC run (130 / 143 when stopped by SIGINT / SIGTERM)."""
-    import typer
-    from rich.console import Console
-    from rich.markup import escape
-
-    from metaconf.report.summary import output_console, summary_table
-
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    show = not quiet and err.is_terminal
-    if not quiet:
-        err.print(f"[bold]metaconf run[/]: auto-sklearn on {escape(str(run_dir))}")
-    with _ProgressBar(err, enabled=show) as bar:
-        outcome = run_autosklearn(config, base_dir, run_dir, request, on_trial=bar.trial, on_phase=bar.phase)
-    results = outcome.results
-    if not quiet:
-        for note in outcome.notes:
-            err.print(f"[dim]note:[/] {escape(note)}")
-        output_console().print(summary_table(results, run_dir))
-        err.print(f"leaderboard: {escape(str(run_dir / LEADERBOARD_FILE))} ({len(outcome.leaderboard)} models)")
-    if results.status == "interrupted":
-        err.print(
-            f"[yellow]stopped by {results.stop_reason}[/]: the ensemble of what finished is scored and saved in "
-            f"{escape(str(run_dir))}"
-        )
-        raise typer.Exit(143 if results.stop_reason == "SIGTERM" else 130)
-
-
-class _ProgressBar:
-    """A rich progress bar on stderr that fills with wall time over auto-sklearn's budget (its search is bounded
-    by time, not by a number of runs), with the phase, the runs finished and the best score so far."""
-
-    def __init__(self, console: Any, *, enabled: bool):
-        self._console, self._enabled = console, enabled
-        self._bar: Any = None
-        self._task: Any = None
-
-    def __enter__(self) -> _ProgressBar:
-        if self._enabled:
-            from rich.progress import BarColumn, Progress, ProgressBar, Task, TextColumn, TimeElapsedColumn
-
-            class TimeBarColumn(BarColumn):
-                def render(self, task: Task) -> ProgressBar:
-                    budget, started = task.fields.get("budget"), task.fields.get("search_started")
-                    done = None if started is None else min(time.monotonic() - started, budget)
-                    return ProgressBar(
-                        total=budget if done is not None else None,
-                        completed=done or 0.0,
-                        width=None if self.bar_width is None else max(1, self.bar_width),
-                        pulse=done is None,
-                        animation_time=task.get_time(),
-                        style=self.style,
-                        complete_style=self.complete_style,
-                        finished_style=self.finished_style,
-                        pulse_style=self.pulse_style,
-                    )
-
-            self._bar = Progress(
-                TextColumn("{task.description}"),
-                TimeBarColumn(),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[runs]} runs {task.fields[best]}"),
-                console=self._console,
-            )
-            self._bar.start()
-            self._task = self._bar.add_task("starting", total=None, runs=0, best="", budget=None, search_started=None)
-        return self
-
-    def trial(self, record: rr.TrialRecord, progress: SearchProgress) -> None:
-        if self._bar is None:
-            return
-        best = "" if progress.best_score is None else f"best {progress.best_score:.4g}"
-        self._bar.update(self._task, runs=record.trial, best=best, budget=progress.time_left_s)
-
-    def phase(self, name: str, progress: SearchProgress) -> None:
-        if self._bar is None:
-            return
-        self._bar.update(self._task, description=name, budget=progress.time_left_s)
-        if name == "searching":
-            self._bar.update(self._task, search_started=time.monotonic())
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -44,6 +44,7 @@ from metaconf.config.model import (
 )
 from metaconf.errors import UsageError
 from metaconf.report.results import jsonable, sha256_of
+from metaconf.targets.run_dir import resolve_seed
 
 if TYPE_CHECKING:
     from ConfigSpace import ConfigurationSpace
@@ -52,7 +53,6 @@ if TYPE_CHECKING:
 
 SMAC_RUN_NAME = "metaconf"
 """SMAC's run ``name``: constant, because SMAC's results depend on it."""
-DEFAULT_SEED = 0
 N_TRIALS_WITHOUT_LIMITS = 100
 """SMAC's own default, used when neither ``stopping.n_trials`` nor any walltime is set."""
 TRIALS_PER_SECOND_CAP = 1.0
@@ -140,15 +140,6 @@ def _plan_identity(plan_data: dict[str, Any]) -> str:
     data.pop("meta", None)
     data["scenario"] = {k: v for k, v in data["scenario"].items() if k != "output_directory"}
     return sha256_of(data)
-
-
-def resolve_seed(config: Config, seed: int | None) -> tuple[int, str | None]:
-    """The run's seed: ``--seed``, else ``execution.seed``, else 0 (with a note saying so)."""
-    if seed is not None:
-        return seed, None
-    if config.execution.seed is not None:
-        return config.execution.seed, None
-    return DEFAULT_SEED, f"execution.seed is unset: using {DEFAULT_SEED} so that the run is reproducible"
 
 
 def fidelity_range(config: Config) -> tuple[FidelityType, float, float, list[str]]:

@@ -44,7 +44,7 @@ import os
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +53,7 @@ from metaconf.config.model import Config
 from metaconf.errors import MetaconfError, OutputExistsError, RunError, UsageError
 from metaconf.io import describe_os_error, is_disk_error
 from metaconf.report import results as rr
+from metaconf.targets.run_dir import RunRequest
 from metaconf.targets.smac.compile import SmacPlan, compile_smac
 
 if TYPE_CHECKING:
@@ -438,49 +439,6 @@ def _smac_never_prompts(directory: Path) -> Iterator[None]:
         yield
     finally:
         del smbo.input  # type: ignore[attr-defined]
-
-
-# --------------------------------------------------------------------------------------- run directory
-@dataclass
-class RunRequest:
-    """`metaconf run` options that override the config (None: keep the config's value)."""
-
-    overwrite: bool = False
-    resume: bool = False
-    workers: int | None = None
-    scheduler: str | None = None
-    seed: int | None = None
-    save_model: bool = False
-    model_rows: str = "all"
-    """The rows the saved model is fitted on: ``all`` (search + test rows, once the test score is measured) or
-    ``search`` (the very model the test score describes)."""
-    progress: bool = False
-    """Show a progress bar (the CLI passes whether stderr is a terminal and not --quiet)."""
-    on_trial: Callable[[rr.TrialRecord, SearchState], None] | None = None
-    """Called after every trial (progress displays)."""
-    on_plan: Callable[[SmacPlan], None] | None = None
-    """Called once the plan is compiled, before the search starts (to show notes and the trial total)."""
-
-
-def apply_overrides(config: Config, request: RunRequest) -> Config:
-    """The config with command-line overrides applied and the seed resolved (what ``config.yaml`` holds)."""
-    from metaconf.targets.smac.compile import resolve_seed
-
-    execution = config.execution.model_copy()
-    if request.workers is not None:
-        execution.workers = request.workers
-    if request.scheduler is not None:
-        execution.dask_scheduler = request.scheduler
-    execution.seed = resolve_seed(config, request.seed)[0]
-    return config.model_copy(update={"execution": execution})
-
-
-def run_directory(config: Config, config_path: Path) -> Path:
-    """``execution.output_dir / (execution.name or the config file's stem)``, relative to the config file."""
-    output = Path(config.execution.output_dir)
-    if not output.is_absolute():
-        output = config_path.resolve().parent / output
-    return output / (config.execution.name or config_path.stem)
 
 
 # -------------------------------------------------------------------------------------------- the run
