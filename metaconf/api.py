@@ -1,21 +1,21 @@
 """metaconf's Python API: what the commands do, as functions that return typed objects and print nothing.
 
->>> import metaconf
->>> suggestion = metaconf.suggest(demo="iris", budget="1m", output="iris.yaml")   # nothing is written
->>> _ = open("iris.yaml", "w").write(suggestion.text)
->>> [f.code for f in metaconf.lint_config("iris.yaml")]                                  # no findings
-[]
->>> plan = metaconf.compile("iris.yaml")                                           # the SMAC3 calls
->>> results = metaconf.run("iris.yaml", save_model=True)                           # runs/iris
->>> results.status
-'finished'
+Example (``docs/api.md`` has the full one, which ``tests/test_api.py`` runs)::
+
+    import metaconf
+
+    suggestion = metaconf.suggest(demo="iris", budget="1m", output="iris.yaml")  # nothing is written
+    open("iris.yaml", "w").write(suggestion.text)
+    findings = metaconf.lint_config("iris.yaml")
+    plan = metaconf.compile("iris.yaml")                                          # the SMAC3 calls
+    results = metaconf.run("iris.yaml", save_model=True)                          # into runs/iris
 
 (``lint_config`` and ``read_run`` are not called ``lint`` and ``report``: those names are metaconf's subpackages.)
 
 Errors in the user's input raise :class:`metaconf.errors.MetaconfError` (``message`` and ``hint``) or
 :class:`metaconf.errors.DataError`, with the same messages the commands print; nothing here calls ``sys.exit``.
 Heavy libraries (scikit-learn, SMAC3, pandas) are imported when a function runs, not by ``import metaconf``.
-``docs/api.md`` documents every function with a runnable example.
+``docs/api.md`` documents every function.
 """
 
 from __future__ import annotations
