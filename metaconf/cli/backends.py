@@ -160,9 +160,9 @@ MD_COLUMNS = ("backend", "status", "versions", "location", "problem", "fix")
 
 def _markdown_rows(rows: list[dict[str, Any]]) -> str:
     """``--format md``: the text table's rows, with each backend's problem and fix, as a Markdown table."""
-    from metaconf.report.export import md_cell
+    from metaconf.report.export import md_row
 
-    lines = ["| " + " | ".join(MD_COLUMNS) + " |", "|" + "|".join("---" for _ in MD_COLUMNS) + "|"]
+    lines = [md_row(MD_COLUMNS), "|" + "|".join("---" for _ in MD_COLUMNS) + "|"]
     for row in rows:
         cells = [
             row["backend"],
@@ -172,7 +172,7 @@ def _markdown_rows(rows: list[dict[str, Any]]) -> str:
             row.get("problem") or "-",
             row.get("fix") or "-",
         ]
-        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+        lines.append(md_row(cells))
     return "\n".join(lines) + "\n"
 
 

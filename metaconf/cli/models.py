@@ -102,13 +102,13 @@ def _markdown(
     """``--format md``: the table's rows (registry models, then --model / --server) as a Markdown table, then
     where the models live and the libraries."""
     from metaconf.advise.llm.models import format_size, model_dir
-    from metaconf.report.export import md_cell
+    from metaconf.report.export import md_row
 
     def code(text: str | None) -> str:
         return f"`{text}`" if text else "-"
 
     lines = [
-        "| " + " | ".join(MD_COLUMNS) + " |",
+        md_row(MD_COLUMNS),
         "|" + "|".join("---:" if column == "size" else "---" for column in MD_COLUMNS) + "|",
     ]
     for row in rows:
@@ -121,11 +121,11 @@ def _markdown(
             code(row["sha256"]),
             code(row["install"]) if row["install"] else code(row["path"]),
         ]
-        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+        lines.append(md_row(cells))
     for row in extra:
         size = format_size(row["bytes"]) if row["bytes"] else "-"
         cells = [row["source"], row["name"], size, "-", "given", code(row["sha256"]), code(row["path"])]
-        lines.append("| " + " | ".join(md_cell(cell) for cell in cells) + " |")
+        lines.append(md_row(cells))
     lines += [
         "",
         f"Models are assembled in `{model_dir()}`.",

@@ -139,7 +139,7 @@ def _summary_document(suggestion: Suggestion, output: Path) -> dict[str, Any]:
 
 def _summary_markdown(document: dict[str, Any], took: str) -> str:
     """``--format md``: the summary lines, lint's warnings and a table of every value with its reason."""
-    from metaconf.report.export import md_cell
+    from metaconf.report.export import md_cell, md_row
 
     output = document["output"]
     lint = document["lint"]
@@ -158,13 +158,10 @@ def _summary_markdown(document: dict[str, Any], took: str) -> str:
         "",
         f"Wrote `{output}`; `metaconf explain {output}` shows every reason, `metaconf run {output}` runs it.",
         "",
-        "| setting | value | origin | reason |",
+        md_row(["setting", "value", "origin", "reason"]),
         "|---|---|---|---|",
     ]
-    lines += [
-        "| " + " | ".join(md_cell(row[key]) for key in ("path", "value", "origin", "reason")) + " |"
-        for row in document["values"]
-    ]
+    lines += [md_row([row[key] for key in ("path", "value", "origin", "reason")]) for row in document["values"]]
     return "\n".join(lines) + "\n"
 
 

@@ -201,14 +201,19 @@ def md_cell(text: str) -> str:
     return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
 
 
+def md_row(cells: Sequence[str]) -> str:
+    """One Markdown table row, every cell through :func:`md_cell` (the header row too)."""
+    return "| " + " | ".join(md_cell(cell) for cell in cells) + " |"
+
+
 def runs_markdown(views: Sequence[RunView]) -> str:
     """``--format md``: the comparison table (one row per run) as a GitHub-flavoured Markdown table."""
     rows, caption = comparison_rows([(v.label, v.results) for v in views])
     lines = [
-        "| " + " | ".join(name for name, _ in COMPARISON_COLUMNS) + " |",
+        md_row([name for name, _ in COMPARISON_COLUMNS]),
         "|" + "|".join("---:" if justify == "right" else "---" for _, justify in COMPARISON_COLUMNS) + "|",
     ]
-    lines += ["| " + " | ".join(md_cell(cell) for cell in row) + " |" for row in rows]
+    lines += [md_row(row) for row in rows]
     if caption is not None:
         lines += ["", "\\" + caption if caption.startswith("*") else caption]  # not a list item
     return "\n".join(lines) + "\n"

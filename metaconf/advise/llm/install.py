@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from metaconf.advise.llm.errors import LLMError
-from metaconf.advise.llm.models import DEFAULT_MODEL, REGISTRY, ModelSpec, format_size
+from metaconf.advise.llm.models import DEFAULT_MODEL, REGISTRY, ModelSpec, file_sha256, format_size
 
 LLAMA_VERSION = "0.3.36"
 GUIDANCE = "guidance==0.3.1"
@@ -63,16 +63,6 @@ def cached_wheel(directory: Path | None = None) -> Path | None:
     return found[-1] if found else None
 
 
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_record(directory: Path) -> dict[str, dict[str, str]]:
     import json
 
@@ -100,7 +90,7 @@ def record_wheel(wheel: Path, source: str) -> str:
     from metaconf.io import atomic_write_text
 
     records = _read_record(wheel.parent)
-    digest = _sha256(wheel)
+    digest = file_sha256(wheel)
     records[wheel.name] = {
         "sha256": digest,
         "source": source,
@@ -120,7 +110,7 @@ def verified_wheel(wheel: Path, progress: Callable[[str], None]) -> str:
         digest = record_wheel(wheel, "first use")
         progress(f"{wheel.name} had no recorded sha256: recorded {digest[:16]}... (checked from now on)")
         return digest
-    digest = _sha256(wheel)
+    digest = file_sha256(wheel)
     if digest != recorded.get("sha256"):
         raise LLMError(
             f"the cached wheel `{wheel}` changed since metaconf recorded it ({recorded.get('source', '?')}, "
