@@ -10,15 +10,11 @@ crash cost of some metrics depends on it.
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from metaconf.cli.common import ConfigArgument, cli_errors, load_checked_config, seed_option
-
-if TYPE_CHECKING:
-
-    pass
 
 
 class PlanFormat(str, Enum):

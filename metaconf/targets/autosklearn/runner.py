@@ -650,35 +650,3 @@ def _log_tail(path: Path, lines: int = 5) -> str:
         return ""
     kept = [line for line in text.strip().splitlines() if line.strip()][-lines:]
     return " | ".join(kept)
-
-
-# ---------------------------------------------------------------------------------- the plan, for compile
-def plan_for_cli(config: Config, base_dir: Path, run_dir: Path) -> AutoSklearnPlan:
-    """The plan ``metaconf compile`` / ``run --dry-run`` print: compiled against the loaded data (classes and
-    split as a real run), without needing the environment."""
-    from metaconf.data.load import load_dataset
-    from metaconf.targets.evaluate import Evaluator
-
-    seed = int(config.execution.seed or 0)
-    dataset = load_dataset(config, base_dir)
-    evaluator = Evaluator(config, dataset, seed=seed)
-    train_y = dataset.y.reset_index(drop=True).iloc[evaluator.train_rows]
-    return compile_autosklearn(config, run_dir=run_dir, seed=seed, classes=evaluator.classes, y=train_y)
-
-
-def render_plan(plan: AutoSklearnPlan, fmt: str) -> str:
-    """The plan as ``yaml`` (default), ``json`` or a ``python`` script."""
-    if fmt == "python":
-        return plan.python_snippet()
-    data = plan.to_dict()
-    if fmt == "json":
-        return json.dumps(data, indent=2) + "\n"
-    import yaml
-
-    header = (
-        "# The auto-sklearn 0.15 call `metaconf run` makes for this config (inside auto-sklearn's own env).\n"
-        "# Added at run time: metric (built from `metric`), tmp_folder (fresh), get_trials_callback (progress,\n"
-        f"# plateau / threshold stops){', dask_client' if plan.worker.get('dask_scheduler') else ''}.\n"
-        f"# plan sha256: {plan.meta}\n"
-    )
-    return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)

@@ -4,6 +4,7 @@ the run in auto-sklearn's own environment."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,16 +21,32 @@ class AutoSklearnTarget:
     tool = "auto-sklearn"
 
     def plan(self, config: Config, base_dir: Path, run_dir: Path) -> AutoSklearnPlan:
-        from metaconf.targets.autosklearn.runner import plan_for_cli
+        """Compiled against the loaded data (classes and split as a real run), without needing the environment."""
+        from metaconf.data.load import load_dataset
+        from metaconf.targets.autosklearn.compile import compile_autosklearn
+        from metaconf.targets.evaluate import Evaluator
 
-        return plan_for_cli(config, base_dir, run_dir)
+        seed = int(config.execution.seed or 0)
+        dataset = load_dataset(config, base_dir)
+        evaluator = Evaluator(config, dataset, seed=seed)
+        train_y = dataset.y.reset_index(drop=True).iloc[evaluator.train_rows]
+        return compile_autosklearn(config, run_dir=run_dir, seed=seed, classes=evaluator.classes, y=train_y)
 
     def render(self, plan: AutoSklearnPlan, fmt: str) -> str:
-        from metaconf.targets.autosklearn.runner import render_plan
-
         if fmt not in ("yaml", "json"):
             raise ValueError(f"an auto-sklearn plan renders as yaml or json, not {fmt!r}")
-        return render_plan(plan, fmt)
+        data = plan.to_dict()
+        if fmt == "json":
+            return json.dumps(data, indent=2) + "\n"
+        import yaml
+
+        header = (
+            "# The auto-sklearn 0.15 call `metaconf run` makes for this config (inside auto-sklearn's own env).\n"
+            "# Added at run time: metric (built from `metric`), tmp_folder (fresh), get_trials_callback (progress,\n"
+            f"# plateau / threshold stops){', dask_client' if plan.worker.get('dask_scheduler') else ''}.\n"
+            f"# plan sha256: {plan.meta}\n"
+        )
+        return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=110)
 
     def script(self, config: Config, base_dir: Path, run_dir: Path, source: Path) -> str:
         return self.plan(config, base_dir, run_dir).python_snippet()
