@@ -381,8 +381,9 @@ class Evaluator:
         train_cost, attempt, model = min(tried, key=lambda item: item[0])
         note = (
             f"every refit of the incumbent ({len(tried)} seeds) scored worse on its own training rows (best "
-            f"cost {train_cost:.4g}, seed {attempt}) than {DIVERGED_FACTOR:g}x its validation cost "
-            f"{validation_cost:.4g}: the test score may not reflect the search"
+            f"cost {train_cost:.4g}, seed {attempt}) than {bound:.4g} ({DIVERGED_FACTOR:g}x its validation cost "
+            f"{validation_cost:.4g}, at least {DIVERGED_FACTOR * DIVERGED_FLOOR:g}): the test score may not "
+            "reflect the search"
         )
         return FinalModel(model, attempt, note)
 
