@@ -17,7 +17,7 @@ from sklearn.model_selection import FixedThresholdClassifier
 from metaconf.config.model import Config
 from metaconf.data.load import Dataset, load_dataset
 from metaconf.errors import UsageError
-from metaconf.targets.evaluate import CostSensitiveClassifier, Evaluator
+from metaconf.targets.evaluate import REFIT_ATTEMPTS, CostSensitiveClassifier, Evaluator, _refit_seeds
 
 
 def make_config(demo: str = "breast_cancer", **sections: Any) -> Config:
@@ -399,6 +399,18 @@ def test_a_refit_that_diverged_is_refitted_with_the_next_seed():
     kept = ev.test_report(values, seed=209652396, keep_model=True)
     assert kept["model"].get_params()["model__random_state"] == report["estimator_seed"]
     assert "model" not in report
+
+
+def test_when_every_refit_stays_above_the_bound_the_note_states_the_bound_and_keeps_the_best():
+    # A validation cost of 0 puts the bound at its floor, 2 x 0.005: a linear model does not fit kr-vs-kp's
+    # training rows that well with any seed, so every attempt is above it and the note names the bound used.
+    ev = evaluator("kr-vs-kp", search_space={"models": ["linear"]}, resampling={"strategy": "cv", "folds": 3})
+    final = ev.final_model({"model": "linear"}, seed=5, validation_cost=0.0)
+    assert final.note is not None and final.note.startswith(f"every refit of the incumbent ({REFIT_ATTEMPTS} seeds)")
+    assert "than 0.01 (2x its validation cost 0, at least 0.01)" in final.note, final.note
+    costs = {seed: ev._cost_of(ev.refit({"model": "linear"}, seed=seed), ev._X_train, ev._y_train) for seed in _refit_seeds(5)}
+    assert min(costs.values()) > 0.01
+    assert costs[final.seed] == min(costs.values())
 
 
 def test_the_refit_check_scores_a_fixed_sample_of_large_training_sets(monkeypatch):
