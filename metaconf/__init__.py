@@ -20,10 +20,61 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "compile", "lint_config", "load_config", "predict", "read_run", "run", "suggest"]
+__all__ = [
+    "Backend",
+    "Config",
+    "LLMOptions",
+    "LanguageModel",
+    "Objective",
+    "TrialCosts",
+    "__version__",
+    "backend",
+    "compile",
+    "demos",
+    "lint_config",
+    "load_config",
+    "load_data",
+    "model_file",
+    "objective",
+    "open_llm",
+    "parse_duration",
+    "predict",
+    "probe",
+    "read_description",
+    "read_run",
+    "read_trials",
+    "run",
+    "score",
+    "suggest",
+]
 
 if TYPE_CHECKING:
-    from metaconf.api import compile, lint_config, load_config, predict, read_run, run, suggest
+    from metaconf.api import (
+        Backend,
+        Config,
+        LanguageModel,
+        LLMOptions,
+        Objective,
+        TrialCosts,
+        backend,
+        compile,
+        demos,
+        lint_config,
+        load_config,
+        load_data,
+        model_file,
+        objective,
+        open_llm,
+        parse_duration,
+        predict,
+        probe,
+        read_description,
+        read_run,
+        read_trials,
+        run,
+        score,
+        suggest,
+    )
 
 
 def __getattr__(name: str) -> Any:

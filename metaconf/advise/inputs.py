@@ -109,6 +109,27 @@ def cost_model_from_probe(
     )
 
 
+def probe_costs(
+    dataset: Any, profile: Any, families: Sequence[str], *, task_type: str, limit_s: float, seed: int
+) -> tuple[Any, CostModel]:
+    """R2 as `metaconf suggest` applies it: the probe (:func:`metaconf.profile.probe.probe_trial_cost`, one fit
+    per family on all rows, CPU time limited to ``limit_s``) and the costs the advisor takes from it (the cost
+    model for ``profile`` x this machine's factor, moved towards each measurement)."""
+    import warnings
+
+    from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost
+
+    names = [getattr(f, "value", f) for f in families]
+    with warnings.catch_warnings():
+        # default configurations may not converge on a subsample; the run reports what matters
+        warnings.simplefilter("ignore")
+        result = probe_trial_cost(
+            dataset, task_type=task_type, families=names, resampling_folds=1, time_limit_s=limit_s, seed=seed
+        )
+    reference = estimate_trial_cost(profile, names, 1)
+    return result, cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
+
+
 def _one_fit_slope(item: Any, rows: int) -> float | None:
     """The row exponent of a family the probe fitted once: the slope from that fit to its extrapolation on all
     ``rows`` (along the cost model's curve, fixed part included). The probe reports the model's pure power-law

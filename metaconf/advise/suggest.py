@@ -20,7 +20,6 @@ import contextlib
 import hashlib
 import os
 import time
-import warnings
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from metaconf.advise.envelope import CostModel
     from metaconf.advise.rules import Advice
+    from metaconf.config.model import Config
     from metaconf.data.load import Dataset
     from metaconf.lint.finding import Finding
 
@@ -80,11 +80,20 @@ class SuggestRequest:
 @dataclass
 class Suggestion:
     text: str
+    """The config file: YAML with every value's reason in a comment."""
     advice: Advice
     findings: list[Finding]
     probe_note: str
     timings: dict[str, float] = field(default_factory=dict)
     advisor_note: str = ""
+
+    @property
+    def config(self) -> Config:
+        """The config :attr:`text` holds, validated (what ``load_config`` returns once it is written)."""
+        from metaconf.config.loader import load_text
+        from metaconf.config.model import Config
+
+        return Config.model_validate(load_text(self.text).data)
 
 
 def description_text(value: str | None) -> tuple[str | None, str | None]:
@@ -163,7 +172,7 @@ def _costs(
     costs are cached. The terminal note
     says what the probe measured; ``metaconf profile --probe`` shows every timing.
     """
-    from metaconf.advise.inputs import cost_model_from_probe
+    from metaconf.advise.inputs import cost_model_from_probe, probe_costs
 
     names = [f.value for f in families]
     if probe:
@@ -178,8 +187,6 @@ def _costs(
             repeatable_costs,
             reused_costs,
         )
-        from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost
-
         limit = min(PROBE_MAX_S, max(PROBE_MIN_S, PROBE_SHARE * walltime_s))
         machine = machine_identity()
         rows = len(dataset.y)
@@ -208,19 +215,7 @@ def _costs(
                 return reused, note, details
         # measure; the hysteresis holds the new values at the recorded (else cached) ones where close
         previous, where = next(((source, where) for source, where in sources if source), ({}, ""))
-        with warnings.catch_warnings():
-            # default configurations may not converge on a subsample; the run reports what matters
-            warnings.simplefilter("ignore")
-            result = probe_trial_cost(
-                dataset,
-                task_type=task_type,
-                families=names,
-                resampling_folds=1,
-                time_limit_s=limit,
-                seed=seed,
-            )
-        reference = estimate_trial_cost(profile, names, 1)
-        measured = cost_model_from_probe(result, n_rows=rows, measured=True, reference=reference)
+        result, measured = probe_costs(dataset, profile, names, task_type=task_type, limit_s=limit, seed=seed)
         timed = {name for name, cost in result.families.items() if cost.source != "cost model"}
         model = repeatable_costs(measured, timed, previous)
         note = (
