@@ -175,6 +175,14 @@ def test_config_hash_ignores_provenance_and_output_location() -> None:
     assert rr.config_sha256(base) != rr.config_sha256(changed)
 
 
+def test_config_hash_of_a_run_made_before_decision_threshold_existed_is_unchanged() -> None:
+    """The hash metaconf 30c1a2e (before `task.decision_threshold`) wrote for this config: a run it made resumes."""
+    base = Config.model_validate({"data": {"demo": "iris"}})
+    assert rr.config_sha256(base) == "842fd13f66228a54247b14e80808820291e26df6fd33a9d9652e8ba807bdf881"
+    natural = Config.model_validate({"data": {"demo": "iris"}, "task": {"decision_threshold": "natural"}})
+    assert rr.config_sha256(natural) != rr.config_sha256(base)
+
+
 def test_write_config_writes_the_resolved_config(tmp_path: Path) -> None:
     import yaml
 

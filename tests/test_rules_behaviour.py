@@ -249,6 +249,22 @@ def test_mc612_and_mc606_fixes() -> None:
     assert finding.fix is not None and finding.fix.edits[0].value == "accuracy"
 
 
+def test_mc613_decision_threshold_where_no_threshold_is_chosen() -> None:
+    for text, why in (
+        ("tool: auto-sklearn\ntask: {metric: f1, decision_threshold: auto}\n", "auto-sklearn"),
+        ("task: {type: regression, decision_threshold: natural}\n", "regression"),
+        ("task: {metric: accuracy, decision_threshold: natural}\n", "`accuracy`"),
+    ):
+        finding = one(text, "MC613")
+        assert why in finding.message and finding.fix is not None and finding.fix.safe
+    for text in (
+        "task: {metric: f1, decision_threshold: natural}\n",
+        "task: {metric: roc_auc, decision_threshold: natural}\n",
+        "task: {metric: accuracy}\n",  # not written: nothing to say
+    ):
+        assert run(text, "MC613") == []
+
+
 # -------------------------------------------------------------------------------------------- data
 def test_mc902_matches_labels_ignoring_case() -> None:
     text = "data: {demo: breast_cancer}\ntask: {metric: f1, positive_label: Malignant}\n"

@@ -135,6 +135,37 @@ def test_multiclass_and_regression_decide_nothing() -> None:
         assert ev.evaluate({"model": "linear"}, decide=True).threshold is None
 
 
+@pytest.mark.parametrize("metric", ["f1", "balanced_accuracy", "roc_auc"])
+def test_decision_threshold_natural_keeps_the_model_s_own_decision_in_the_search_and_the_saved_model(
+    metric: str,
+) -> None:
+    tuned, natural = evaluator(metric), evaluator(metric, decision_threshold="natural")
+    assert tuned.metric.tune_threshold and not natural.metric.tune_threshold
+    values = {"model": "linear"}
+    evaluation = natural.evaluate(values, keep_models=True, decide=True)
+    assert evaluation.threshold is None
+    # every fold is scored at the model's own predict (0.5), which tuning beats on these rare positives
+    for (_, valid_rows), model, fold_cost in zip(natural.folds, evaluation.models, evaluation.fold_costs, strict=True):
+        X_valid = natural._X_train.iloc[valid_rows]
+        y_valid = natural._y_train.iloc[valid_rows].to_numpy()
+        expected = natural.metric.cost(y_valid, model.predict(X_valid), model.predict_proba(X_valid))
+        assert fold_cost == pytest.approx(expected)
+    if metric != "roc_auc":
+        assert tuned.evaluate(values).cost < evaluation.cost
+    report = natural.test_report(values, keep_model=True)
+    assert report["threshold"] is None and not isinstance(report["model"]["model"], FixedThresholdClassifier)
+
+
+def test_decision_threshold_natural_under_a_cost_matrix_is_the_bayes_rule() -> None:
+    costs = {"labels": ["benign", "malignant"], "costs": [[0, 1], [10, 0]]}
+    ev = evaluator("expected_cost", cost_matrix=costs, decision_threshold="natural")
+    report = ev.test_report({"model": "linear"}, keep_model=True)
+    assert report["threshold"] is None
+    model = report["model"]
+    proba = model.predict_proba(ev._X_test)
+    assert model.predict(ev._X_test).tolist() == ev.metric.decide(proba).tolist()
+
+
 # ----------------------------------------------------------------------------------------- end to end
 @pytest.mark.slow
 def test_run_reports_the_threshold_and_saves_a_model_that_uses_it(tmp_path: Path) -> None:

@@ -73,6 +73,13 @@ class TaskType(str, Enum):
     regression = "regression"
 
 
+class DecisionThreshold(str, Enum):
+    """How a binary classifier turns P(positive) into a class."""
+
+    auto = "auto"
+    natural = "natural"
+
+
 class Metric(str, Enum):
     """What the run optimises. Scores are turned into costs that are minimised (e.g. ``1 - accuracy``)."""
 
@@ -198,6 +205,11 @@ class Task(_Strict):
     """The positive class for `f1` and `roc_auc` on binary tasks."""
     cost_matrix: CostMatrix | None = None
     """Misclassification costs for the `expected_cost` metric."""
+    decision_threshold: DecisionThreshold = DecisionThreshold.auto
+    """Binary tasks. `auto`: the threshold on P(positive) that serves the metric, chosen on validation
+    predictions (`f1`, `balanced_accuracy`, `expected_cost`: in every evaluation of the search; `roc_auc`,
+    `log_loss`: for the saved model, serving balanced accuracy). `natural`: the model's own decision (0.5, or
+    the cost matrix's Bayes rule), e.g. when you threshold the probabilities yourself."""
 
 
 class Data(_Strict):

@@ -152,7 +152,8 @@ def config_sha256(config: Config) -> str:
     """Identity of what a config computes, for resume decisions.
 
     Provenance (who chose a value, and why) and where the output goes (`execution.output_dir`, `name`,
-    `on_existing`) are left out: changing them does not change the run, so it must not block a resume.
+    `on_existing`) are left out: changing them does not change the run, so it must not block a resume. A
+    setting added later is left out at its default, so a run made before it existed still resumes.
     """
     data = resolved_config_data(config)
     for key in _HASH_EXCLUDED_TOP:
@@ -161,6 +162,10 @@ def config_sha256(config: Config) -> str:
     for key in _HASH_EXCLUDED_EXECUTION:
         execution.pop(key, None)
     data["execution"] = execution
+    task = dict(data.get("task") or {})
+    if task.get("decision_threshold") == "auto":  # the default, and what runs before the setting existed did
+        task.pop("decision_threshold")
+    data["task"] = task
     return sha256_of(data)
 
 

@@ -42,6 +42,7 @@ Choices a user may wonder about:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,6 +124,9 @@ class MetricSpec:
     """Binary f1 / roc_auc: the positive class (one of ``classes``); multiclass f1: score only this class."""
     cost_matrix: tuple[tuple[float, ...], ...] | None = None
     """expected_cost: ``cost_matrix[i][j]`` = cost of predicting ``classes[j]`` when the truth is ``classes[i]``."""
+    tune_threshold: bool = True
+    """Binary tasks: choose the decision threshold for the metric (``task.decision_threshold: auto``, see
+    :mod:`metaconf.targets.threshold`); False keeps the model's own decision."""
 
     # ---------------------------------------------------------------------------------------------- costs
     def cost(self, y_true: Any, y_pred: Any = None, y_proba: Any = None, *, clip: bool = True) -> float:
@@ -272,6 +276,16 @@ def default_positive_label(classes: Sequence[Any], y: pd.Series | None = None) -
 
 
 def metric_for(
+    config: Config, classes: Sequence[Any] | None = None, y: pd.Series | None = None
+) -> MetricSpec:
+    """:func:`_metric_for` with ``task.decision_threshold`` applied."""
+    spec = _metric_for(config, classes, y)
+    if config.task.decision_threshold.value == "natural":
+        return dataclasses.replace(spec, tune_threshold=False)
+    return spec
+
+
+def _metric_for(
     config: Config, classes: Sequence[Any] | None = None, y: pd.Series | None = None
 ) -> MetricSpec:
     """The :class:`MetricSpec` of a config's metric, resolved against the data's ``classes`` (and ``y``).

@@ -19,6 +19,9 @@ metric                                       decision rule
 ``accuracy``                                 0.5 (what accuracy asks for).
 ===========================================  ====================================================================
 
+``task.decision_threshold: natural`` switches this off: every metric keeps the model's own decision (0.5, or the
+cost matrix's Bayes rule), for users who threshold the probabilities themselves.
+
 The saved model's last step is scikit-learn's ``FixedThresholdClassifier`` holding that threshold, so
 ``model.predict`` is the decision the search scored (``metaconf run`` reports the threshold and why in
 ``results.json``). The threshold is chosen on the same rows that score the configuration (one number fitted
@@ -89,12 +92,19 @@ class Threshold:
 
 def tuned_during_search(metric: MetricSpec) -> bool:
     """Does the search choose a threshold per configuration for this metric?"""
-    return metric.classes is not None and len(metric.classes) == 2 and metric.name in TUNED_METRICS
+    return (
+        metric.tune_threshold and metric.classes is not None and len(metric.classes) == 2 and metric.name in TUNED_METRICS
+    )
 
 
 def tuned_for_the_saved_model(metric: MetricSpec) -> bool:
     """Does the saved model get a threshold chosen for balanced accuracy (a threshold-free metric)?"""
-    return metric.classes is not None and len(metric.classes) == 2 and metric.name in THRESHOLD_FREE_METRICS
+    return (
+        metric.tune_threshold
+        and metric.classes is not None
+        and len(metric.classes) == 2
+        and metric.name in THRESHOLD_FREE_METRICS
+    )
 
 
 def positive_class(metric: MetricSpec) -> Any:

@@ -14,6 +14,7 @@ from metaconf.config.model import (
     Metric,
     ResamplingStrategy,
     TaskType,
+    Tool,
 )
 from metaconf.lint.finding import Edit, Fix, Severity
 from metaconf.lint.registry import LintContext, Violation, rule
@@ -694,5 +695,64 @@ def positive_label_ignored(ctx: LintContext) -> Iterator[Violation]:
         f"`task.positive_label` has no effect on `{config.effective_metric().value}`; only `f1` uses it",
         fix=fix,
         fix_title=None if fix else "Remove `task.positive_label`",
+        key=True,
+    )
+
+
+@rule(
+    "MC613",
+    "decision-threshold-ignored",
+    severity=Severity.warning,
+    summary="`task.decision_threshold` where no threshold is chosen.",
+)
+def decision_threshold_ignored(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports `task.decision_threshold` written for a run that chooses no decision threshold: a regression task,
+    the `accuracy` metric (whose threshold is 0.5 either way) or `tool: auto-sklearn` (whose models keep their
+    own decision).
+
+    ## Why is this bad?
+    `natural` reads as a promise that the run would otherwise move the threshold, and `auto` as one that it
+    will; here neither happens, so the setting says something the run does not do.
+
+    ## Example
+    ```yaml
+    task:
+      metric: accuracy
+      decision_threshold: natural
+    ```
+
+    ## Use instead
+    ```yaml
+    task:
+      metric: balanced_accuracy
+      decision_threshold: natural
+    ```
+
+    ## Fix safety
+    Removing `task.decision_threshold` is safe: it changes nothing in this run.
+
+    ## References
+    - metaconf's docs/run.md, "A decision rule that serves the metric"
+    - scikit-learn user guide, "Tuning the decision threshold for class prediction" (`TunedThresholdClassifierCV`,
+      `FixedThresholdClassifier`)
+    """
+    config = config_of(ctx)
+    if "decision_threshold" not in config.task.model_fields_set:
+        return
+    why = None
+    if config.tool == Tool.auto_sklearn:
+        why = "auto-sklearn's models keep their own decision"
+    elif config.task.type == TaskType.regression:
+        why = "a regression task has no decision threshold"
+    elif config.effective_metric() == Metric.accuracy:
+        why = "`accuracy` is served by 0.5 either way"
+    if why is None:
+        return
+    yield Violation(
+        ("task", "decision_threshold"),
+        f"`task.decision_threshold` has no effect here: {why}",
+        fix=Fix("Remove `task.decision_threshold`", (Edit(("task", "decision_threshold"), None, delete=True),), safe=True),
         key=True,
     )
