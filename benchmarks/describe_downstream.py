@@ -56,10 +56,9 @@ class Task:
 def _german() -> Any:
     import pandas as pd
 
-    from metaconf.config.model import Config, Data
-    from metaconf.data.load import load_dataset
+    import metaconf
 
-    dataset = load_dataset(Config(data=Data(demo="german_credit")), Path.cwd())
+    dataset = metaconf.load_data(metaconf.Config.model_validate({"data": {"demo": "german_credit"}}))
     frame = dataset.X.copy()
     frame[dataset.y.name] = dataset.y.to_numpy()
     return pd.DataFrame(frame)

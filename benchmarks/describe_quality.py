@@ -10,11 +10,11 @@ class, total and per-trial time limits, interpretability.
 Readers:
 
 - ``rules``: the regex parser alone, as ``suggest --advisor rules`` reads
-  (:func:`metaconf.advise.reading.read_description` without a model);
-- ``llm:NAME``: the LLM's constrained questions alone (:mod:`metaconf.advise.llm.extract`), NAME a model name
+  (:func:`metaconf.read_description` without a model);
+- ``llm:NAME``: the LLM's constrained questions alone (``metaconf.open_llm(NAME).read``), NAME a model name
   (``qwen2.5-1.5b``, ``qwen2.5-0.5b``, ``smollm2``) or a GGUF path;
 - ``default:NAME``: what ``suggest --advisor auto`` reads with that model, the parser and the LLM cross-checked
-  (:func:`metaconf.advise.reading.read_description`); ``default`` alone uses the recommended model.
+  (:func:`metaconf.read_description` with ``llm=``); ``default`` alone uses the recommended model.
 
 Printed per reader: cases fully right (every fact), per-fact accuracy, facts invented on the plain cases (and
 on all cases: a value where the gold has none), for the combined reader the facts the parser had right and the
@@ -105,7 +105,7 @@ def load_cases(path: Path = CASES_FILE) -> list[Case]:
 
 
 def answers_of(facts: Any) -> dict[str, Any]:
-    """The benchmark's facts from a :class:`metaconf.advise.describe.DescriptionFacts` (any reader's)."""
+    """The benchmark's facts from a reading's ``.facts`` (any reader's)."""
     hint = facts.suggested_metric
     matrix = facts.cost_matrix
     task = getattr(facts, "task_type", None)
@@ -176,32 +176,26 @@ class Reader:
 
 
 def make_reader(name: str, *, backend: str, threads: int) -> Reader:
-    from metaconf.advise.reading import read_description
+    import metaconf
 
     if name == "rules":
-        return Reader(name, lambda case: read_description(case.text, classes=case.classes, task=case.task))
+        return Reader(name, lambda case: metaconf.read_description(case.text, classes=case.classes, task=case.task))
     kind, _, model = name.partition(":")
     if kind not in ("llm", "default"):
         raise SystemExit(f"unknown reader `{name}`: use rules, llm:MODEL or default[:MODEL]")
-    from metaconf.advise.llm.extract import Extractor
-
-    t0 = time.perf_counter()
-    extractor = Extractor.open(model or None, backend=backend, threads=threads)
-    load = time.perf_counter() - t0
-    details = {"model": extractor.identity()}
+    llm = metaconf.open_llm(model or None, backend=backend, threads=threads)
+    details = {"model": llm.identity}
     if kind == "llm":
 
         def read_llm(case: Case) -> Any:
-            return extractor.extract(case.text, classes=case.classes, task=case.task, target=case.target)
+            return llm.read(case.text, classes=case.classes, task=case.task, target=case.target)
 
-        return Reader(name, read_llm, load, details)
+        return Reader(name, read_llm, llm.load_seconds, details)
 
     def read_default(case: Case) -> Any:
-        return read_description(
-            case.text, classes=case.classes, task=case.task, target=case.target, extractor=extractor
-        )
+        return metaconf.read_description(case.text, classes=case.classes, task=case.task, target=case.target, llm=llm)
 
-    return Reader(name, read_default, load, details)
+    return Reader(name, read_default, llm.load_seconds, details)
 
 
 # ---------------------------------------------------------------------------------------------------- scoring

@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from metaconf.resources import data_dir
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 DATASETS = ["german_credit", "breast_cancer", "titanic", "wine", "iris", "diabetes"]
 BUDGETS = ["1m", "2m", "5m", "10m", "30m"]
@@ -81,7 +81,7 @@ class CaseResult:
 def _description(variant: str | None) -> str | None:
     if variant is None or not variant.endswith(".txt"):
         return variant
-    return (data_dir("examples") / variant).read_text(encoding="utf-8")
+    return (EXAMPLES / variant).read_text(encoding="utf-8")
 
 
 def cases(n: int, datasets: list[str], budgets: list[str]) -> list[tuple[str, str, str | None]]:
@@ -142,13 +142,12 @@ def run_case(
     backend: str, case: tuple[str, str, str | None], args: argparse.Namespace, workdir: Path, vocab: Any
 ) -> tuple[CaseResult, Any, Any, list[dict[str, Any]]]:
     import metaconf
-    from metaconf.advise.llm import LLMOptions
 
     dataset, budget, variant = case
     label = "none" if variant is None else ("description" if variant.endswith(".txt") else f"text:{variant[:24]}")
     result = CaseResult(backend=backend, case=f"{dataset}/{budget}/{label}")
     trace: list[dict[str, Any]] = []
-    options = LLMOptions(
+    options = metaconf.LLMOptions(
         backend=backend,
         model=args.model,
         server=args.server if backend == "openai" else None,
@@ -193,17 +192,12 @@ def run_case(
 
 
 def _downstream(dataset: str, budget: str, rules: Any, llm: Any, workdir: Path) -> dict[str, Any]:
-    import yaml
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from suggest_quality import run_arm  # type: ignore[import-not-found]
 
-    from metaconf.config.model import Config
-
     out: dict[str, Any] = {"dataset": dataset, "budget": budget}
     for arm, suggestion in (("rules", rules), ("llm", llm)):
-        config = Config.model_validate(yaml.safe_load(suggestion.text))
-        res = run_arm(dataset, budget, 0, arm, config, workdir)
+        res = run_arm(dataset, budget, 0, arm, suggestion.config, workdir)
         out[f"{arm}_test"] = None if res.test_score is None else round(res.test_score, 4)
         out[f"{arm}_trials"] = res.trials
         out["metric"] = res.metric
@@ -292,10 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from metaconf.advise.llm.models import resolve_model
+    import metaconf
 
-    local = resolve_model(args.model, None) if any(b != "openai" for b in args.backends) else None
-    vocab = _llama(local.path, vocab_only=True) if local is not None and local.path is not None else None
+    model_path = metaconf.model_file(args.model) if any(b != "openai" for b in args.backends) else None
+    vocab = _llama(model_path, vocab_only=True) if model_path is not None else None
     results: list[CaseResult] = []
     downstream: list[dict[str, Any]] = []
     ran: set[tuple[str, str, str | None]] = set()
@@ -307,16 +301,15 @@ def main(argv: list[str] | None = None) -> int:
                 if (
                     result.ok
                     and trace
-                    and local is not None
-                    and local.path is not None
+                    and model_path is not None
                     and backend != "openai"
                 ):
-                    result.compile = schema_compile_times(trace[0]["schema"], local.path, backend)
+                    result.compile = schema_compile_times(trace[0]["schema"], model_path, backend)
                     index = len([r for r in results if r.backend == backend])
                     if not args.no_overhead and result.answer_tokens and index % args.overhead_every == 0:
                         per_answer = max(1, result.answer_tokens // len(trace))
                         result.unconstrained_s = unconstrained_seconds(
-                            local.path, trace[0]["prompt"], per_answer
+                            model_path, trace[0]["prompt"], per_answer
                         )
                 results.append(result)
                 state = "ok" if result.ok else "FAILED " + result.error[:160]

@@ -54,13 +54,14 @@ class PeerDataset:
 # ---------------------------------------------------------------------------------------------- loaders
 def _metaconf_demo(demo: str, target: str) -> Callable[[], pd.DataFrame]:
     def load() -> pd.DataFrame:
-        from metaconf.data.load import DEMOS, DataError
+        import metaconf
+        from metaconf.errors import DataError
 
         try:
-            X, y, _ = DEMOS[demo][1]()
+            dataset = metaconf.load_data(metaconf.Config.model_validate({"data": {"demo": demo}}))
         except DataError as error:
             raise DatasetUnavailable(f"{demo}: {error.message}; {error.hint}") from None
-        return X.assign(**{target: y.to_numpy()})
+        return dataset.X.assign(**{target: dataset.y.to_numpy()})
 
     return load
 

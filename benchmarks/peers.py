@@ -99,23 +99,18 @@ class Record:
 
 # ------------------------------------------------------------------------------------------------- helpers
 def parse_budget(text: str) -> float:
-    from metaconf.config.units import parse_duration
+    import metaconf
 
-    return parse_duration(text)
-
-
-def label_key(value: Any) -> str:
-    from metaconf.data.labels import label_key as key
-
-    return key(value)
+    return metaconf.parse_duration(text)
 
 
 def headline_score(task: str, y_true: Sequence[Any], y_pred: Sequence[Any]) -> float:
-    from sklearn.metrics import balanced_accuracy_score, r2_score
+    """Balanced accuracy (classification: labels matched by value, ``1`` = ``"1"``) or R²."""
+    import metaconf
 
-    if task == "regression":
-        return float(r2_score([float(v) for v in y_true], [float(v) for v in y_pred]))
-    return float(balanced_accuracy_score([label_key(v) for v in y_true], [label_key(v) for v in y_pred]))
+    value = metaconf.score(list(y_true), list(y_pred), metric="r2" if task == "regression" else "balanced_accuracy")
+    assert value is not None  # neither needs probabilities
+    return value
 
 
 def compare(metaconf: float | None, peer: float | None, tie: float = TIE) -> str:
@@ -209,55 +204,28 @@ class MetaconfMetric:
     """The metric metaconf's advisor chose for a cell, ready to score any system's test predictions."""
 
     name: str
-    spec: Any
-    """metaconf's MetricSpec with labels as strings (the harness compares labels as strings)."""
+    config: Any
+    """The suggested config (its metric, positive label and cost matrix)."""
+    labels: list[Any]
+    """The training labels the metric is resolved on, as metaconf resolves it."""
 
     def score(self, y_true: Sequence[Any], predictions: Sequence[Any], proba: Sequence[Sequence[float]] | None,
               classes: Sequence[str] | None) -> float | None:
-        spec = self.spec
-        if spec.classes is None:  # regression
-            return float(spec.score(spec.cost([float(v) for v in y_true], [float(v) for v in predictions], clip=False)))
-        aligned = None
-        if proba is not None and classes is not None:
-            import numpy as np
+        import metaconf
 
-            column = {label: i for i, label in enumerate(classes)}
-            if all(c in column for c in spec.classes):
-                matrix = np.asarray(proba, dtype=float)
-                aligned = matrix[:, [column[c] for c in spec.classes]]
-        truth = [label_key(v) for v in y_true]
-        if spec.cost_matrix is not None:  # the decisions the system made, not a Bayes rule applied for it
-            return float(spec.score(spec.cost(truth, [label_key(v) for v in predictions], clip=False)))
-        if spec.needs_proba and aligned is None:
-            return None
-        return float(spec.score(spec.cost(truth, [label_key(v) for v in predictions], aligned, clip=False)))
+        return metaconf.score(y_true, predictions, config=self.config, proba=proba, classes=classes,
+                              labels=self.labels)
 
 
 def metaconf_metric(config_path: Path, train_path: Path, target: str) -> MetaconfMetric:
     """The metric of a suggested config, resolved on the training labels (as metaconf resolves it)."""
-    import dataclasses
-
     import pandas as pd
-    import yaml
 
-    from metaconf.config.model import Config
-    from metaconf.data.labels import normalize_labels
-    from metaconf.targets.metrics import metric_for
+    import metaconf
 
-    config = Config.model_validate(yaml.safe_load(config_path.read_text(encoding="utf-8")))
-    y = pd.read_csv(train_path, usecols=[target])[target].dropna()
-    if config.task.type.value == "classification":
-        y = normalize_labels(y)
-        classes = sorted(y.unique().tolist())
-        spec = metric_for(config, classes, y)
-        spec = dataclasses.replace(
-            spec,
-            classes=tuple(label_key(c) for c in classes),
-            positive_label=None if spec.positive_label is None else label_key(spec.positive_label),
-        )
-    else:
-        spec = metric_for(config, None, y)
-    return MetaconfMetric(spec.name, spec)
+    config = metaconf.load_config(config_path)
+    labels = pd.read_csv(train_path, usecols=[target])[target].dropna().tolist()
+    return MetaconfMetric(config.effective_metric().value, config, labels)
 
 
 # ------------------------------------------------------------------------------------------------- systems
@@ -352,7 +320,7 @@ def run_metaconf(cell: Cell, options: Options) -> tuple[Record, MetaconfMetric |
         proba, classes = None, None
         if cell.spec.task != "regression" and hasattr(model, "predict_proba"):
             proba = model.predict_proba(X_test).tolist()
-            classes = [label_key(c) for c in model.classes_]
+            classes = list(model.classes_)
     except Exception as error:
         record.error = f"the saved model cannot predict test.csv: {error!r}"
         return record, metric
@@ -418,9 +386,9 @@ def run_peer(cell: Cell, system: str, options: Options, metric: MetaconfMetric |
             record.status = "unavailable"
             record.error = "auto-sklearn's environment is not ready: `metaconf backends install auto-sklearn`"
             return record
-        from metaconf.targets.autosklearn.environment import worker_environment
+        import metaconf
 
-        command, env = [str(python), "-I", driver, str(spec_path)], worker_environment()
+        command, env = [str(python), "-I", driver, str(spec_path)], dict(metaconf.backend("auto-sklearn").environment)
         env.update({name: "1" for name in THREAD_VARIABLES})
     else:
         if system == "flaml" and not flaml_available():
@@ -469,10 +437,9 @@ def _score(record: Record, cell: Cell, y_true: Any, predictions: Sequence[Any],
 
 
 def autosklearn_python() -> Path | None:
-    from metaconf.targets.autosklearn.environment import env_dir, env_python, inspect_env
+    import metaconf
 
-    directory = env_dir()
-    return env_python(directory) if inspect_env(directory).ready else None
+    return metaconf.backend("auto-sklearn").python
 
 
 def flaml_available() -> bool:
@@ -619,10 +586,9 @@ def environment_info() -> dict[str, Any]:
                                              "xgboost", "xgboost-cpu", "pandas", "numpy")},
     }
     try:
-        from metaconf.targets.autosklearn.environment import env_dir, read_marker
+        import metaconf
 
-        marker = read_marker(env_dir())
-        info["autosklearn_env"] = (marker or {}).get("versions")
+        info["autosklearn_env"] = metaconf.backend("auto-sklearn").versions or None
     except Exception:
         info["autosklearn_env"] = None
     return info

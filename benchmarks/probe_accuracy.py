@@ -48,35 +48,19 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    from metaconf.advise.inputs import cost_model_from_probe
-    from metaconf.config.model import Config
-    from metaconf.data.load import load_dataset
-    from metaconf.profile.probe import estimate_trial_cost, probe_trial_cost
-    from metaconf.profile.profile import profile_dataset
+    import metaconf
 
-    config = Config.model_validate({"data": {"demo": args.demo}})
-    dataset = load_dataset(config, ".")
-    task_type = dataset.task_type
-    profile = profile_dataset(dataset, max_rows=20_000, seed=0)
-    reference = estimate_trial_cost(profile, list(FAMILIES), 1)
+    config = metaconf.Config.model_validate({"data": {"demo": args.demo}})
+    rows = len(metaconf.load_data(config).y)
 
     def advised(limit: float, seed: int) -> tuple[dict[str, float], float, list[str]]:
-        result = probe_trial_cost(
-            dataset,
-            task_type=task_type,
-            families=list(FAMILIES),
-            resampling_folds=1,
-            time_limit_s=limit,
-            seed=seed,
-        )
-        model = cost_model_from_probe(result, n_rows=len(dataset.y), measured=True, reference=reference)
-        measured = [name for name in FAMILIES if result.families[name].source != "cost model"]
-        return dict(model.fit_seconds), model.machine_factor, measured
+        costs = metaconf.probe(config, limit=limit, families=FAMILIES, seed=seed)
+        return costs.seconds_per_fit, costs.machine_factor, list(costs.measured)
 
     baseline, factor, _ = advised(args.baseline_limit, 0)
     short = {name: name.replace("_", " ")[:13] for name in FAMILIES}
     print(
-        f"{args.demo}: {len(dataset.y):,} rows; baseline probe ({args.baseline_limit:g} s) machine factor {factor:.2f}"
+        f"{args.demo}: {rows:,} rows; baseline probe ({args.baseline_limit:g} s) machine factor {factor:.2f}"
     )
     print("seconds per fit:  " + "  ".join(f"{short[n]}={baseline[n]:.3f}" for n in FAMILIES))
     ratios: list[dict[str, float]] = []

@@ -1,11 +1,12 @@
 """What does `metaconf run` cost on top of SMAC3? The same search, twice, in one process.
 
-1. **metaconf**: :func:`metaconf.targets.smac.runner.run_smac` — compile, callbacks (trial recording, origins,
+1. **metaconf**: :func:`metaconf.run` (lint, then what `metaconf run` does) — compile, callbacks (trial recording, origins,
    plateau / signal stops), ``trajectory.csv`` + ``results.json`` rewritten after every trial, then the test
    report and the plot.
 2. **hand-written SMAC3**: the script a careful user would write with identical settings — the same Scenario
    values (name, seed, deterministic, crash cost, n_trials), the same single-threaded random-forest surrogate,
-   facade defaults for everything else, and a plain function target calling the same Evaluator.
+   facade defaults for everything else, and a plain function target calling the same cost function
+   (:func:`metaconf.objective`: the space and the cost metaconf hands SMAC3).
 
 Both build the same data split and search space. Printed: wall and CPU time of the search (SMAC's ``optimize``;
 CPU time of this process is the robust figure on a machine shared with other work) and
@@ -35,7 +36,7 @@ from typing import Any
 
 
 def make_config(args: argparse.Namespace, output_dir: str) -> Any:
-    from metaconf.config.model import Config
+    import metaconf
 
     data: dict[str, Any] = {
         "data": {"demo": args.demo},
@@ -46,26 +47,27 @@ def make_config(args: argparse.Namespace, output_dir: str) -> Any:
     }
     if args.optimizer in ("hyperband", "successive_halving"):
         data["fidelity"] = {"type": "subsample"}
-    return Config.model_validate(data)
+    return metaconf.Config.model_validate(data)
 
 
 def run_metaconf(config: Any, root: Path) -> dict[str, Any]:
-    from metaconf.targets.run_dir import RunRequest
-    from metaconf.targets.smac.runner import run_smac
+    import metaconf
 
     marks: dict[str, float] = {}
-    request = RunRequest(
+    t0, c0 = time.perf_counter(), time.process_time()
+    results = metaconf.run(
+        config,
+        base_dir=root,
+        run_dir=root / "metaconf-run",
         overwrite=True,
         on_plan=lambda plan: marks.update(cpu_start=time.process_time()),
         on_trial=lambda record, state: marks.update(cpu_end=time.process_time()),
     )
-    t0, c0 = time.perf_counter(), time.process_time()
-    outcome = run_smac(config, root, root / "metaconf-run", request)
     total, total_cpu = time.perf_counter() - t0, time.process_time() - c0
-    inc = outcome.results.incumbent
+    inc = results.incumbent
     assert inc is not None
     return {
-        "search_s": float(outcome.results.search_s or 0.0),
+        "search_s": float(results.search_s or 0.0),
         "total_s": total,
         "search_cpu_s": marks["cpu_end"] - marks["cpu_start"],
         "total_cpu_s": total_cpu,
@@ -80,26 +82,23 @@ def run_handwritten(config: Any, root: Path) -> dict[str, Any]:
     from smac.initial_design import SobolInitialDesign
     from smac.model.random_forest import RandomForest
 
-    from metaconf.data.load import load_dataset
-    from metaconf.space.builtin import build_space
-    from metaconf.targets.evaluate import Evaluator
+    import metaconf
 
     t0, c0 = time.perf_counter(), time.process_time()
     seed = config.execution.seed
-    dataset = load_dataset(config, root)
-    evaluator = Evaluator(config, dataset, seed=seed)
-    space = build_space(config, root)
+    evaluator = metaconf.objective(config, base_dir=root)
+    space = evaluator.space
     multi_fidelity = config.is_multi_fidelity()
 
     if multi_fidelity:
 
         def target(cfg: Any, seed: int = 0, budget: float | None = None) -> float:
-            return evaluator.cost(dict(cfg), seed=seed, budget=budget)
+            return evaluator.cost(cfg, seed=seed, budget=budget)
 
     else:
 
         def target(cfg: Any, seed: int = 0) -> float:  # type: ignore[misc]
-            return evaluator.cost(dict(cfg), seed=seed)
+            return evaluator.cost(cfg, seed=seed)
 
     # CPU time is measured from here (Scenario, facade, optimize), as for metaconf from the compiled plan on
     c_search = time.process_time()

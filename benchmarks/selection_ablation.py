@@ -8,7 +8,7 @@ directories such a benchmark left (no search is repeated):
 for each finished run (the ``suggested`` and ``default`` arms), the ``--k`` configurations with the lowest
 validation cost (successful trials at the run's highest budget) are refitted on all search rows, with the seed
 their trial ran with, and scored on the test rows, exactly as ``metaconf run`` scores its incumbent
-(``Evaluator.final_model`` + ``Evaluator.test_cost``). Printed per dataset x budget x arm, means over seeds:
+(``metaconf.objective``: ``final_model`` + ``test_cost``). Printed per dataset x budget x arm, means over seeds:
 
 - ``incumbent``: the test score ``metaconf run`` recorded for its incumbent (results.json);
 - ``top-k mean``: the mean test score of the k best on validation: what a pick among them at random gets;
@@ -97,19 +97,13 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def ablate(run_dir: Path, k: int) -> dict[str, Any] | None:
     """The top-k refits of one finished run, or None when the run is not finished or has no runhistory."""
-    import yaml
+    import metaconf
 
-    from metaconf.config.model import Config
-    from metaconf.data.load import load_dataset
-    from metaconf.report.results import CONFIG_FILE, read_results
-    from metaconf.targets.evaluate import Evaluator
-
-    results = read_results(run_dir)
+    results = metaconf.read_run(run_dir)
     histories = sorted(run_dir.glob("smac/*/*/runhistory.json"))
     if results.status != "finished" or results.incumbent is None or not histories:
         return None
-    config = Config.model_validate(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")))
-    evaluator = Evaluator(config, load_dataset(config, Path.cwd()), seed=results.seed)
+    evaluator = metaconf.objective(metaconf.load_config(run_dir / "config.yaml"), base_dir=Path.cwd(), seed=results.seed)
     trials = top_trials(json.loads(histories[-1].read_text(encoding="utf-8")), k)
     validation: list[float] = []
     test: list[float] = []
@@ -117,7 +111,7 @@ def ablate(run_dir: Path, k: int) -> dict[str, Any] | None:
     for cost, seed, values in trials:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model = evaluator.final_model(values, seed=seed, validation_cost=cost).model
+            model = evaluator.final_model(values, seed=seed, validation_cost=cost)
         test_cost = evaluator.test_cost(model)
         if test_cost is None:
             return None

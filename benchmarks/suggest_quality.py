@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from metaconf.resources import data_dir
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 DATASETS = ["breast_cancer", "wine", "digits", "kr-vs-kp", "titanic", "german_credit"]
 QUICK_DATASETS = ["breast_cancer", "wine", "german_credit", "kr-vs-kp"]
@@ -68,12 +68,11 @@ def _description(dataset: str) -> str | None:
     name = DESCRIPTIONS.get(dataset)
     if name is None:
         return None
-    return (data_dir("examples") / name).read_text(encoding="utf-8")
+    return (EXAMPLES / name).read_text(encoding="utf-8")
 
 
 def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:
     import metaconf
-    from metaconf.config.model import Config
 
     suggestion = metaconf.suggest(
         output=out / "suggested.yaml",
@@ -83,32 +82,22 @@ def _suggested_config(dataset: str, budget: str, seed: int, out: Path) -> Any:
         describe=_description(dataset),
         cores=2,
     )
-    import yaml
-
-    return Config.model_validate(yaml.safe_load(suggestion.text))
+    return suggestion.config
 
 
 def _arm_config(suggested: Any, arm: str) -> Any:
     """The same task, data, resampling, families and search walltime; only the optimizer settings differ."""
-    from metaconf.config.model import Fidelity, InitialDesign, Optimizer, OptimizerKind, Stopping
+    import metaconf
 
     if arm == "suggested":
         return suggested
-    stopping = Stopping(walltime=suggested.stopping.walltime, n_trials=100)
-    if arm == "random":
-        stopping = Stopping(walltime=suggested.stopping.walltime, n_trials=100_000)
-        optimizer = Optimizer(kind=OptimizerKind.random)
-    else:
-        optimizer = Optimizer(kind=OptimizerKind.bo)
-    return suggested.model_copy(
-        update={
-            "optimizer": optimizer,
-            "fidelity": Fidelity(),
-            "initial_design": InitialDesign(),
-            "stopping": stopping,
-            "provenance": None,
-        }
-    )
+    data = suggested.model_dump(mode="json", exclude_unset=True)
+    for section in ("fidelity", "initial_design", "provenance"):  # their defaults
+        data.pop(section, None)
+    walltime = suggested.model_dump(mode="json")["stopping"]["walltime"]
+    data["stopping"] = {"walltime": walltime, "n_trials": 100_000 if arm == "random" else 100}
+    data["optimizer"] = {"kind": "random" if arm == "random" else "bo"}
+    return metaconf.Config.model_validate(data)
 
 
 def _arm_result(
@@ -142,33 +131,29 @@ def _run_dir(out: Path, dataset: str, budget: str, seed: int, arm: str) -> Path:
 
 
 def run_arm(dataset: str, budget: str, seed: int, arm: str, config: Any, out: Path) -> ArmResult:
-    from metaconf.targets.run_dir import RunRequest
-    from metaconf.targets.smac.runner import run_smac
+    import metaconf
 
     run_dir = _run_dir(out, dataset, budget, seed, arm)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outcome = run_smac(config, Path.cwd(), run_dir, RunRequest(overwrite=True, progress=False))
-    return _arm_result(dataset, budget, seed, arm, config, outcome.results, outcome.trials)
+        results = metaconf.run(config, base_dir=Path.cwd(), run_dir=run_dir, overwrite=True)
+    return _arm_result(dataset, budget, seed, arm, config, results, metaconf.read_trials(run_dir))
 
 
 def load_finished(dataset: str, budget: str, seed: int, out: Path) -> list[ArmResult] | None:
     """The three arms of one dataset x budget x seed from an earlier run into ``out``, or None unless all three
     finished (an interrupted benchmark resumes where it stopped; more seeds add to the earlier ones)."""
-    import yaml
-
-    from metaconf.config.model import Config
-    from metaconf.errors import UsageError
-    from metaconf.report.results import CONFIG_FILE, read_results, read_trajectory
+    import metaconf
+    from metaconf.errors import MetaconfError
 
     loaded = []
     for arm in ARMS:
         run_dir = _run_dir(out, dataset, budget, seed, arm)
         try:
-            results = read_results(run_dir)
-            config = Config.model_validate(yaml.safe_load((run_dir / CONFIG_FILE).read_text(encoding="utf-8")))
-            trials = read_trajectory(run_dir)
-        except (UsageError, OSError, ValueError, yaml.YAMLError):
+            results = metaconf.read_run(run_dir)
+            config = metaconf.load_config(run_dir / "config.yaml")
+            trials = metaconf.read_trials(run_dir)
+        except (MetaconfError, OSError, ValueError):
             return None
         if results.status != "finished" or results.seed != seed:
             return None
@@ -342,9 +327,10 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds if args.seeds is not None else ([0] if args.quick else [0, 1, 2])
     args.out.mkdir(parents=True, exist_ok=True)
 
-    from metaconf.data.load import DataError, list_demos
+    import metaconf
+    from metaconf.errors import DataError
 
-    available = list_demos()
+    available = metaconf.demos()
     results: list[ArmResult] = []
     started = time.monotonic()
     for dataset in datasets:

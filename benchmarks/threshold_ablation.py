@@ -1,4 +1,4 @@
-"""Does the decision threshold (``metaconf/targets/threshold.py``) serve the user's goal on imbalanced binary tasks?
+"""Does the decision threshold (``task.decision_threshold: auto``, docs/run.md) serve the user's goal on imbalanced binary tasks?
 
 For each dataset x seed, the table is split 75 / 25 (seeded, stratified); ``metaconf suggest`` (rules, the
 dataset's description, the real probe) writes one config for the 75 %; then two runs of that same config, one
@@ -6,8 +6,8 @@ after the other in this process, each with ``--save-model``:
 
 - ``tuned``: metaconf as it is: the threshold chosen on validation predictions (for f1 / balanced accuracy /
   expected cost during the search; after ROC AUC / log loss for the saved model, for balanced accuracy);
-- ``at 0.5``: the same with threshold tuning switched off (the saved model predicts at probability 0.5, or by
-  the cost matrix's Bayes rule for expected cost).
+- ``at 0.5``: the same with ``task.decision_threshold: natural`` (the saved model predicts at probability 0.5,
+  or by the cost matrix's Bayes rule for expected cost).
 
 The saved model of each run predicts the held-out 25 %; reported: test balanced accuracy, F1 of the positive
 class, and for tasks with costs the expected cost per row; the paired difference tuned - at 0.5 and the wins /
@@ -62,63 +62,39 @@ def split(frame: Any, target: str, seed: int) -> tuple[Any, Any]:
     return train_test_split(frame, test_size=0.25, stratify=frame[target], random_state=seed)
 
 
-def switched_off() -> Any:
-    """A context in which metaconf chooses no threshold (what metaconf did before)."""
-    import contextlib
+def natural(config: Any) -> Any:
+    """The same config with the model's own decision (``task.decision_threshold: natural``)."""
+    import metaconf
 
-    from metaconf.targets import threshold
-
-    @contextlib.contextmanager
-    def context() -> Any:
-        saved = threshold.TUNED_METRICS, threshold.THRESHOLD_FREE_METRICS
-        threshold.TUNED_METRICS, threshold.THRESHOLD_FREE_METRICS = (), ()
-        try:
-            yield
-        finally:
-            threshold.TUNED_METRICS, threshold.THRESHOLD_FREE_METRICS = saved
-
-    return context()
+    data = config.model_dump(mode="json", exclude_unset=True)
+    data["task"] = {**data.get("task", {}), "decision_threshold": "natural"}
+    return metaconf.Config.model_validate(data)
 
 
 def run_arm(config: Any, run_dir: Path) -> Any:
     import joblib
 
-    from metaconf.targets.run_dir import RunRequest
-    from metaconf.targets.smac.runner import run_smac
+    import metaconf
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        outcome = run_smac(config, run_dir.parent, run_dir, RunRequest(overwrite=True, progress=False, save_model=True))
-    return joblib.load(run_dir / "model.joblib"), outcome.results
+        results = metaconf.run(config, base_dir=run_dir.parent, run_dir=run_dir, overwrite=True, save_model=True)
+    return joblib.load(run_dir / "model.joblib"), results
 
 
-def scores(model: Any, test: Any, target: str, positive: Any, config: Any) -> dict[str, float]:
-    import numpy as np
-    from sklearn.metrics import balanced_accuracy_score, f1_score
+def scores(model: Any, test: Any, target: str, config: Any, labels: list[Any]) -> dict[str, float | None]:
+    """Balanced accuracy, F1 of the positive class (the config's, else the minority of ``labels``) and, with
+    costs, the expected cost per row, as metaconf scores them."""
+    import metaconf
 
-    from metaconf.data.labels import label_key, normalize_labels
-
-    y = normalize_labels(test[target]).to_numpy()
-    predicted = model.predict(test.drop(columns=[target]))
-    out = {
-        "balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
-        "f1": float(f1_score(y, predicted, pos_label=positive, zero_division=0)),
-    }
-    matrix = config.task.cost_matrix
-    if matrix is not None:
-        index = {label_key(label): i for i, label in enumerate(matrix.labels)}
-        costs = np.asarray(matrix.costs, dtype=float)
-        out["expected_cost"] = float(np.mean([costs[index[label_key(t)], index[label_key(p)]] for t, p in zip(y, predicted, strict=True)]))
-    return out
+    y = test[target].tolist()
+    predicted = list(model.predict(test.drop(columns=[target])))
+    names = ["balanced_accuracy", "f1"] + (["expected_cost"] if config.task.cost_matrix is not None else [])
+    return {name: metaconf.score(y, predicted, config=config, metric=name, labels=labels) for name in names}
 
 
 def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
-    import yaml
-
     import metaconf
-    from metaconf.config.model import Config
-    from metaconf.data.labels import normalize_labels
-    from metaconf.targets.metrics import default_positive_label
 
     frame, target, description = load(name)
     train, test = split(frame, target, seed)
@@ -128,21 +104,18 @@ def cell(name: str, seed: int, budget: str, out: Path) -> dict[str, Any]:
     suggestion = metaconf.suggest(
         output=folder / "a.yaml", budget=budget, data=folder / "train.csv", target=target, seed=seed, describe=description
     )
-    config = Config.model_validate(yaml.safe_load(suggestion.text))
-    config = config.model_copy(update={"data": config.data.model_copy(update={"path": str(folder / "train.csv")})})
-    y = normalize_labels(frame[target])
-    classes = sorted(y.unique().tolist())
-    positive = config.task.positive_label or default_positive_label(classes, y)
-    result: dict[str, Any] = {"dataset": name, "seed": seed, "metric": config.task.metric.value, "positive": str(positive)}
+    data = suggestion.config.model_dump(mode="json", exclude_unset=True)
+    data["data"] = {**data["data"], "path": str(folder / "train.csv")}
+    config = metaconf.Config.model_validate(data)
+    positive = config.task.positive_label or frame[target].value_counts().idxmin()  # f1's class: the minority
+    result: dict[str, Any] = {
+        "dataset": name, "seed": seed, "metric": config.effective_metric().value, "positive": str(positive),
+    }  # fmt: skip
     arms = ["tuned", "at 0.5"] if seed % 2 == 0 else ["at 0.5", "tuned"]
     for arm in arms:
         run_dir = folder / arm.replace(" ", "_")
-        if arm == "tuned":
-            model, results = run_arm(config, run_dir)
-        else:
-            with switched_off():
-                model, results = run_arm(config, run_dir)
-        result[arm] = scores(model, test, target, positive, config) | {
+        model, results = run_arm(config if arm == "tuned" else natural(config), run_dir)
+        result[arm] = scores(model, test, target, config, frame[target].tolist()) | {
             "trials": results.n_trials,
             "threshold": (results.incumbent.decision_threshold or {}).get("value") if results.incumbent else None,
         }

@@ -1,5 +1,5 @@
 """llama.cpp's prompt threads: two only when OpenMP waits passively (two spinning threads stalled reads beside
-a busy core), and the answer is the same with one or two (benchmarks/llm_threads.py measures the time)."""
+a busy core), and the answer is the same with one or two (benchmarks/components/llm_threads.py measures the time)."""
 
 from __future__ import annotations
 

@@ -95,16 +95,21 @@ def test_summary_counts_wins_ties_losses_ranks_and_budget_overruns() -> None:
 
 
 def test_metaconf_metric_scores_decisions_under_the_cost_matrix() -> None:
-    from metaconf.targets.metrics import MetricSpec
+    import metaconf
 
-    spec = MetricSpec("expected_cost", False, True, 0.0, 5.0, ("bad", "good"), None, ((0.0, 5.0), (1.0, 0.0)))
-    metric = peers.MetaconfMetric("expected_cost", spec)
+    costs = metaconf.Config.model_validate(
+        {"task": {"metric": "expected_cost", "cost_matrix": {"labels": ["bad", "good"], "costs": [[0, 5], [1, 0]]}}}
+    )
     truth = ["bad", "good", "good", "good"]
+    metric = peers.MetaconfMetric("expected_cost", costs, truth)
     # one bad customer accepted (5) and one good customer rejected (1): (5 + 1) / 4 rows
     assert metric.score(truth, ["good", "bad", "good", "good"], None, None) == pytest.approx(1.5)
-    auc = peers.MetaconfMetric("roc_auc", MetricSpec("roc_auc", True, True, 0.0, 1.0, ("0", "1"), "1"))
+    auc_config = metaconf.Config.model_validate({"task": {"metric": "roc_auc", "positive_label": 1}})
+    auc = peers.MetaconfMetric("roc_auc", auc_config, [0, 1])
     assert auc.score(["0", "1"], ["0", "1"], None, None) is None  # no probabilities: not computable
+    # labels match by value (the harness reads them back as strings), probabilities follow `classes`
     assert auc.score(["0", "1"], ["0", "1"], [[0.1, 0.9], [0.8, 0.2]], ["1", "0"]) == pytest.approx(1.0)
+    assert auc.score([0, 1], [0, 1], [[0.9, 0.1], [0.2, 0.8]], [0, 1]) == pytest.approx(1.0)
 
 
 @pytest.mark.slow

@@ -230,7 +230,7 @@ def test_cost_model_scales_with_rows_folds_and_classes() -> None:
         assert estimate_trial_cost(large, families, 1).seconds(name) > one.seconds(name)
         assert estimate_trial_cost(small, families, 5).seconds(name) > one.seconds(name)
         assert one.families[name].source == "cost model"
-    assert one.walltime_s == 0.0 and "benchmarks/cost_model.py" in one.method
+    assert one.walltime_s == 0.0 and "benchmarks/components/cost_model.py" in one.method
     multiclass = profile_dataset(_dataset(500, n_classes=4))
     # k classes: gradient boosting grows a tree per class (k ** 0.85), the linear model k ** 0.35, a forest ~1x
     for name, exponent in (("hist_gradient_boosting", 0.85), ("linear", 0.35), ("svm", 0.15), ("random_forest", 0)):

@@ -35,7 +35,7 @@ which ``walltime_s`` still counts.
 the rows and the width of the preprocessed matrix: ``t = t0 + c * (rows / 1000) ** b * (width / 20) ** e``
 per family, where ``width = numeric + h * one_hot`` counts each one-hot column at the family's weight ``h`` (a
 binary column costs a tree far less than a continuous one). The constants in :data:`COST_MODEL` were measured
-on this project's reference machine (2 cores, ``n_jobs=1``) by ``python benchmarks/cost_model.py``, which
+on this project's reference machine (2 cores, ``n_jobs=1``) by ``python benchmarks/components/cost_model.py``, which
 fits them on synthetic data with the same measuring code as the probe; rerun it to recalibrate on other
 hardware.
 
@@ -76,14 +76,14 @@ PREDICTION_MARGIN = 1.5
 machine vary by that much from one fit to the next)."""
 
 COST_MODEL: dict[str, dict[str, dict[str, float]]] = {
-    # Measured by `python benchmarks/cost_model.py` on the project's 2-core reference VM (scikit-learn
+    # Measured by `python benchmarks/components/cost_model.py` on the project's 2-core reference VM (scikit-learn
     # 1.9.1, n_jobs=1, one thread), otherwise idle: default configuration of each family, one fit + one
     # predict, rows 500..6000, preprocessed width 10..40; median relative error of the fitted model on its 96
     # timings: 11 % (132 s). The first table (the same VM shared with other jobs, load average ~9) was ~3x
     # slower for the forests and ~6x for the MLP, and the probe's machine factor (R2) could not undo its
     # shape: a family the probe skipped kept those seconds. t0: fixed seconds; c: seconds at 1000 rows x 20
     # columns; b: row exponent (clamped to EXPONENT_RANGE); e: width exponent (clamped to [0, 2]); h: what one
-    # one-hot column weighs against a numeric one (`python benchmarks/cost_model.py --onehot`, 102 s: 80 and 72
+    # one-hot column weighs against a numeric one (`python benchmarks/components/cost_model.py --onehot`, 102 s: 80 and 72
     # one-hot columns against 20 numeric at 500 and 2,000 rows). Without h the forests' cost on categorical data
     # was 4-11x too high (titanic, 108 encoded columns: random forest 3.2 s at 1,309 rows, measured 0.6 s), and
     # the probe's single-fit extrapolation along this curve left random forest out of titanic at 45 s.
@@ -243,7 +243,7 @@ def estimate_trial_cost(profile: DataProfile, families: Sequence[str], folds: in
         folds=folds,
         walltime_s=0.0,
         time_limit_s=None,
-        method="cost model (constants from benchmarks/cost_model.py)",
+        method="cost model (constants from benchmarks/components/cost_model.py)",
         notes=[
             f"{profile.n_rows:,} rows, {width} preprocessed columns ({onehot} one-hot), {fits} fit(s) of "
             f"{fit_rows:,.0f} rows each"

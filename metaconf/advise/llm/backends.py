@@ -131,7 +131,7 @@ def batch_threads(threads: int, cpus: int | None = None) -> int:
     """Threads for prompt evaluation: ``PROMPT_THREADS`` (at most the CPUs this process may use) when OpenMP
     waits passively, else ``threads``.
 
-    Measured (benchmarks/llm_threads.py, Qwen2.5-1.5B, two descriptions, 2-core machine, docs/llm.md): one
+    Measured (benchmarks/components/llm_threads.py, Qwen2.5-1.5B, two descriptions, 2-core machine, docs/llm.md): one
     thread 20.3 / 24.2 s; prompt on two threads with passive waiting 11.4 / 13.7 s, and 17.0 / 21.4 s beside a
     busy core (one thread there: 18.7 / 24.2 s); two threads spinning (OpenMP's default) beside a busy core
     stalled to 32-36 s in some runs. So two threads only when waiting is passive: either the user set

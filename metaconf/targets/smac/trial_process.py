@@ -3,7 +3,7 @@
 pynisher, which SMAC uses for ``trial_walltime_limit`` / ``trial_memory_limit``, forks a new process for every
 trial. The trial then starts cold: every cache the Evaluator and scikit-learn build on a first call (encoded
 folds, BLAS / OpenMP thread pools, copy-on-write pages) is built again and thrown away with the child.
-``benchmarks/trial_limits.py`` measures it: a fresh fork per trial took 1.5x the in-process time of a logistic
+``benchmarks/components/trial_limits.py`` measures it: a fresh fork per trial took 1.5x the in-process time of a logistic
 regression on kr-vs-kp and 2.9x over the built-in space on breast cancer; a 45 s kr-vs-kp search ran ~30 %
 fewer trials with the limit on.
 

@@ -13,8 +13,8 @@ description per setting and the ratio to ``one`` measured in the same session.
 
 Usage::
 
-    python benchmarks/llm_threads.py
-    python benchmarks/llm_threads.py --busy --repeats 2
+    python benchmarks/components/llm_threads.py
+    python benchmarks/components/llm_threads.py --busy --repeats 2
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CHURN = (
     "Telecom customers; we want to predict which customers will churn next quarter. A customer we fail to flag "
     "costs us about €300 in lost revenue, a retention offer sent to a loyal customer costs €20."
 )
-GERMAN = Path(__file__).resolve().parent.parent / "examples" / "german_credit_description.txt"
+GERMAN = Path(__file__).resolve().parents[2] / "examples" / "german_credit_description.txt"
 SETTINGS = {"one": ("ACTIVE", 1), "passive": ("PASSIVE", 2), "active": ("ACTIVE", 2)}
 CHILD = """
 import json, sys, time

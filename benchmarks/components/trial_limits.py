@@ -14,8 +14,8 @@ The modes alternate order across repeats so that no side profits from warm cache
 
 Usage::
 
-    python benchmarks/trial_limits.py --demo kr-vs-kp --models linear --configs 20
-    python benchmarks/trial_limits.py --demo breast_cancer --configs 30 --repeats 3
+    python benchmarks/components/trial_limits.py --demo kr-vs-kp --models linear --configs 20
+    python benchmarks/components/trial_limits.py --demo breast_cancer --configs 30 --repeats 3
 """
 
 from __future__ import annotations

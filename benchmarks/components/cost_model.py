@@ -17,10 +17,10 @@ levels, 3 of 24) against the family's curve at 20 numeric columns, measured in t
 so the machine's speed cancels: ``h = w / one_hot`` where ``w`` is the numeric width the curve needs to take
 as long as the categorical fit.
 
-    python benchmarks/cost_model.py                 # ~6 minutes on 2 cores
-    python benchmarks/cost_model.py --quick         # fewer sizes, for a smoke test
-    python benchmarks/cost_model.py --onehot        # only h, against the current COST_MODEL (~3 minutes)
-    python benchmarks/cost_model.py --families lightgbm   # only the named families (a new family's constants)
+    python benchmarks/components/cost_model.py                 # ~6 minutes on 2 cores
+    python benchmarks/components/cost_model.py --quick         # fewer sizes, for a smoke test
+    python benchmarks/components/cost_model.py --onehot        # only h, against the current COST_MODEL (~3 minutes)
+    python benchmarks/components/cost_model.py --families lightgbm   # only the named families (a new family's constants)
 
 Run it on an otherwise idle machine: other processes on the same cores inflate every timing.
 """
