@@ -71,6 +71,10 @@ def test_every_public_name_is_documented_and_comes_from_the_api() -> None:
         else:
             assert f"`{name}(" in documented, name
     assert set(metaconf.__all__) <= set(dir(metaconf))
+    # the package lists the API's names statically (so that importing it loads nothing): the two lists agree
+    from metaconf import api
+
+    assert set(metaconf.__all__) - {"__version__"} == set(api.__all__)
     with pytest.raises(AttributeError):
         metaconf.no_such_function  # noqa: B018
 
