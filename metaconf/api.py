@@ -242,7 +242,8 @@ def read_run(run_dir: str | Path) -> RunResults:
 
 def read_trials(run_dir: str | Path) -> list[TrialRecord]:
     """Every trial of a run directory in the order it finished (``trajectory.csv``: cost, status, seconds since
-    the search started, the best cost so far, how it was proposed). The config as it ran is ``run_dir / "config.yaml"`` (``load_config`` reads it)."""
+    the search started, the best cost so far, how it was proposed). The config as it ran is
+    ``run_dir / "config.yaml"`` (``load_config`` reads it)."""
     from metaconf.report.results import read_trajectory
 
     return read_trajectory(Path(run_dir))
@@ -653,11 +654,10 @@ def checked_model(config: Config, base_dir: Path, *, trust: bool = False) -> Con
         prepare_run_import_path(base_dir, command_process=is_command_process())
     document = load_text(text, str(base_dir / "<in-memory config>"))
     findings = lint_document(document, select_rules(None, None), trust=trust)
-    errors = [f for f in findings if f.severity.value == "error"]
     if has_errors(findings):
+        listed = "; ".join(f"{f.code} at {f.pointer}: {f.message}" for f in findings if f.severity.value == "error")
         raise UsageError(
-            "the config has lint errors; nothing was run: " + "; ".join(f"{f.code} at {f.pointer}: {f.message}" for f in errors),
-            "fix them in the config and run again",
+            f"the config has lint errors; nothing was run: {listed}", "fix them in the config and run again"
         )
     return Config.model_validate(document.data)
 
