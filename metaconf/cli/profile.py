@@ -85,11 +85,11 @@ def profile(
     from metaconf.config.units import parse_duration
 
     probe_limit = parse_duration(probe_time) if probe else 0.0
-    result, dataset = _profile(data, demo, target, max_rows=max_rows, seed=seed, need_dataset=probe)
+    result = _profile(data, demo, target, max_rows=max_rows, seed=seed)
     facts = _describe(describe, result) if describe is not None else None
     probe_result = None
     if probe:
-        probe_result = _probe(result, dataset, data, probe_limit, seed)
+        probe_result = _probe(result, data, demo, probe_limit, seed)
     if output_format is ProfileFormat.json:
         import json
 
@@ -129,9 +129,7 @@ def _describe(value: str, result: DataProfile) -> DescriptionFacts:
     return parse_description(text, columns=columns, classes=classes)
 
 
-def _profile(
-    data: Path | None, demo: str | None, target: str | None, *, max_rows: int, seed: int, need_dataset: bool
-) -> tuple[DataProfile, Any]:
+def _profile(data: Path | None, demo: str | None, target: str | None, *, max_rows: int, seed: int) -> DataProfile:
     from metaconf.data.load import load_dataset
     from metaconf.profile.profile import profile_dataset, profile_path
 
@@ -139,32 +137,22 @@ def _profile(
         from metaconf.config.model import Config
 
         config = Config.model_validate({"data": {"demo": demo}, "task": {"target": target}})
-        dataset = load_dataset(config)
-        return profile_dataset(dataset, max_rows=max_rows, seed=seed), dataset
+        return profile_dataset(load_dataset(config), max_rows=max_rows, seed=seed)
     assert data is not None
-    result = profile_path(data, target, max_rows=max_rows, seed=seed)
-    return result, None
+    return profile_path(data, target, max_rows=max_rows, seed=seed)
 
 
-def _probe(result: DataProfile, dataset: Any, data: Path | None, limit: float, seed: int) -> ProbeResult:
-    from metaconf.profile.probe import probe_trial_cost
-    from metaconf.space.builtin import families_for
+def _probe(result: DataProfile, data: Path | None, demo: str | None, limit: float, seed: int) -> ProbeResult:
+    """:func:`metaconf.api.probe` on the profiled data: every family of the target's task."""
+    from metaconf.api import probe
+    from metaconf.config.model import Config
 
     if result.target is None:
         raise UsageError("--probe needs a target column", "pass --target COLUMN")
-    if dataset is None:
-        from metaconf.config.model import Config
-        from metaconf.data.load import load_dataset
-
-        assert data is not None
-        config = Config.model_validate({"data": {"path": str(data)}, "task": {"target": result.target.name}})
-        dataset = load_dataset(config, Path("."))
-    task_type = result.target.task_type
-    families = [family.value for family in families_for(task_type)]
+    source = {"demo": demo} if demo is not None else {"path": str(data)}
+    config = Config.model_validate({"data": source, "task": {"target": result.target.name}})
     with working("measuring what one fit of each model family costs"):
-        return probe_trial_cost(
-            dataset, task_type=task_type, families=families, resampling_folds=1, time_limit_s=limit, seed=seed
-        )
+        return probe(config, base_dir=Path("."), limit=limit, seed=seed).probe
 
 
 def _print_demos(console: Console, output_format: ProfileFormat) -> None:
