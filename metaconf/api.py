@@ -636,7 +636,11 @@ def checked_config(path: Path, *, trust: bool = False, on_findings: Callable[[li
 
 def checked_model(config: Config, base_dir: Path, *, trust: bool = False) -> Config:
     """:func:`checked_config` for an in-memory config: linted as the YAML it writes, standing in ``base_dir``
-    (errors raise :class:`~metaconf.errors.UsageError` listing them); returns it validated again."""
+    (errors raise :class:`~metaconf.errors.UsageError` listing them); returns it validated again.
+
+    The YAML holds every value that was set or differs from its default: pydantic counts a field as set only
+    when the model that holds it was built with it, so ``config.stopping.n_trials = 7`` on a config whose
+    ``stopping`` was never written would otherwise be lost."""
     import yaml
 
     from metaconf.config.loader import load_text
@@ -645,7 +649,8 @@ def checked_model(config: Config, base_dir: Path, *, trust: bool = False) -> Con
     from metaconf.lint.catalog import select_rules
     from metaconf.lint.engine import has_errors, lint_document
 
-    data = config.model_dump(mode="json", exclude_unset=True)
+    written = config.model_dump(mode="json", exclude_unset=True)
+    data = _union(written, config.model_dump(mode="json", exclude_defaults=True))
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     if trust:
         from metaconf.space.user_code import prepare_run_import_path
@@ -660,6 +665,14 @@ def checked_model(config: Config, base_dir: Path, *, trust: bool = False) -> Con
             f"the config has lint errors; nothing was run: {listed}", "fix them in the config and run again"
         )
     return Config.model_validate(document.data)
+
+
+def _union(first: Any, second: Any) -> Any:
+    """Two dumps of one model merged: every key of either (their values agree where both have one)."""
+    if isinstance(first, dict) and isinstance(second, dict):
+        return {key: _union(first.get(key), second.get(key)) if key in first and key in second
+                else (first[key] if key in first else second[key]) for key in {**first, **second}}  # fmt: skip
+    return first
 
 
 def _config_and_base(config: str | Path | Config, base_dir: str | Path | None) -> tuple[Config, Path]:

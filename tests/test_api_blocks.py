@@ -40,6 +40,18 @@ def test_an_in_memory_config_with_lint_errors_runs_nothing(tmp_path: Path) -> No
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_value_changed_on_the_config_object_is_what_runs(tmp_path: Path) -> None:
+    """pydantic counts a nested field as set only when its model was built with it: the run must not drop
+    ``config.stopping.n_trials = 3`` on a config whose ``stopping`` was never written."""
+    config = metaconf.Config.model_validate({"data": {"demo": "iris"}, "execution": {"seed": 3}})
+    config.stopping.n_trials = 3
+    assert metaconf.run(config, base_dir=tmp_path).n_trials == 3
+    config.stopping.n_trials = -1  # no validation on assignment: lint catches it before anything runs
+    with pytest.raises(UsageError, match=r"MC110 at \$\.stopping\.n_trials"):
+        metaconf.run(config, base_dir=tmp_path / "again")
+    assert not (tmp_path / "again").exists()
+
+
 def test_the_objective_is_the_run_s_cost_and_refit(tmp_path: Path) -> None:
     config = metaconf.Config.model_validate({**IRIS, "search_space": {"models": ["linear", "decision_tree"]}})
     results = metaconf.run(config, base_dir=tmp_path)
