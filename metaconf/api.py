@@ -313,8 +313,7 @@ def probe(
     result, model = probe_costs(
         dataset, profile, names, task_type=task_type, limit_s=parse_duration(limit), seed=seed
     )
-    measured = tuple(name for name in names if result.families[name].source != "cost model")
-    return TrialCosts(dict(model.fit_seconds), float(model.machine_factor), measured, result)
+    return TrialCosts(dict(model.fit_seconds), float(model.machine_factor), result.measured, result)
 
 
 class LanguageModel:
@@ -615,19 +614,14 @@ def checked_config(path: Path, *, trust: bool = False, on_findings: Callable[[li
     if not path.exists():
         raise UsageError(f"`{path}` does not exist", "pass the path of a metaconf config (YAML)")
     if trust:
-        from metaconf.space.user_code import prepare_run_import_path
-        from metaconf.targets.smac.runner import is_command_process
-
-        prepare_run_import_path(path.resolve().parent, command_process=is_command_process())
+        _import_user_code_from(path.resolve().parent)
     findings = lint_file(path, LintOptions(trust=trust))
     if findings and on_findings is not None:
         on_findings(findings)
     if has_errors(findings):
-        listed = "" if on_findings is not None else ": " + "; ".join(
-            f"{f.code} at {f.pointer}: {f.message}" for f in findings if f.severity.value == "error"
-        )
+        listed = " (listed above)" if on_findings is not None else f": {_lint_errors(findings)}"
         raise UsageError(
-            f"`{path}` has lint errors{' (listed above)' if on_findings is not None else listed}; nothing was run",
+            f"`{path}` has lint errors{listed}; nothing was run",
             f"fix them (`metaconf lint --fix {path}` fixes the safe ones) and run again",
         )
     document = load_file(path)
@@ -653,18 +647,29 @@ def checked_model(config: Config, base_dir: Path, *, trust: bool = False) -> Con
     data = _union(written, config.model_dump(mode="json", exclude_defaults=True))
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     if trust:
-        from metaconf.space.user_code import prepare_run_import_path
-        from metaconf.targets.smac.runner import is_command_process
-
-        prepare_run_import_path(base_dir, command_process=is_command_process())
+        _import_user_code_from(base_dir)
     document = load_text(text, str(base_dir / "<in-memory config>"))
     findings = lint_document(document, select_rules(None, None), trust=trust)
     if has_errors(findings):
-        listed = "; ".join(f"{f.code} at {f.pointer}: {f.message}" for f in findings if f.severity.value == "error")
         raise UsageError(
-            f"the config has lint errors; nothing was run: {listed}", "fix them in the config and run again"
+            f"the config has lint errors; nothing was run: {_lint_errors(findings)}",
+            "fix them in the config and run again",
         )
     return Config.model_validate(document.data)
+
+
+def _import_user_code_from(base_dir: Path) -> None:
+    """The run imports the estimator a user space names from the config's directory, never from the working
+    directory: lint imports it from there too."""
+    from metaconf.space.user_code import prepare_run_import_path
+    from metaconf.targets.smac.runner import is_command_process
+
+    prepare_run_import_path(base_dir, command_process=is_command_process())
+
+
+def _lint_errors(findings: list[Finding]) -> str:
+    """The error findings in one line: ``MC606 at $.task.metric: ...; ...``."""
+    return "; ".join(f"{f.code} at {f.pointer}: {f.message}" for f in findings if f.severity.value == "error")
 
 
 def _union(first: Any, second: Any) -> Any:

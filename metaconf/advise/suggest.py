@@ -216,7 +216,7 @@ def _costs(
         # measure; the hysteresis holds the new values at the recorded (else cached) ones where close
         previous, where = next(((source, where) for source, where in sources if source), ({}, ""))
         result, measured = probe_costs(dataset, profile, names, task_type=task_type, limit_s=limit, seed=seed)
-        timed = {name for name, cost in result.families.items() if cost.source != "cost model"}
+        timed = set(result.measured)
         model = repeatable_costs(measured, timed, previous)
         note = (
             f"probe: {result.walltime_s:.1f} s ({measured.probe_seconds:.1f} s of CPU), fits limited to {limit:.3g} "

@@ -165,6 +165,11 @@ class ProbeResult:
     """Walltime / CPU time of the timed fits together: about 1 on an idle machine, more while other processes
     compete for the cores (the costs are CPU seconds: :func:`fit_timing`)."""
 
+    @property
+    def measured(self) -> tuple[str, ...]:
+        """The families the probe timed (the others' costs come from the cost model), in probe order."""
+        return tuple(name for name, cost in self.families.items() if cost.source != "cost model")
+
     def seconds(self, family: str) -> float:
         """Seconds of one full evaluation of ``family`` (the slowest family's when it was not probed)."""
         item = self.families.get(getattr(family, "value", family))
