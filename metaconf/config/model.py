@@ -326,6 +326,11 @@ class Resampling(_Strict):
     """Number of folds with `cv`."""
     stratify: bool | None = None
     """Keep class proportions in every split (default: yes for classification)."""
+    selection_margin: float = Field(default=0.5, ge=0.0, le=10.0)
+    """Which evaluated configuration the run keeps: walking them in the order they were evaluated, a configuration
+    replaces the one kept only when its validation cost is lower by more than this many standard errors of the
+    kept one's estimate. 0 keeps the lowest validation cost. SMAC runs only (docs/run.md, "How the final
+    configuration is chosen")."""
 
 
 class Execution(_Strict):

@@ -166,6 +166,10 @@ def config_sha256(config: Config) -> str:
     if task.get("decision_threshold") == "auto":  # the default, and what runs before the setting existed did
         task.pop("decision_threshold")
     data["task"] = task
+    resampling = dict(data.get("resampling") or {})
+    # which evaluated configuration is kept is decided after the search: the search is the same at any margin
+    resampling.pop("selection_margin", None)
+    data["resampling"] = resampling
     return sha256_of(data)
 
 
@@ -229,6 +233,9 @@ class Incumbent:
     model_rows: dict[str, Any] | None = None
     """``--save-model``: the rows the saved model was fitted on (``rows``, ``fitted_on``: ``search and test
     rows`` or ``search rows``) and ``why``."""
+    selection: dict[str, Any] | None = None
+    """Set when ``resampling.selection_margin`` kept another configuration than the one with the lowest
+    validation cost: that one's ``config`` and ``cost``, the ``margin`` in cost units, and ``why``."""
 
 
 @dataclass
@@ -272,6 +279,8 @@ class RunResults:
                 incumbent["decision_threshold"] = self.incumbent.decision_threshold
             if self.incumbent.model_rows is not None:
                 incumbent["model_rows"] = self.incumbent.model_rows
+            if self.incumbent.selection is not None:
+                incumbent["selection"] = self.incumbent.selection
         return jsonable(
             {
                 "format": RESULTS_FORMAT,
@@ -333,6 +342,7 @@ class RunResults:
                 estimator_seed=raw_incumbent.get("estimator_seed"),
                 decision_threshold=raw_incumbent.get("decision_threshold"),
                 model_rows=raw_incumbent.get("model_rows"),
+                selection=raw_incumbent.get("selection"),
             )
         return cls(
             tool=str(need(data, "tool", "")),

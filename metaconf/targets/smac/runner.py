@@ -221,6 +221,57 @@ def trial_seed(trials: list[Any]) -> int | None:
     return seeds[0] if seeds else None
 
 
+def kept_configuration(
+    runhistory: Any, incumbent: Any, evaluator: Evaluator, margin: float
+) -> tuple[Any, dict[str, Any] | None]:
+    """The configuration the run keeps (:mod:`metaconf.targets.selection`): among the successful trials at the
+    highest budget, in the order they finished, SMAC's ``incumbent`` unless an earlier configuration's cost is
+    within ``margin`` standard errors of it. Returns the configuration and, when it is not the incumbent,
+    what ``results.json`` records of the choice (:attr:`~metaconf.report.results.Incumbent.selection`)."""
+    from smac.runhistory.enumerations import StatusType
+
+    from metaconf.targets.selection import Candidate, select
+
+    finished = [
+        (key, value)
+        for key, value in runhistory.items()
+        if value.status == StatusType.SUCCESS and math.isfinite(float(value.cost))
+    ]
+    budgets = {key.budget for key, _ in finished}
+    highest = None if None in budgets or not budgets else max(budgets)
+    first_end: dict[int, float] = {}
+    for key, value in finished:
+        if key.budget == highest:
+            first_end[key.config_id] = min(first_end.get(key.config_id, math.inf), float(value.endtime))
+    incumbent_id = runhistory.get_config_id(incumbent)
+    if margin <= 0 or incumbent_id not in first_end:
+        return incumbent, None
+    candidates = []
+    for config_id, ended in first_end.items():
+        cost = float(runhistory.get_cost(runhistory.get_config(config_id)))
+        if math.isfinite(cost):
+            candidates.append(Candidate(config_id, cost, ended))
+    n_rows = sum(len(valid) for _, valid in evaluator.folds)
+    selection = select(candidates, margin=margin, metric=evaluator.metric, n_rows=n_rows)
+    if selection.kept.key == incumbent_id or selection.lowest.key != incumbent_id:
+        return incumbent, None  # the rule agrees, or SMAC's incumbent is not the lowest cost (several seeds)
+    metric = evaluator.metric
+    kept, lowest = selection.kept, selection.lowest
+    why = (
+        f"kept configuration {kept.key} (validation {metric.name} {metric.score(kept.cost):.4g}) over the one with "
+        f"the best validation score, {lowest.key} ({metric.score(lowest.cost):.4g}): that is better by less than "
+        f"{margin:g} standard errors of the estimate on {n_rows:,} validation rows ({selection.margin:.2g}), which "
+        "the noise of the validation rows can explain (`resampling.selection_margin`; 0 keeps the best score)"
+    )
+    record = {
+        "lowest_cost_config": plain_config(incumbent),
+        "lowest_cost": lowest.cost,
+        "margin": selection.margin,
+        "why": why,
+    }
+    return runhistory.get_config(kept.key), record
+
+
 # --------------------------------------------------------------------------------------------- Dask runner
 def _identity_dask_runner_class() -> type:
     from smac.runner.dask_runner import DaskParallelRunner
@@ -645,9 +696,13 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     incumbent_values: dict[str, Any] | None = None
     incumbent_cost: float | None = None
     incumbent_seed: int | None = None
+    selection: dict[str, Any] | None = None
     try:
         incumbent = facade.intensifier.get_incumbent()
         if incumbent is not None:
+            incumbent, selection = kept_configuration(
+                facade.runhistory, incumbent, evaluator, config.resampling.selection_margin
+            )
             incumbent_values = plain_config(incumbent)
             cost = facade.runhistory.get_cost(incumbent)
             incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
@@ -655,6 +710,8 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     except Exception:  # no incumbent (no trial finished)
         incumbent_values = None
     notes = list(plan.notes) + resume_notes
+    if selection is not None:
+        notes.append(selection["why"])
     for reason, count in state.errors.most_common(3):
         notes.append(f"{count} trial{'s' if count > 1 else ''} did not finish: {reason}")
     if incumbent_values is not None and error is None and not interrupted:
@@ -678,10 +735,11 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
                 test_cost=report.get("test_cost"),
                 estimator_seed=report.get("estimator_seed", incumbent_seed),
                 decision_threshold=threshold.to_dict() if threshold is not None else None,
+                selection=selection,
             )
         except Exception as exc:  # the search result stands; say why scores are missing
             results.incumbent = rr.Incumbent(
-                config=incumbent_values, cost=incumbent_cost, estimator_seed=incumbent_seed
+                config=incumbent_values, cost=incumbent_cost, estimator_seed=incumbent_seed, selection=selection
             )
             notes.append(f"the incumbent could not be evaluated on the test set: {exc!r}")
         if request.save_model:
@@ -712,7 +770,11 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     elif incumbent_values is not None:
         score = metric.score(incumbent_cost) if incumbent_cost is not None else None
         results.incumbent = rr.Incumbent(
-            config=incumbent_values, cost=incumbent_cost, validation_score=score, estimator_seed=incumbent_seed
+            config=incumbent_values,
+            cost=incumbent_cost,
+            validation_score=score,
+            estimator_seed=incumbent_seed,
+            selection=selection,
         )
 
     results.trials_by_status = rr.count_statuses(state.trials)

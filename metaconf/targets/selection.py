@@ -1,0 +1,104 @@
+"""Which of the evaluated configurations a run keeps: the search's lowest validation cost, unless it is lower than
+an earlier configuration's by less than the noise of the estimate (``resampling.selection_margin``).
+
+The lowest of hundreds of validation costs is optimistic: on a few thousand rows, differences between the best
+configurations are of the order of the estimate's standard error, so the minimum is partly the configuration
+that the validation rows happened to favour (Cawley & Talbot 2010, "On over-fitting in model selection", JMLR
+11). The rule here walks the configurations in the order the search evaluated them and lets a configuration
+replace the one kept only when its cost is lower by more than ``margin`` standard errors of the kept one's
+estimate, as the one-standard-error rule keeps the simpler model unless a more complex one is clearly better
+(Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., section 7.10). Earlier
+configurations (each family's default, the initial design) were chosen with less selection pressure, so an
+improvement that the noise could explain does not displace them. With ``margin`` 0 the rule keeps the lowest
+cost (SMAC's incumbent when every configuration ran once).
+
+The standard error is the metric's, for ``n`` validation rows (every search row once with CV, the holdout rows
+otherwise), from the cost alone, so it needs nothing the search did not record:
+
+- accuracy, balanced accuracy, F1, ROC AUC (costs in [0, 1]): ``sqrt(c (1 - c) / n)``, the binomial error of
+  an error rate (a lower bound for the last three, whose estimates are noisier than an error rate's);
+- expected cost: ``sqrt(c (M - c) / n)`` for per-row costs in ``[0, M]`` (the largest variance a bounded
+  variable with mean ``c`` can have: the Bhatia-Davis inequality);
+- log loss: ``c / sqrt(n)`` (per-row log losses spread about as widely as their mean);
+- RMSE: ``c / sqrt(2 n)``; MAE: ``0.76 c / sqrt(n)``; ``1 - R²``: ``c sqrt(2 / n)`` (normal residuals).
+
+``benchmarks/README-peers.md`` has what the rule changed on the peer benchmark, and ``docs/run.md`` (How the
+final configuration is chosen) what a user sees.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from metaconf.targets.metrics import MetricSpec
+
+_MAE_SPREAD = math.sqrt(math.pi / 2 - 1)
+"""sd(|e|) / mean(|e|) for normal residuals e."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One evaluated configuration: its key (SMAC's config id), validation cost, and when it was evaluated."""
+
+    key: Any
+    cost: float
+    order: float
+    """Sort key of the evaluation's position (SMAC's end time of the configuration's first full trial)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    kept: Candidate
+    lowest: Candidate
+    margin: float
+    """How much lower, in cost units, ``lowest`` would have had to be than ``kept`` to replace it."""
+
+    @property
+    def moved(self) -> bool:
+        """Did the rule keep a configuration other than the lowest-cost one?"""
+        return self.kept.key != self.lowest.key
+
+
+def standard_error(metric: MetricSpec, cost: float, n_rows: int) -> float:
+    """The standard error of a validation cost ``cost`` of ``metric`` measured on ``n_rows`` rows (see the
+    module docstring); 0 for a non-finite cost or no rows."""
+    if n_rows <= 0 or not math.isfinite(cost):
+        return 0.0
+    c = max(float(cost), 0.0)
+    name = metric.name
+    if name == "expected_cost":
+        top = max((max(row) for row in metric.cost_matrix or ((1.0,),)), default=1.0)
+        c = min(c, top)
+        return math.sqrt(c * (top - c) / n_rows)
+    if name in ("accuracy", "balanced_accuracy", "f1", "roc_auc"):
+        c = min(c, 1.0)
+        return math.sqrt(c * (1.0 - c) / n_rows)
+    if name == "log_loss":
+        return c / math.sqrt(n_rows)
+    if name == "rmse":
+        return c / math.sqrt(2 * n_rows)
+    if name == "mae":
+        return _MAE_SPREAD * c / math.sqrt(n_rows)
+    if name == "r2":
+        return c * math.sqrt(2 / n_rows)
+    raise ValueError(f"no standard error for the metric {name!r}")
+
+
+def select(candidates: Sequence[Candidate], *, margin: float, metric: MetricSpec, n_rows: int) -> Selection:
+    """Keep the first evaluated candidate, then each later one whose cost is lower than the kept one's by more
+    than ``margin`` x :func:`standard_error` of the kept one's cost. ``candidates`` must not be empty."""
+    if not candidates:
+        raise ValueError("no configuration to select from")
+    if margin < 0:
+        raise ValueError(f"the selection margin must be >= 0; got {margin}")
+    ordered = sorted(candidates, key=lambda c: (c.order, c.cost))
+    lowest = min(ordered, key=lambda c: (c.cost, c.order))
+    kept = ordered[0]
+    for candidate in ordered[1:]:
+        if candidate.cost < kept.cost - margin * standard_error(metric, kept.cost, n_rows):
+            kept = candidate
+    return Selection(kept, lowest, margin * standard_error(metric, kept.cost, n_rows))
