@@ -265,6 +265,17 @@ def test_mc613_decision_threshold_where_no_threshold_is_chosen() -> None:
         assert run(text, "MC613") == []
 
 
+def test_mc614_selection_margin_with_auto_sklearn() -> None:
+    finding = one("tool: auto-sklearn\nresampling: {selection_margin: 1}\n", "MC614")
+    assert "ensemble" in finding.message and finding.fix is not None and finding.fix.safe
+    assert finding.json_path == ("resampling", "selection_margin")
+    for text in (
+        "resampling: {selection_margin: 1}\n",  # SMAC uses it
+        "tool: auto-sklearn\nresampling: {strategy: cv}\n",  # not written: nothing to say
+    ):
+        assert run(text, "MC614") == []
+
+
 # -------------------------------------------------------------------------------------------- data
 def test_mc902_matches_labels_ignoring_case() -> None:
     text = "data: {demo: breast_cancer}\ntask: {metric: f1, positive_label: Malignant}\n"

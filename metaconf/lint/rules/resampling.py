@@ -756,3 +756,53 @@ def decision_threshold_ignored(ctx: LintContext) -> Iterator[Violation]:
         fix=Fix("Remove `task.decision_threshold`", (Edit(("task", "decision_threshold"), None, delete=True),), safe=True),
         key=True,
     )
+
+
+@rule(
+    "MC614",
+    "selection-margin-ignored",
+    severity=Severity.warning,
+    summary="`resampling.selection_margin` for auto-sklearn, which builds an ensemble instead.",
+)
+def selection_margin_ignored(ctx: LintContext) -> Iterator[Violation]:
+    """
+    ## What it does
+    Reports `resampling.selection_margin` written for `tool: auto-sklearn`.
+
+    ## Why is this bad?
+    The margin decides which configuration a SMAC run keeps after its search. auto-sklearn keeps no single
+    configuration: it builds an ensemble of the models it trained, so the setting changes nothing there.
+
+    ## Example
+    ```yaml
+    tool: auto-sklearn
+    resampling:
+      selection_margin: 1
+    ```
+
+    ## Use instead
+    ```yaml
+    tool: smac
+    resampling:
+      selection_margin: 1
+    ```
+
+    ## Fix safety
+    Removing `resampling.selection_margin` is safe: it changes nothing in this run.
+
+    ## References
+    - metaconf's docs/run.md, "How the final configuration is chosen"
+    """
+    config = config_of(ctx)
+    if config.tool != Tool.auto_sklearn or "selection_margin" not in config.resampling.model_fields_set:
+        return
+    yield Violation(
+        ("resampling", "selection_margin"),
+        "`resampling.selection_margin` has no effect with auto-sklearn, which builds an ensemble of its models",
+        fix=Fix(
+            "Remove `resampling.selection_margin`",
+            (Edit(("resampling", "selection_margin"), None, delete=True),),
+            safe=True,
+        ),
+        key=True,
+    )
