@@ -12,7 +12,7 @@ import pytest
 import metaconf
 from metaconf.report.results import config_sha256
 from metaconf.targets.metrics import MetricSpec
-from metaconf.targets.selection import Candidate, select, standard_error
+from metaconf.targets.selection import Candidate, full_budget_candidates, select, standard_error
 
 ACCURACY = MetricSpec("accuracy", True, False, 0.0, 1.0)
 
@@ -126,3 +126,51 @@ def test_the_margin_does_not_change_the_run_s_identity() -> None:
     b = metaconf.Config.model_validate({**RUN, "resampling": {**RUN["resampling"], "selection_margin": 0}})
     assert a.resampling.selection_margin == 0.5
     assert config_sha256(a) == config_sha256(b)
+
+
+def test_candidates_are_the_configurations_at_the_highest_budget_with_their_mean_cost() -> None:
+    trials = [
+        (1, 3.0, 0.30, 5.0),
+        (2, 9.0, 0.20, 7.0),
+        (1, 9.0, 0.25, 8.0),
+        (2, 9.0, 0.30, 2.0),  # the same configuration, another seed: its costs are averaged, its first end kept
+        (3, 9.0, math.inf, 9.0),  # no finite cost: not a candidate
+    ]
+    found = {c.key: c for c in full_budget_candidates(trials)}
+    assert set(found) == {1, 2}
+    assert found[1] == Candidate(1, 0.25, 8.0) and found[2] == Candidate(2, pytest.approx(0.25), 2.0)
+    assert [c.key for c in full_budget_candidates([(7, None, 0.1, 1.0)])] == [7]  # full fidelity: budget None
+
+
+def test_the_replay_benchmark_scores_margin_zero_as_the_saved_model(tmp_path: Path) -> None:
+    """benchmarks/components/selection_replay.py on a run laid out as benchmarks/peers.py lays one out: margin 0
+    is the saved model (the same fit, the same test rows), and a large margin keeps the first configuration."""
+    import joblib
+    from benchmark_module import load_benchmark
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    replay = load_benchmark("components/selection_replay")
+    frame = load_breast_cancer(as_frame=True).frame.rename(columns={"target": "y"})
+    train, test = train_test_split(frame, test_size=0.25, random_state=0, stratify=frame["y"])
+    data = tmp_path / "data" / "bc-seed0"
+    data.mkdir(parents=True)
+    train.to_csv(data / "train.csv", index=False)
+    test.to_csv(data / "test.csv", index=False)
+    cell = tmp_path / "runs" / "60s" / "bc-seed0"
+    (cell / "metaconf").mkdir(parents=True)
+    config = metaconf.Config.model_validate(
+        {
+            **RUN,
+            "data": {"path": "../../../../data/bc-seed0/train.csv"},
+            "task": {"target": "y"},
+            "resampling": {**RUN["resampling"], "selection_margin": 0},  # the saved model is margin 0's
+        }
+    )
+    metaconf.run(config, base_dir=cell / "metaconf", run_dir=cell / "metaconf" / "runs" / "metaconf", save_model=True)
+    saved = joblib.load(cell / "metaconf" / "runs" / "metaconf" / "model.joblib")
+    expected = replay.headline_score("binary", test["y"].tolist(), list(saved.predict(test.drop(columns=["y"]))))
+
+    row = replay.replay(cell, [0.0, 10.0])
+    assert row["0"]["score"] == pytest.approx(expected)
+    assert row["10"]["position"] == 0 and row["0"]["position"] > 0

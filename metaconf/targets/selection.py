@@ -29,7 +29,7 @@ final configuration is chosen) what a user sees.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,22 @@ class Selection:
     def moved(self) -> bool:
         """Did the rule keep a configuration other than the lowest-cost one?"""
         return self.kept.key != self.lowest.key
+
+
+def full_budget_candidates(trials: Iterable[tuple[Any, float | None, float, float]]) -> list[Candidate]:
+    """The configurations to choose from, given the successful trials as ``(config key, budget, cost, end
+    time)``: those evaluated at the highest budget (``None``: full fidelity), each with its mean cost there and
+    the end time of its first trial there."""
+    rows = [row for row in trials if math.isfinite(row[2])]
+    budgets = {row[1] for row in rows}
+    highest = None if None in budgets or not budgets else max(b for b in budgets if b is not None)
+    costs: dict[Any, list[float]] = {}
+    first: dict[Any, float] = {}
+    for key, budget, cost, ended in rows:
+        if budget == highest:
+            costs.setdefault(key, []).append(cost)
+            first[key] = min(first.get(key, math.inf), ended)
+    return [Candidate(key, math.fsum(values) / len(values), first[key]) for key, values in costs.items()]
 
 
 def standard_error(metric: MetricSpec, cost: float, n_rows: int) -> float:

@@ -230,27 +230,16 @@ def kept_configuration(
     what ``results.json`` records of the choice (:attr:`~metaconf.report.results.Incumbent.selection`)."""
     from smac.runhistory.enumerations import StatusType
 
-    from metaconf.targets.selection import Candidate, select
+    from metaconf.targets.selection import full_budget_candidates, select
 
-    finished = [
-        (key, value)
-        for key, value in runhistory.items()
-        if value.status == StatusType.SUCCESS and math.isfinite(float(value.cost))
-    ]
-    budgets = {key.budget for key, _ in finished}
-    highest = None if None in budgets or not budgets else max(budgets)
-    first_end: dict[int, float] = {}
-    for key, value in finished:
-        if key.budget == highest:
-            first_end[key.config_id] = min(first_end.get(key.config_id, math.inf), float(value.endtime))
     incumbent_id = runhistory.get_config_id(incumbent)
-    if margin <= 0 or incumbent_id not in first_end:
+    candidates = full_budget_candidates(
+        (key.config_id, key.budget, float(value.cost), float(value.endtime))
+        for key, value in runhistory.items()
+        if value.status == StatusType.SUCCESS
+    )
+    if margin <= 0 or incumbent_id not in {candidate.key for candidate in candidates}:
         return incumbent, None
-    candidates = []
-    for config_id, ended in first_end.items():
-        cost = float(runhistory.get_cost(runhistory.get_config(config_id)))
-        if math.isfinite(cost):
-            candidates.append(Candidate(config_id, cost, ended))
     n_rows = sum(len(valid) for _, valid in evaluator.folds)
     selection = select(candidates, margin=margin, metric=evaluator.metric, n_rows=n_rows)
     if selection.kept.key == incumbent_id or selection.lowest.key != incumbent_id:
