@@ -119,6 +119,20 @@ def test_a_run_keeps_the_first_configuration_within_the_margin_and_says_so(tmp_p
     assert "`resampling.selection_margin`" in why and "10 standard errors" in why and "validation rows" in why
     assert kept["incumbent"]["test_score"] is not None
 
+    # the summary `metaconf run` / `metaconf report` print: the search's best cost, and why another was kept
+    from rich.console import Console
+
+    from metaconf.report.results import read_results
+    from metaconf.report.summary import summary_table
+
+    console = Console(width=300, record=True)
+    console.print(summary_table(read_results(tmp_path / "kept")))
+    text = console.export_text()
+    (best,) = [line for line in text.splitlines() if "best cost (search)" in line]
+    assert f"{min(costs):.4g}" in best and "lower by less than the selection margin" in text
+    console.print(summary_table(read_results(tmp_path / "lowest")))
+    assert console.export_text().count("selection_margin") == 0
+
 
 def test_the_margin_does_not_change_the_run_s_identity() -> None:
     """Which configuration is kept is decided after the search: a run resumes under another margin."""

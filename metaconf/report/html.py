@@ -281,12 +281,19 @@ def _summary(view: RunView) -> list[str]:
     if incumbent is not None:
         rows += [
             ("best score (validation)", _e(_num(incumbent.validation_score))),
-            ("best cost (search)", _e(_num(incumbent.cost))),
+            (
+                "best cost (search)",
+                _e(_num(incumbent.selection.get("lowest_cost") if incumbent.selection else incumbent.cost)),
+            ),
             (
                 "held-out test score",
                 _e(_num(incumbent.test_score)) if incumbent.test_score is not None else "none measured",
             ),
         ]
+        if incumbent.selection:
+            from metaconf.report.summary import kept_text
+
+            rows.append(("kept", _e(kept_text(incumbent.cost, incumbent.selection))))
         threshold = incumbent.decision_threshold
         if threshold:
             rows.append(

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from metaconf.report.results import RunResults
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+
+def kept_text(cost: float | None, selection: dict[str, Any]) -> str:
+    """Why the run kept a configuration other than the lowest-cost one (``incumbent.selection``)."""
+    return (
+        f"cost {_num(cost)}; the lowest, {_num(selection.get('lowest_cost'))}, is lower by less than the selection "
+        f"margin {_num(selection.get('margin'))} (`resampling.selection_margin`)"
+    )
 
 
 def output_console() -> Console:
@@ -72,8 +80,14 @@ def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Tab
     if incumbent is not None:
         table.add_row("validation score", _num(incumbent.validation_score))
         table.add_row("test score", _num(incumbent.test_score))
-        table.add_row("best cost (search)", _num(incumbent.cost))
-        table.add_row("incumbent", _config_text(incumbent.config))
+        selection = incumbent.selection
+        if selection:
+            table.add_row("best cost (search)", _num(selection.get("lowest_cost")))
+            table.add_row("incumbent", _config_text(incumbent.config))
+            table.add_row("kept", kept_text(incumbent.cost, selection))
+        else:
+            table.add_row("best cost (search)", _num(incumbent.cost))
+            table.add_row("incumbent", _config_text(incumbent.config))
         threshold = incumbent.decision_threshold
         if threshold:
             table.add_row(
