@@ -688,7 +688,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.resume and args.out.exists():
         meta, previous = load(args.out)
     cpu = None if args.no_pin else (args.cpu if args.cpu is not None else default_cpu())
-    workdir = args.workdir or args.out.with_name(args.out.stem + "-runs")
+    # absolute: each system runs in its own folder, and the paths in its spec must still point at the split
+    workdir = (args.workdir or args.out.with_name(args.out.stem + "-runs")).resolve()
     meta = {**meta, **environment_info(), "command": shlex.join([sys.executable, *sys.argv]), "cpu": cpu,
             "flaml_metric": args.flaml_metric, "load_at_start": os.getloadavg(), "started": time.strftime("%Y-%m-%d %H:%M:%S")}
     records = run_benchmark(args.datasets, args.budgets, args.seeds, args.systems, args.out, workdir,
