@@ -205,6 +205,8 @@ def test_script_is_valid_python_with_the_plans_calls(sections: dict[str, Any], f
     assert f"    smac = {facade}(\n        scenario,\n        runner," in source
     assert "overwrite=False" in source
     assert 'if __name__ == "__main__":' in source and '"PYTHONHASHSEED": "0"' in source
+    # the configuration printed is the one `metaconf run` keeps (resampling.selection_margin)
+    assert "kept_configuration(smac.runhistory, incumbent, evaluator, config.resampling.selection_margin)" in source
     values = constants(source)
     assert values["N_TRIALS"] == sections["stopping"]["n_trials"] and values["SEED"] == 0
     assert values["OUTPUT_DIRECTORY"] == "Path('smac3_output') / 'x'"

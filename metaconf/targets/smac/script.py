@@ -209,7 +209,7 @@ def render_python(
     metaconf_imports += [
         "from metaconf.targets.evaluate import Evaluator",
         "from metaconf.targets.smac.limits import LimitingTargetRunner",
-        f"from metaconf.targets.smac.runner import {target_cls}",
+        f"from metaconf.targets.smac.runner import {target_cls}, kept_configuration",
     ]
     metaconf_imports.sort()
     lines += [
@@ -329,6 +329,12 @@ def render_python(
         "    if incumbent is None:",
         '        print("no trial finished")',
         "        return",
+        "    # the configuration `metaconf run` keeps: SMAC's incumbent unless an earlier one is within",
+        "    # resampling.selection_margin standard errors of it (metaconf's docs/run.md)",
+        "    kept, selection = kept_configuration(smac.runhistory, incumbent, evaluator, config.resampling.selection_margin)",
+        "    if selection is not None:",
+        '        print(selection["why"])',
+        "        incumbent = kept",
         "    cost = smac.runhistory.get_cost(incumbent)",
         '    print(f"incumbent (cost {cost:.6g}, {metric.name} {metric.score(cost):.6g}):")',
         "    for name, value in dict(incumbent).items():",
