@@ -29,9 +29,12 @@ def test_the_standard_error_of_an_error_rate_is_binomial() -> None:
     assert standard_error(ACCURACY, 0.0, 400) == 0.0  # a perfect score has no spread left
 
 
-def test_the_standard_error_of_an_expected_cost_is_bounded_by_the_largest_cost() -> None:
-    german = metric("expected_cost", ((0.0, 1.0), (5.0, 0.0)))
-    assert standard_error(german, 0.5, 1000) == pytest.approx(math.sqrt(0.5 * 4.5 / 1000))
+def test_the_standard_error_of_an_expected_cost_is_the_smallest_its_costs_allow() -> None:
+    german = metric("expected_cost", ((0.0, 1.0), (5.0, 0.0)))  # an error costs 1 or 5
+    assert standard_error(german, 0.5, 1000) == pytest.approx(math.sqrt(0.5 * 0.5 / 1000))
+    assert standard_error(german, 1.5, 1000) == 0.0  # past the smallest error cost, no bound is left
+    pricier = metric("expected_cost", ((0.0, 2.0), (10.0, 0.0)))
+    assert standard_error(pricier, 1.0, 1000) == pytest.approx(math.sqrt(1.0 * 1.0 / 1000))
 
 
 def test_regression_errors_scale_with_the_cost() -> None:

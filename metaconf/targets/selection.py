@@ -13,14 +13,17 @@ improvement that the noise could explain does not displace them. With ``margin``
 cost (SMAC's incumbent when every configuration ran once).
 
 The standard error is the metric's, for ``n`` validation rows (every search row once with CV, the holdout rows
-otherwise), from the cost alone, so it needs nothing the search did not record:
+otherwise), from the cost alone, so it needs nothing the search did not record. Where the cost alone does not
+fix it, it is the smallest the cost allows, so the rule leaves the lowest cost only when even that noise
+explains the gap:
 
 - accuracy, balanced accuracy, F1, ROC AUC (costs in [0, 1]): ``sqrt(c (1 - c) / n)``, the binomial error of
-  an error rate (a lower bound for the last three, whose estimates are noisier than an error rate's);
-- expected cost: ``sqrt(c (M - c) / n)`` for per-row costs in ``[0, M]`` (the largest variance a bounded
-  variable with mean ``c`` can have: the Bhatia-Davis inequality);
+  an error rate (exact for accuracy; the other three are noisier than an error rate);
+- expected cost: ``sqrt(c (m - c) / n)`` with ``m`` the smallest cost of an error in the matrix (each row
+  costs 0 or at least ``m``, so a row's squared cost is at least ``m`` times its cost; 0 once ``c >= m``);
 - log loss: ``c / sqrt(n)`` (per-row log losses spread about as widely as their mean);
-- RMSE: ``c / sqrt(2 n)``; MAE: ``0.76 c / sqrt(n)``; ``1 - R²``: ``c sqrt(2 / n)`` (normal residuals).
+- RMSE: ``c / sqrt(2 n)``; MAE: ``0.76 c / sqrt(n)``; ``1 - R²``: ``c sqrt(2 / n)`` (normal residuals; heavier
+  tails spread more).
 
 ``benchmarks/README-peers.md`` has what the rule changed on the peer benchmark, and ``docs/run.md`` (How the
 final configuration is chosen) what a user sees.
@@ -87,9 +90,9 @@ def standard_error(metric: MetricSpec, cost: float, n_rows: int) -> float:
     c = max(float(cost), 0.0)
     name = metric.name
     if name == "expected_cost":
-        top = max((max(row) for row in metric.cost_matrix or ((1.0,),)), default=1.0)
-        c = min(c, top)
-        return math.sqrt(c * (top - c) / n_rows)
+        errors = [cost for row in metric.cost_matrix or () for cost in row if cost > 0]
+        smallest = min(errors, default=1.0)
+        return math.sqrt(max(c * (smallest - c), 0.0) / n_rows)
     if name in ("accuracy", "balanced_accuracy", "f1", "roc_auc"):
         c = min(c, 1.0)
         return math.sqrt(c * (1.0 - c) / n_rows)
