@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("workdirs", nargs="+", type=Path, help="peer benchmark work directories (<out>-runs)")
     parser.add_argument("--margins", nargs="+", type=float, default=[0.0, 0.5, 1.0])
     parser.add_argument("--peers", nargs="*", type=Path, default=[], help="the peer benchmark's JSON files")
+    parser.add_argument("--datasets", nargs="*", default=None, help="only these datasets (default: every run)")
     parser.add_argument("--out", type=Path, default=None, help="write the replay as JSON")
     args = parser.parse_args(argv)
     margins = sorted(set(args.margins) | {0.0})
@@ -103,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     cells = sorted(
         {p.parents[3] for w in args.workdirs for p in w.glob("runs/*/*/metaconf/runs/metaconf/results.json")}
     )
+    if args.datasets:
+        cells = [cell for cell in cells if cell.name.rsplit("-seed", 1)[0] in args.datasets]
     rows = []
     header = "| run | metric | configs | " + " | ".join(f"margin {m:g}" for m in margins) + " | reproduced |"
     print(header)
