@@ -191,3 +191,18 @@ def test_the_replay_benchmark_scores_margin_zero_as_the_saved_model(tmp_path: Pa
     row = replay.replay(cell, [0.0, 10.0])
     assert row["0"]["score"] == pytest.approx(expected)
     assert row["10"]["position"] == 0 and row["0"]["position"] > 0
+
+
+def test_a_failing_selection_leaves_smac_s_incumbent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection: whatever goes wrong in the selection, the run keeps SMAC's incumbent and its scores."""
+    import metaconf.targets.selection as selection_module
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(selection_module, "select", broken)
+    config = metaconf.Config.model_validate({**RUN, "stopping": {"n_trials": 5}})
+    results = metaconf.run(config, base_dir=tmp_path)
+    costs = [t.cost for t in metaconf.read_trials(tmp_path / "runs" / "run") if t.status == "success"]
+    assert results.incumbent is not None and results.incumbent.selection is None
+    assert results.incumbent.cost == pytest.approx(min(costs)) and results.incumbent.test_score is not None

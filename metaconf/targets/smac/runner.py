@@ -686,12 +686,16 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     incumbent_cost: float | None = None
     incumbent_seed: int | None = None
     selection: dict[str, Any] | None = None
+    selection_failed: str | None = None
     try:
         incumbent = facade.intensifier.get_incumbent()
         if incumbent is not None:
-            incumbent, selection = kept_configuration(
-                facade.runhistory, incumbent, evaluator, config.resampling.selection_margin
-            )
+            try:
+                incumbent, selection = kept_configuration(
+                    facade.runhistory, incumbent, evaluator, config.resampling.selection_margin
+                )
+            except Exception as exc:  # SMAC's incumbent stands
+                selection_failed = f"the selection margin was not applied (SMAC's incumbent is kept): {exc!r}"
             incumbent_values = plain_config(incumbent)
             cost = facade.runhistory.get_cost(incumbent)
             incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
@@ -701,6 +705,8 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     notes = list(plan.notes) + resume_notes
     if selection is not None:
         notes.append(selection["why"])
+    if selection_failed is not None:
+        notes.append(selection_failed)
     for reason, count in state.errors.most_common(3):
         notes.append(f"{count} trial{'s' if count > 1 else ''} did not finish: {reason}")
     if incumbent_values is not None and error is None and not interrupted:
