@@ -191,6 +191,7 @@ def test_the_replay_benchmark_scores_margin_zero_as_the_saved_model(tmp_path: Pa
     row = replay.replay(cell, [0.0, 10.0])
     assert row["0"]["score"] == pytest.approx(expected)
     assert row["10"]["position"] == 0 and row["0"]["position"] > 0
+    assert row["ran_with"] == 0  # the run set selection_margin: 0
 
 
 def test_a_failing_selection_leaves_smac_s_incumbent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,8 +11,10 @@ two margins is the configuration kept. This sets the default of ``selection_marg
     python benchmarks/components/selection_replay.py /work/bench300/a-runs /work/bench300/b-runs --margins 0 0.5 1
 
 Per run: the headline at each margin and the configuration kept (SMAC's config id, family, its position in
-the order the search evaluated configurations); ``reproduced`` compares margin 0 with the score the peer
-benchmark recorded for the saved model when ``--peers JSON`` is given (the same fit, so it should match).
+the order the search evaluated configurations); ``reproduced`` compares the margin the run itself used (the one
+its config.yaml names; 0 for runs made before the setting existed) with the score the peer benchmark recorded
+for its saved model when ``--peers JSON`` is given (the same fit, so it should match, unless the rule changed
+since the run).
 Then, per margin against margin 0: wins / ties / losses (tie within 0.005, as the peer benchmark) and the mean
 difference. About one to three CPU-seconds per run and margin on the suite's tables.
 """
@@ -63,8 +65,13 @@ def replay(cell: Path, margins: list[float]) -> dict[str, Any]:
     target = str(config.task.target)
     X_test, y_test = test.drop(columns=[target]), test[target]
     scored: dict[int, float] = {}
-    out: dict[str, Any] = {"cell": cell.name, "metric": evaluator.metric.name, "configs": len(candidates)}
-    for margin in margins:
+    # the margin the run itself used: its resolved config.yaml names it (runs made before the setting: 0)
+    written = "selection_margin" in (run / "config.yaml").read_text(encoding="utf-8")
+    ran_with = float(config.resampling.selection_margin) if written else 0.0
+    out: dict[str, Any] = {
+        "cell": cell.name, "metric": evaluator.metric.name, "configs": len(candidates), "ran_with": ran_with,
+    }  # fmt: skip
+    for margin in sorted(set(margins) | {ran_with}):
         kept = select(candidates, margin=margin, metric=evaluator.metric, n_rows=n_rows).kept
         if kept.key not in scored:
             values = history["configs"][str(kept.key)]
@@ -107,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.datasets:
         cells = [cell for cell in cells if cell.name.rsplit("-seed", 1)[0] in args.datasets]
     rows = []
-    header = "| run | metric | configs | " + " | ".join(f"margin {m:g}" for m in margins) + " | reproduced |"
+    header = "| run | metric | configs | " + " | ".join(f"margin {m:g}" for m in margins) + " | ran with | reproduced |"
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     for cell in cells:
@@ -117,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{row[f'{m:g}']['score']:.4f} ({row[f'{m:g}']['family']} #{row[f'{m:g}']['position']})" for m in margins
         )
         was = recorded.get(cell.name)
-        same = "" if was is None else ("yes" if abs(was - row["0"]["score"]) < 6e-5 else f"no ({was:.4f})")
-        print(f"| {cell.name} | {row['metric']} | {row['configs']} | {kept} | {same} |", flush=True)
+        own = row[f"{row['ran_with']:g}"]["score"]
+        same = "" if was is None else ("yes" if abs(was - own) < 6e-5 else f"no ({was:.4f})")
+        print(f"| {cell.name} | {row['metric']} | {row['configs']} | {kept} | {row['ran_with']:g} | {same} |", flush=True)
     print()
     for margin in margins[1:]:
         diffs = [row[f"{margin:g}"]["score"] - row["0"]["score"] for row in rows]
