@@ -235,7 +235,8 @@ class Incumbent:
     rows`` or ``search rows``) and ``why``."""
     selection: dict[str, Any] | None = None
     """Set when ``resampling.selection_margin`` kept another configuration than the one with the lowest
-    validation cost: that one's ``config`` and ``cost``, the ``margin`` in cost units, and ``why``."""
+    validation cost: that one as ``lowest_cost_config`` and ``lowest_cost``, the ``margin`` in cost units it was
+    held to, and ``why``."""
 
 
 @dataclass

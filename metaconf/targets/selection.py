@@ -90,7 +90,7 @@ def standard_error(metric: MetricSpec, cost: float, n_rows: int) -> float:
     c = max(float(cost), 0.0)
     name = metric.name
     if name == "expected_cost":
-        errors = [cost for row in metric.cost_matrix or () for cost in row if cost > 0]
+        errors = [entry for row in metric.cost_matrix or () for entry in row if entry > 0]
         smallest = min(errors, default=1.0)
         return math.sqrt(max(c * (smallest - c), 0.0) / n_rows)
     if name in ("accuracy", "balanced_accuracy", "f1", "roc_auc"):
