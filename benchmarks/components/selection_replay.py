@@ -35,12 +35,12 @@ import yaml
 BENCHMARKS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(BENCHMARKS))
 
-from peers import TIE, headline_score  # noqa: E402
+from peers import compare, headline_score  # noqa: E402
 
 from metaconf.config.model import Config  # noqa: E402
 from metaconf.data.load import load_dataset  # noqa: E402
 from metaconf.targets.evaluate import Evaluator  # noqa: E402
-from metaconf.targets.selection import full_budget_candidates, select  # noqa: E402
+from metaconf.targets.selection import evaluation_order, full_budget_candidates, select  # noqa: E402
 
 SUCCESS = 1
 """SMAC's StatusType.SUCCESS in runhistory.json."""
@@ -49,7 +49,8 @@ SUCCESS = 1
 def replay(cell: Path, margins: list[float]) -> dict[str, Any]:
     """The headline test score of the configuration each margin keeps in the metaconf run of ``cell``."""
     run = cell / "metaconf" / "runs" / "metaconf"
-    config = Config.model_validate(yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")))
+    config_text = (run / "config.yaml").read_text(encoding="utf-8")
+    config = Config.model_validate(yaml.safe_load(config_text))
     dataset = load_dataset(config, cell / "metaconf")
     evaluator = Evaluator(config, dataset, seed=int(config.execution.seed or 0))
     history = json.loads(next((run / "smac").glob("**/runhistory.json")).read_text(encoding="utf-8"))
@@ -59,14 +60,14 @@ def replay(cell: Path, margins: list[float]) -> dict[str, Any]:
         for row in history["data"]
         if row["status"] == SUCCESS
     )
-    order = sorted(candidates, key=lambda c: (c.order, c.cost))
-    n_rows = sum(len(valid) for _, valid in evaluator.folds)
+    order = evaluation_order(candidates)
+    n_rows = evaluator.validation_rows
     test = pd.read_csv(cell.parents[2] / "data" / cell.name / "test.csv")
     target = str(config.task.target)
     X_test, y_test = test.drop(columns=[target]), test[target]
     scored: dict[int, float] = {}
     # the margin the run itself used: its resolved config.yaml names it (runs made before the setting: 0)
-    written = "selection_margin" in (run / "config.yaml").read_text(encoding="utf-8")
+    written = "selection_margin" in config_text
     ran_with = float(config.resampling.selection_margin) if written else 0.0
     out: dict[str, Any] = {
         "cell": cell.name, "metric": evaluator.metric.name, "configs": len(candidates), "ran_with": ran_with,
@@ -129,12 +130,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {cell.name} | {row['metric']} | {row['configs']} | {kept} | {row['ran_with']:g} | {same} |", flush=True)
     print()
     for margin in margins[1:]:
+        verdicts = [compare(row[f"{margin:g}"]["score"], row["0"]["score"]) for row in rows]
         diffs = [row[f"{margin:g}"]["score"] - row["0"]["score"] for row in rows]
-        wins = sum(d > TIE for d in diffs)
-        losses = sum(d < -TIE for d in diffs)
         mean = statistics.fmean(diffs) if diffs else float("nan")
-        print(f"margin {margin:g} vs 0: wins {wins}  ties {len(diffs) - wins - losses}  losses {losses}  "
-              f"mean {mean:+.4f} over {len(diffs)} runs")  # fmt: skip
+        print(f"margin {margin:g} vs 0: wins {verdicts.count('win')}  ties {verdicts.count('tie')}  "
+              f"losses {verdicts.count('loss')}  mean {mean:+.4f} over {len(diffs)} runs")  # fmt: skip
     if args.out is not None:
         args.out.write_text(json.dumps({"margins": margins, "runs": rows}, indent=1) + "\n", encoding="utf-8")
     return 0

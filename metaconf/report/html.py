@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 from metaconf.report.export import RunView, budget_of, config_rows, task_of
 from metaconf.report.families import Families, FamilyScores, family_scores
 from metaconf.report.results import RunResults, TrialRecord, plot_text, read_trajectory, trajectory_figure
-from metaconf.report.summary import COMPARISON_COLUMNS, _num, _seconds, _trials, comparison_rows
+from metaconf.report.summary import (
+    COMPARISON_COLUMNS,
+    _num,
+    _seconds,
+    _trials,
+    best_search_cost,
+    comparison_rows,
+    kept_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -281,18 +289,13 @@ def _summary(view: RunView) -> list[str]:
     if incumbent is not None:
         rows += [
             ("best score (validation)", _e(_num(incumbent.validation_score))),
-            (
-                "best cost (search)",
-                _e(_num(incumbent.selection.get("lowest_cost") if incumbent.selection else incumbent.cost)),
-            ),
+            ("best cost (search)", _e(_num(best_search_cost(incumbent)))),
             (
                 "held-out test score",
                 _e(_num(incumbent.test_score)) if incumbent.test_score is not None else "none measured",
             ),
         ]
         if incumbent.selection:
-            from metaconf.report.summary import kept_text
-
             rows.append(("kept", _e(kept_text(incumbent.cost, incumbent.selection))))
         threshold = incumbent.decision_threshold
         if threshold:

@@ -10,11 +10,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metaconf.report.results import RunResults
+from metaconf.report.results import Incumbent, RunResults
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+
+
+def best_search_cost(incumbent: Incumbent) -> float | None:
+    """The search's lowest validation cost: the incumbent's, unless the selection margin kept another."""
+    return incumbent.selection.get("lowest_cost") if incumbent.selection else incumbent.cost
 
 
 def kept_text(cost: float | None, selection: dict[str, Any]) -> str:
@@ -80,14 +85,10 @@ def summary_table(results: RunResults, run_dir: str | Path | None = None) -> Tab
     if incumbent is not None:
         table.add_row("validation score", _num(incumbent.validation_score))
         table.add_row("test score", _num(incumbent.test_score))
-        selection = incumbent.selection
-        if selection:
-            table.add_row("best cost (search)", _num(selection.get("lowest_cost")))
-            table.add_row("incumbent", _config_text(incumbent.config))
-            table.add_row("kept", kept_text(incumbent.cost, selection))
-        else:
-            table.add_row("best cost (search)", _num(incumbent.cost))
-            table.add_row("incumbent", _config_text(incumbent.config))
+        table.add_row("best cost (search)", _num(best_search_cost(incumbent)))
+        table.add_row("incumbent", _config_text(incumbent.config))
+        if incumbent.selection:
+            table.add_row("kept", kept_text(incumbent.cost, incumbent.selection))
         threshold = incumbent.decision_threshold
         if threshold:
             table.add_row(

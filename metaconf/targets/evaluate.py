@@ -259,6 +259,11 @@ class Evaluator:
         """(fit, validation) positions within the search rows: one pair for holdout, k for cv."""
         return [(a.copy(), b.copy()) for a, b in self._folds]
 
+    @property
+    def validation_rows(self) -> int:
+        """How many validation predictions one full-fidelity evaluation scores (every search row once with cv)."""
+        return sum(len(valid) for _, valid in self._folds)
+
     # ---------------------------------------------------------------------------------------- evaluation
     def cost(self, values: Mapping[str, Any], *, seed: int = 0, budget: float | None = None) -> float:
         """Mean validation cost of one configuration at ``budget`` (None: full fidelity). SMAC calls this."""

@@ -107,6 +107,11 @@ def standard_error(metric: MetricSpec, cost: float, n_rows: int) -> float:
     raise ValueError(f"no standard error for the metric {name!r}")
 
 
+def evaluation_order(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """``candidates`` in the order the search evaluated them (equal times: the lower cost first)."""
+    return sorted(candidates, key=lambda c: (c.order, c.cost))
+
+
 def select(candidates: Sequence[Candidate], *, margin: float, metric: MetricSpec, n_rows: int) -> Selection:
     """Keep the first evaluated candidate, then each later one whose cost is lower than the kept one's by more
     than ``margin`` x :func:`standard_error` of the kept one's cost. ``candidates`` must not be empty."""
@@ -114,7 +119,7 @@ def select(candidates: Sequence[Candidate], *, margin: float, metric: MetricSpec
         raise ValueError("no configuration to select from")
     if margin < 0:
         raise ValueError(f"the selection margin must be >= 0; got {margin}")
-    ordered = sorted(candidates, key=lambda c: (c.order, c.cost))
+    ordered = evaluation_order(candidates)
     lowest = min(ordered, key=lambda c: (c.cost, c.order))
     kept = ordered[0]
     for candidate in ordered[1:]:

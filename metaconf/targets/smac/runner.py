@@ -240,9 +240,9 @@ def kept_configuration(
     )
     if margin <= 0 or incumbent_id not in {candidate.key for candidate in candidates}:
         return incumbent, None
-    n_rows = sum(len(valid) for _, valid in evaluator.folds)
+    n_rows = evaluator.validation_rows
     selection = select(candidates, margin=margin, metric=evaluator.metric, n_rows=n_rows)
-    if selection.kept.key == incumbent_id or selection.lowest.key != incumbent_id:
+    if not selection.moved or selection.lowest.key != incumbent_id:
         return incumbent, None  # the rule agrees, or SMAC's incumbent is not the lowest cost (several seeds)
     metric = evaluator.metric
     kept, lowest = selection.kept, selection.lowest
