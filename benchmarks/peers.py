@@ -32,6 +32,11 @@ Run (slow: every cell runs every system for its budget)::
     python benchmarks/peers.py --datasets titanic churn --budgets 60s 300s --systems metaconf flaml
     python benchmarks/peers.py --reuse --out peers-60s.json           # print the tables again
     python benchmarks/peers.py --resume --out peers-60s.json          # run only the cells not in the file
+    python benchmarks/peers.py --report a.json b.json a-seeds.json    # several files' tables together
+
+With several seeds per dataset (each seed is another split), the tables end with each dataset's mean over its
+seeds and the wins / ties / losses of those means: one seed's verdict flips on tables where two systems are
+within their run-to-run noise, a mean over three is steadier.
 
 The JSON is rewritten after every system run, so an interrupted benchmark keeps what finished.
 """
@@ -509,6 +514,96 @@ def summary(records: Sequence[Record]) -> dict[str, Any]:
     return out
 
 
+def seed_means(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per budget, per dataset: each system's mean headline score over the seeds every system ran.
+
+    Only budgets where some dataset ran more than one seed. A seed counts for a dataset when every system of
+    the dataset has a record there (``unavailable`` peers are left out); a failed run has no score, and a
+    system with a failed seed has no mean (it loses, as a failed cell does)."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    cells = cells_of(records)
+    for budget in sorted({r.budget for r in records}, key=parse_budget):
+        by_dataset: dict[str, dict[int, dict[str, Record]]] = {}
+        for (dataset, cell_budget, seed), cell in cells.items():
+            if cell_budget == budget:
+                by_dataset.setdefault(dataset, {})[seed] = {
+                    s: r for s, r in cell.items() if r.status != "unavailable"}
+        if not any(len(seeds) > 1 for seeds in by_dataset.values()):
+            continue
+        out[budget] = {}
+        for dataset in sorted(by_dataset, key=lambda d: list(DATASETS).index(d) if d in DATASETS else 99):
+            seeds = by_dataset[dataset]
+            systems = set.intersection(*(set(cell) for cell in seeds.values()))
+            entry: dict[str, Any] = {"seeds": sorted(seeds), "mean": {}, "sd": {}}
+            for system in [s for s in SYSTEMS if s in systems]:
+                scores = [seeds[seed][system].score for seed in sorted(seeds)]
+                if any(score is None for score in scores):
+                    entry["mean"][system], entry["sd"][system] = None, None
+                    continue
+                present = [float(score) for score in scores if score is not None]
+                entry["mean"][system] = statistics.fmean(present)
+                entry["sd"][system] = statistics.stdev(present) if len(present) > 1 else 0.0
+            out[budget][dataset] = entry
+    return out
+
+
+def seed_mean_summary(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
+    """W/T/L of metaconf's per-dataset mean against each peer's, and the largest shortfall, per budget."""
+    out: dict[str, dict[str, Any]] = {}
+    for budget, datasets in seed_means(records).items():
+        wtl: dict[str, dict[str, int]] = {}
+        shortfall: dict[str, dict[str, Any]] = {}
+        for peer in PEERS:
+            counts = {"win": 0, "tie": 0, "loss": 0}
+            worst: tuple[float, str] | None = None
+            for dataset, entry in datasets.items():
+                if "metaconf" not in entry["mean"] or peer not in entry["mean"]:
+                    continue
+                mine, theirs = entry["mean"]["metaconf"], entry["mean"][peer]
+                counts[compare(mine, theirs)] += 1
+                if mine is not None and theirs is not None and (worst is None or theirs - mine > worst[0]):
+                    worst = (theirs - mine, dataset)
+            if sum(counts.values()):
+                wtl[peer] = counts
+                if worst is not None:
+                    shortfall[peer] = {"dataset": worst[1], "by": worst[0]}
+        out[budget] = {"wins_ties_losses": wtl, "largest_shortfall": shortfall,
+                       "datasets": len(datasets), "seeds": sorted({s for e in datasets.values() for s in e["seeds"]})}
+    return out
+
+
+def _render_seed_means(records: Sequence[Record], budget: str) -> list[str]:
+    datasets = seed_means(records).get(budget)
+    if not datasets:
+        return []
+    systems = [s for s in _systems_in(records) if any(s in e["mean"] for e in datasets.values())]
+    result = seed_mean_summary(records)[budget]
+    lines = [f"\n### budget {budget}: each dataset's mean over its seeds (± standard deviation over seeds)\n"]
+    header = ["dataset", "seeds", *[SHORT[s] for s in systems]]
+    rows = []
+    for dataset, entry in datasets.items():
+        texts = []
+        for system in systems:
+            mean, sd = entry["mean"].get(system, "-"), entry["sd"].get(system)
+            texts.append("-" if mean == "-" else "FAIL" if mean is None else f"{mean:.4f} ± {sd:.4f}")
+        rows.append([dataset, ",".join(map(str, entry["seeds"])), *texts])
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    lines.extend("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows)
+    lines.append("")
+    for peer, counts in result["wins_ties_losses"].items():
+        n = sum(counts.values())
+        share = (counts["win"] + counts["tie"]) / n if n else float("nan")
+        worst = result["largest_shortfall"].get(peer)
+        behind = f"; largest shortfall {worst['by']:+.4f} on {worst['dataset']}" if worst and worst["by"] > 0 else ""
+        lines.append(
+            f"on the means: metaconf vs {SHORT[peer]:8s} wins {counts['win']:2d}  ties {counts['tie']:2d}  losses "
+            f"{counts['loss']:2d}   (wins + ties {share:.0%} of {n}{behind})"
+        )
+    return lines
+
+
 def render(records: Sequence[Record]) -> str:
     systems = _systems_in(records)
     cells = cells_of(records)
@@ -552,6 +647,7 @@ def render(records: Sequence[Record]) -> str:
         failed = [r for r in records if r.budget == budget and r.status in ("failed", "timeout")]
         for record in failed:
             lines.append(f"{record.status}: {record.system} on {record.dataset} (seed {record.seed}): {record.error}")
+        lines.extend(_render_seed_means(records, budget))
     return "\n".join(lines)
 
 
@@ -596,7 +692,7 @@ def environment_info() -> dict[str, Any]:
 
 def save(path: Path, meta: dict[str, Any], records: Sequence[Record]) -> None:
     payload = {"format": 1, "meta": meta, "records": [asdict(r) for r in records],
-               "summary": summary(records) if records else {}}
+               "summary": summary(records) if records else {}, "seed_means": seed_mean_summary(records)}
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(payload, indent=1, default=str), encoding="utf-8")
     tmp.replace(path)
@@ -605,6 +701,21 @@ def save(path: Path, meta: dict[str, Any], records: Sequence[Record]) -> None:
 def load(path: Path) -> tuple[dict[str, Any], list[Record]]:
     payload = json.loads(path.read_text(encoding="utf-8"))
     return payload.get("meta", {}), [Record(**r) for r in payload["records"]]
+
+
+def merged(paths: Sequence[Path]) -> list[Record]:
+    """The records of several result files; one system's cell measured in two files is an error."""
+    records: list[Record] = []
+    seen: dict[tuple[str, str, int, str], Path] = {}
+    for path in paths:
+        for record in load(path)[1]:
+            key = (record.dataset, record.budget, record.seed, record.system)
+            if key in seen:
+                raise ValueError(f"{record.system} on {record.dataset} at {record.budget}, seed {record.seed}, "
+                                 f"is in both {seen[key]} and {path}; pass one of them")
+            seen[key] = path
+            records.append(record)
+    return records
 
 
 def default_cpu() -> int | None:
@@ -669,6 +780,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--flaml-metric", choices=("auto", "same"), default="auto",
                         help="auto: FLAML's own default metric; same: metaconf's metric where FLAML has it")
     parser.add_argument("--reuse", action="store_true", help="print the tables of --out again; run nothing")
+    parser.add_argument("--report", nargs="+", type=Path, default=None, metavar="JSON",
+                        help="print the tables of several result files together (halves, seeds run apart), "
+                             "with each dataset's mean over seeds; run nothing")
     parser.add_argument("--resume", action="store_true", help="keep the records in --out and run only the missing ones")
     args = parser.parse_args(argv)
 
@@ -677,6 +791,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             parse_budget(budget)
         except Exception as error:
             parser.error(f"--budgets: {budget!r} is not a duration like 60s or 5m ({error})")
+    if args.report:
+        try:
+            print(render(merged(args.report)))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            parser.error(f"--report: {error}")
+        return 0
     if args.reuse:
         if not args.out.exists():
             parser.error(f"--reuse: {args.out} does not exist")

@@ -94,6 +94,58 @@ def test_summary_counts_wins_ties_losses_ranks_and_budget_overruns() -> None:
     assert "64s!" in table and "FAIL" in table
 
 
+def test_seed_means_judge_each_dataset_on_its_mean_over_seeds(tmp_path: Path) -> None:
+    def record(dataset: str, seed: int, system: str, score: float | None) -> object:
+        return peers.Record(dataset, "binary", "60s", seed, system, "ok" if score is not None else "failed",
+                            score=score, wall_s=50.0)
+
+    records = [
+        # a: metaconf loses seed 0 by 0.02 and wins seeds 1-2 by 0.01: a mean win by 0.0
+        record("a", 0, "metaconf", 0.80), record("a", 0, "flaml", 0.82), record("a", 0, "random_forest", 0.70),
+        record("a", 1, "metaconf", 0.83), record("a", 1, "flaml", 0.82), record("a", 1, "random_forest", 0.70),
+        record("a", 2, "metaconf", 0.83), record("a", 2, "flaml", 0.82), record("a", 2, "random_forest", 0.70),
+        # b: behind FLAML by 0.01 on average, behind the forest by 0.03 on one seed
+        record("b", 0, "metaconf", 0.60), record("b", 0, "flaml", 0.61), record("b", 0, "random_forest", 0.63),
+        record("b", 1, "metaconf", 0.62), record("b", 1, "flaml", 0.63), record("b", 1, "random_forest", 0.59),
+        # c: metaconf failed on one seed: no mean, a loss
+        record("c", 0, "metaconf", 0.9), record("c", 0, "flaml", 0.5), record("c", 0, "random_forest", 0.5),
+        record("c", 1, "metaconf", None), record("c", 1, "flaml", 0.5), record("c", 1, "random_forest", 0.5),
+        # d: one seed only, FLAML unavailable there: compared with the forest alone
+        record("d", 0, "metaconf", 0.7), record("d", 0, "random_forest", 0.7),
+        peers.Record("d", "binary", "60s", 0, "flaml", "unavailable"),
+    ]
+    means = peers.seed_means(records)["60s"]
+    assert means["a"]["seeds"] == [0, 1, 2]
+    assert means["a"]["mean"]["metaconf"] == pytest.approx(0.82) and means["a"]["mean"]["flaml"] == pytest.approx(0.82)
+    assert means["a"]["sd"]["metaconf"] == pytest.approx(0.01732, abs=1e-4)
+    assert means["c"]["mean"]["metaconf"] is None
+    assert set(means["d"]["mean"]) == {"metaconf", "random_forest"}
+    result = peers.seed_mean_summary(records)["60s"]
+    assert result["wins_ties_losses"]["flaml"] == {"win": 0, "tie": 1, "loss": 2}  # a tie, b and c losses
+    assert result["wins_ties_losses"]["random_forest"] == {"win": 1, "tie": 2, "loss": 1}  # a; b and d; c
+    assert result["largest_shortfall"]["flaml"] == {"dataset": "b", "by": pytest.approx(0.01)}
+    assert result["seeds"] == [0, 1, 2] and result["datasets"] == 4
+    table = peers.render(records)
+    assert "each dataset's mean over its seeds" in table
+    assert "0.8200 ± 0.0173" in table and "FAIL" in table
+    assert "on the means: metaconf vs FLAML    wins  0  ties  1  losses  2" in table
+    # one seed per dataset: no mean table
+    assert peers.seed_means([r for r in records if r.seed == 0]) == {}  # type: ignore[attr-defined]
+
+    # --report reads several files together; the same cell in two files is refused
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    peers.save(first, {}, [r for r in records if r.seed == 0])  # type: ignore[attr-defined]
+    peers.save(second, {}, [r for r in records if r.seed != 0])  # type: ignore[attr-defined]
+    assert peers.merged([first, second]) == [r for r in records if r.seed == 0] + [r for r in records if r.seed != 0]
+    with pytest.raises(SystemExit) as stop:
+        peers.main(["--report", str(first), str(first)])
+    assert stop.value.code == 2
+    assert peers.main(["--report", str(first), str(second)]) == 0
+    assert json.loads(first.read_text())["seed_means"] == {}  # one seed per dataset
+    saved = json.loads(second.read_text())  # a: seeds 1-2 (a win); b: seed 1 (a loss); c: failed (a loss)
+    assert saved["seed_means"]["60s"]["wins_ties_losses"]["flaml"] == {"win": 1, "tie": 0, "loss": 2}
+
+
 def test_metaconf_metric_scores_decisions_under_the_cost_matrix() -> None:
     import metaconf
 
