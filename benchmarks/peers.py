@@ -33,6 +33,7 @@ Run (slow: every cell runs every system for its budget)::
     python benchmarks/peers.py --reuse --out peers-60s.json           # print the tables again
     python benchmarks/peers.py --resume --out peers-60s.json          # run only the cells not in the file
     python benchmarks/peers.py --report a.json b.json a-seeds.json    # several files' tables together
+    python benchmarks/peers.py --report a.json b.json --merged all.json  # ... and their records in one file
 
 With several seeds per dataset (each seed is another split), the tables end with each dataset's mean over its
 seeds and the wins / ties / losses of those means: one seed's verdict flips on tables where two systems are
@@ -783,6 +784,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--report", nargs="+", type=Path, default=None, metavar="JSON",
                         help="print the tables of several result files together (halves, seeds run apart), "
                              "with each dataset's mean over seeds; run nothing")
+    parser.add_argument("--merged", type=Path, default=None, metavar="JSON",
+                        help="with --report: also write the records of all its files, and each file's meta, to "
+                             "this new file (an existing file is not overwritten)")
     parser.add_argument("--resume", action="store_true", help="keep the records in --out and run only the missing ones")
     args = parser.parse_args(argv)
 
@@ -791,9 +795,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             parse_budget(budget)
         except Exception as error:
             parser.error(f"--budgets: {budget!r} is not a duration like 60s or 5m ({error})")
+    if args.merged and not args.report:
+        parser.error("--merged needs --report FILE ...")
     if args.report:
         try:
-            print(render(merged(args.report)))
+            records = merged(args.report)
+            if args.merged:
+                if args.merged.exists():
+                    parser.error(f"--merged: {args.merged} exists; pick another name or remove it first")
+                save(args.merged, {"merged_from": [{"file": str(path), **load(path)[0]} for path in args.report]},
+                     records)
+            print(render(records))
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.error(f"--report: {error}")
         return 0

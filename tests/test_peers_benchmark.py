@@ -141,6 +141,14 @@ def test_seed_means_judge_each_dataset_on_its_mean_over_seeds(tmp_path: Path) ->
         peers.main(["--report", str(first), str(first)])
     assert stop.value.code == 2
     assert peers.main(["--report", str(first), str(second)]) == 0
+    both = tmp_path / "both.json"
+    assert peers.main(["--report", str(first), str(second), "--merged", str(both)]) == 0
+    assert peers.load(both)[1] == peers.merged([first, second])
+    assert [Path(m["file"]).name for m in peers.load(both)[0]["merged_from"]] == ["first.json", "second.json"]
+    before = both.read_bytes()
+    with pytest.raises(SystemExit) as stop:  # never overwritten
+        peers.main(["--report", str(first), "--merged", str(both)])
+    assert stop.value.code == 2 and both.read_bytes() == before
     assert json.loads(first.read_text())["seed_means"] == {}  # one seed per dataset
     saved = json.loads(second.read_text())  # a: seeds 1-2 (a win); b: seed 1 (a loss); c: failed (a loss)
     assert saved["seed_means"]["60s"]["wins_ties_losses"]["flaml"] == {"win": 1, "tie": 0, "loss": 2}
