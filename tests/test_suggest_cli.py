@@ -269,18 +269,26 @@ def test_empty_single_class_and_unreadable_data(tmp_path: Path) -> None:
     garbage = tmp_path / "garbage.parquet"
     garbage.write_bytes(b"\x00\x01not a parquet file")
     missing = tmp_path / "missing.csv"
+    tiny = tmp_path / "tiny.csv"  # 3 rows: a test row leaves 2, too few to fit on and validate
+    pd.DataFrame({"a": [1, 2, 3], "y": ["x", "z", "x"]}).to_csv(tiny, index=False)
     for path, needle in (
         (empty, "no rows"),
+        (tiny, "has 3 rows: too few to fit a model and validate it"),
         (single, "single class"),
         (garbage, "cannot read"),
         (missing, "does not exist"),
     ):
+        # never "a bug in metaconf's advisor": each is the input's problem, said as such
         code, output = _suggest(
             "--data", str(path), "--target", "y", "--budget", "1m", "--no-probe", "-o", str(out)
         )
         assert code == 2, (path, output)
         assert needle in " ".join(output.split()), (path, output)
-        assert not out.exists()
+        assert "bug" not in output and not out.exists()
+    # the smallest data that can be split: 4 rows (1 test row, then 2 to fit on and 1 to validate)
+    pd.DataFrame({"a": [1, 2, 3, 4], "y": ["x", "z", "x", "z"]}).to_csv(tiny, index=False)
+    code, output = _suggest("--data", str(tiny), "--target", "y", "--budget", "1m", "--no-probe", "-o", str(out))
+    assert code == 0, output
 
 
 def test_existing_output_needs_force(tmp_path: Path) -> None:

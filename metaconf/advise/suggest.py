@@ -135,6 +135,29 @@ def _data_path_for(config_path: Path, data: Path) -> str:
         return str(data_abs)
 
 
+MIN_SEARCH_ROWS = 3
+"""Rows the search needs after the test split: a validation split scores one row and fits on two (the splits
+lint MC906 replays)."""
+
+
+def enough_rows(rows: int, test_size: float, source: str) -> None:
+    """Refuse data too small to validate a model on, before anything is measured or written."""
+    import math
+
+    held_out = math.ceil(test_size * rows) if test_size > 0 else 0
+    if rows - held_out >= MIN_SEARCH_ROWS:
+        return
+    need = next(n for n in range(MIN_SEARCH_ROWS, 1_000_000) if n - math.ceil(test_size * n) >= MIN_SEARCH_ROWS)
+    from metaconf.errors import DataError
+
+    raise DataError(
+        f"`{source}` has {rows} row{'s' if rows != 1 else ''}: too few to fit a model and validate it",
+        f"metaconf holds out a test fraction of {test_size:g} and validates every trial on rows it did not fit "
+        f"on: that needs at least {need} rows. Add rows (tens at the very least, for a score that means "
+        "anything)",
+    )
+
+
 def _fingerprint(dataset: Dataset, data: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {"name": dataset.name, "source": "demo" if data is None else "file"}
     if data is not None:
@@ -370,6 +393,7 @@ def make_suggestion(request: SuggestRequest) -> Suggestion:
     with status("loading the data"):
         dataset = settle_task_type(load_dataset(base, Path.cwd()), description, request.task)
     facts = DataFacts.of(dataset)
+    enough_rows(facts.n_rows, request.test_size, dataset.source)
     timings["load"] = time.perf_counter() - t0
     from metaconf.profile.profile import profile_dataset
 

@@ -347,7 +347,11 @@ def load_dataset(config: Config, base_dir: Path | str = ".") -> Dataset:
         path = resolve_path(config, base)
         assert path is not None
         if not path.exists():
-            raise DataError(f"the data file `{path}` does not exist", "check `data.path` (relative paths start at the config file)")
+            raise DataError(
+                f"the data file `{path}` does not exist",
+                "check the path: `--data` on the command line, or `data.path` in a config file, where a relative "
+                "path starts at the config file's folder",
+            )
         if path.is_dir():
             raise DataError(f"the data path `{path}` is a directory", "point `data.path` at a CSV or Parquet file")
         frame = _read_within_memory(path, config)
