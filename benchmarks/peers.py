@@ -516,11 +516,12 @@ def summary(records: Sequence[Record]) -> dict[str, Any]:
 
 
 def seed_means(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]]:
-    """Per budget, per dataset: each system's mean headline score over the seeds every system ran.
+    """Per budget, per dataset: each system's mean headline score over the dataset's seeds.
 
-    Only budgets where some dataset ran more than one seed. A seed counts for a dataset when every system of
-    the dataset has a record there (``unavailable`` peers are left out); a failed run has no score, and a
-    system with a failed seed has no mean (it loses, as a failed cell does)."""
+    Only budgets where some dataset ran more than one seed. A system has a mean for a dataset only when it has
+    a record at every seed of that dataset (``unavailable`` records do not count), so every mean of a dataset
+    is over the same splits; a failed run has no score, and a system with a failed seed has no mean (it loses,
+    as a failed cell does)."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     cells = cells_of(records)
     for budget in sorted({r.budget for r in records}, key=parse_budget):
