@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -95,12 +96,12 @@ def test_summary_counts_wins_ties_losses_ranks_and_budget_overruns() -> None:
 
 
 def test_seed_means_judge_each_dataset_on_its_mean_over_seeds(tmp_path: Path) -> None:
-    def record(dataset: str, seed: int, system: str, score: float | None) -> object:
+    def record(dataset: str, seed: int, system: str, score: float | None) -> Any:
         return peers.Record(dataset, "binary", "60s", seed, system, "ok" if score is not None else "failed",
                             score=score, wall_s=50.0)
 
     records = [
-        # a: metaconf loses seed 0 by 0.02 and wins seeds 1-2 by 0.01: a mean win by 0.0
+        # a: metaconf loses seed 0 by 0.02 and wins seeds 1-2 by 0.01: the means tie (0.82 each)
         record("a", 0, "metaconf", 0.80), record("a", 0, "flaml", 0.82), record("a", 0, "random_forest", 0.70),
         record("a", 1, "metaconf", 0.83), record("a", 1, "flaml", 0.82), record("a", 1, "random_forest", 0.70),
         record("a", 2, "metaconf", 0.83), record("a", 2, "flaml", 0.82), record("a", 2, "random_forest", 0.70),
@@ -130,12 +131,12 @@ def test_seed_means_judge_each_dataset_on_its_mean_over_seeds(tmp_path: Path) ->
     assert "0.8200 ± 0.0173" in table and "FAIL" in table
     assert "on the means: metaconf vs FLAML    wins  0  ties  1  losses  2" in table
     # one seed per dataset: no mean table
-    assert peers.seed_means([r for r in records if r.seed == 0]) == {}  # type: ignore[attr-defined]
+    assert peers.seed_means([r for r in records if r.seed == 0]) == {}
 
     # --report reads several files together; the same cell in two files is refused
     first, second = tmp_path / "first.json", tmp_path / "second.json"
-    peers.save(first, {}, [r for r in records if r.seed == 0])  # type: ignore[attr-defined]
-    peers.save(second, {}, [r for r in records if r.seed != 0])  # type: ignore[attr-defined]
+    peers.save(first, {}, [r for r in records if r.seed == 0])
+    peers.save(second, {}, [r for r in records if r.seed != 0])
     assert peers.merged([first, second]) == [r for r in records if r.seed == 0] + [r for r in records if r.seed != 0]
     with pytest.raises(SystemExit) as stop:
         peers.main(["--report", str(first), str(first)])
