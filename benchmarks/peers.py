@@ -455,6 +455,11 @@ def flaml_available() -> bool:
 
 
 # ---------------------------------------------------------------------------------------------- the tables
+def dataset_order(name: str) -> int:
+    """The suite's order of datasets (unknown names last), for every table."""
+    return list(DATASETS).index(name) if name in DATASETS else len(DATASETS)
+
+
 def cells_of(records: Sequence[Record]) -> dict[tuple[str, str, int], dict[str, Record]]:
     out: dict[tuple[str, str, int], dict[str, Record]] = {}
     for record in records:
@@ -533,7 +538,7 @@ def seed_means(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]
         if not any(len(seeds) > 1 for seeds in by_dataset.values()):
             continue
         out[budget] = {}
-        for dataset in sorted(by_dataset, key=lambda d: list(DATASETS).index(d) if d in DATASETS else 99):
+        for dataset in sorted(by_dataset, key=dataset_order):
             seeds = by_dataset[dataset]
             systems = set.intersection(*(set(cell) for cell in seeds.values()))
             entry: dict[str, Any] = {"seeds": sorted(seeds), "mean": {}, "sd": {}}
@@ -549,39 +554,52 @@ def seed_means(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]
     return out
 
 
+def _mean_verdicts(datasets: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """W/T/L of metaconf's per-dataset mean against each peer's, and the largest shortfall (one budget's means)."""
+    wtl: dict[str, dict[str, int]] = {}
+    shortfall: dict[str, dict[str, Any]] = {}
+    for peer in PEERS:
+        counts = {"win": 0, "tie": 0, "loss": 0}
+        worst: tuple[float, str] | None = None
+        for dataset, entry in datasets.items():
+            if "metaconf" not in entry["mean"] or peer not in entry["mean"]:
+                continue
+            mine, theirs = entry["mean"]["metaconf"], entry["mean"][peer]
+            counts[compare(mine, theirs)] += 1
+            if mine is not None and theirs is not None and (worst is None or theirs - mine > worst[0]):
+                worst = (theirs - mine, dataset)
+        if sum(counts.values()):
+            wtl[peer] = counts
+            if worst is not None:
+                shortfall[peer] = {"dataset": worst[1], "by": worst[0]}
+    return {"wins_ties_losses": wtl, "largest_shortfall": shortfall,
+            "datasets": len(datasets), "seeds": sorted({s for e in datasets.values() for s in e["seeds"]})}
+
+
 def seed_mean_summary(records: Sequence[Record]) -> dict[str, dict[str, Any]]:
-    """W/T/L of metaconf's per-dataset mean against each peer's, and the largest shortfall, per budget."""
-    out: dict[str, dict[str, Any]] = {}
-    for budget, datasets in seed_means(records).items():
-        wtl: dict[str, dict[str, int]] = {}
-        shortfall: dict[str, dict[str, Any]] = {}
-        for peer in PEERS:
-            counts = {"win": 0, "tie": 0, "loss": 0}
-            worst: tuple[float, str] | None = None
-            for dataset, entry in datasets.items():
-                if "metaconf" not in entry["mean"] or peer not in entry["mean"]:
-                    continue
-                mine, theirs = entry["mean"]["metaconf"], entry["mean"][peer]
-                counts[compare(mine, theirs)] += 1
-                if mine is not None and theirs is not None and (worst is None or theirs - mine > worst[0]):
-                    worst = (theirs - mine, dataset)
-            if sum(counts.values()):
-                wtl[peer] = counts
-                if worst is not None:
-                    shortfall[peer] = {"dataset": worst[1], "by": worst[0]}
-        out[budget] = {"wins_ties_losses": wtl, "largest_shortfall": shortfall,
-                       "datasets": len(datasets), "seeds": sorted({s for e in datasets.values() for s in e["seeds"]})}
-    return out
+    """Per budget with several seeds: :func:`_mean_verdicts` of :func:`seed_means`."""
+    return {budget: _mean_verdicts(datasets) for budget, datasets in seed_means(records).items()}
 
 
-def _render_seed_means(records: Sequence[Record], budget: str) -> list[str]:
-    datasets = seed_means(records).get(budget)
-    if not datasets:
-        return []
-    systems = [s for s in _systems_in(records) if any(s in e["mean"] for e in datasets.values())]
-    result = seed_mean_summary(records)[budget]
+def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines.extend("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows)
+    return lines
+
+
+def _wtl_line(prefix: str, peer: str, counts: dict[str, int], after: str) -> str:
+    n = sum(counts.values())
+    share = (counts["win"] + counts["tie"]) / n if n else float("nan")
+    return (f"{prefix}metaconf vs {SHORT[peer]:8s} wins {counts['win']:2d}  ties {counts['tie']:2d}  losses "
+            f"{counts['loss']:2d}   (wins + ties {share:.0%} of {n}{after})")
+
+
+def _render_seed_means(datasets: dict[str, dict[str, Any]], systems: Sequence[str], budget: str) -> list[str]:
+    """The table of one budget's :func:`seed_means` and the verdicts on them."""
+    systems = [s for s in systems if any(s in e["mean"] for e in datasets.values())]
     lines = [f"\n### budget {budget}: each dataset's mean over its seeds (± standard deviation over seeds)\n"]
-    header = ["dataset", "seeds", *[SHORT[s] for s in systems]]
     rows = []
     for dataset, entry in datasets.items():
         texts = []
@@ -589,26 +607,20 @@ def _render_seed_means(records: Sequence[Record], budget: str) -> list[str]:
             mean, sd = entry["mean"].get(system, "-"), entry["sd"].get(system)
             texts.append("-" if mean == "-" else "FAIL" if mean is None else f"{mean:.4f} ± {sd:.4f}")
         rows.append([dataset, ",".join(map(str, entry["seeds"])), *texts])
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    lines.extend("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows)
+    lines += _markdown_table(["dataset", "seeds", *[SHORT[s] for s in systems]], rows)
     lines.append("")
+    result = _mean_verdicts(datasets)
     for peer, counts in result["wins_ties_losses"].items():
-        n = sum(counts.values())
-        share = (counts["win"] + counts["tie"]) / n if n else float("nan")
         worst = result["largest_shortfall"].get(peer)
         behind = f"; largest shortfall {worst['by']:+.4f} on {worst['dataset']}" if worst and worst["by"] > 0 else ""
-        lines.append(
-            f"on the means: metaconf vs {SHORT[peer]:8s} wins {counts['win']:2d}  ties {counts['tie']:2d}  losses "
-            f"{counts['loss']:2d}   (wins + ties {share:.0%} of {n}{behind})"
-        )
+        lines.append(_wtl_line("on the means: ", peer, counts, behind))
     return lines
 
 
 def render(records: Sequence[Record]) -> str:
     systems = _systems_in(records)
     cells = cells_of(records)
+    means = seed_means(records)
     lines: list[str] = []
     for budget in sorted({r.budget for r in records}, key=parse_budget):
         budget_s = parse_budget(budget)
@@ -618,7 +630,7 @@ def render(records: Sequence[Record]) -> str:
         header = ["dataset", "task", "seed", *[SHORT[s] for s in systems], "metaconf metric: " +
                   " / ".join(SHORT[s] for s in systems)]
         rows = []
-        for (dataset, cell_budget, seed), cell in sorted(cells.items(), key=lambda kv: (list(DATASETS).index(kv[0][0]) if kv[0][0] in DATASETS else 99, kv[0][2])):
+        for (dataset, cell_budget, seed), cell in sorted(cells.items(), key=lambda kv: (dataset_order(kv[0][0]), kv[0][2])):
             if cell_budget != budget:
                 continue
             task = next(iter(cell.values())).task
@@ -629,27 +641,19 @@ def render(records: Sequence[Record]) -> str:
             )
             metric_text = f"{metric_name}: {metric_scores}" if metric_name else "-"
             rows.append([dataset, task, str(seed), *[_cell_text(cell.get(s), budget_s) for s in systems], metric_text])
-        widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-        lines.append("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
-        lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-        for row in rows:
-            lines.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+        lines += _markdown_table(header, rows)
         result = summary(records)[budget]
         lines.append("")
         for peer, counts in result["wins_ties_losses"].items():
-            n = sum(counts.values())
-            share = (counts["win"] + counts["tie"]) / n if n else float("nan")
-            lines.append(
-                f"metaconf vs {SHORT[peer]:8s} wins {counts['win']:2d}  ties {counts['tie']:2d}  losses "
-                f"{counts['loss']:2d}   (wins + ties {share:.0%} of {n}; tie = within {TIE})"
-            )
+            lines.append(_wtl_line("", peer, counts, f"; tie = within {TIE}"))
         lines.append("median rank: " + ", ".join(f"{SHORT[s]} {r:g}" for s, r in result["median_rank"].items()))
         if result["metaconf_over_budget"]:
             lines.append("metaconf over budget + 5 %: " + "; ".join(result["metaconf_over_budget"]))
         failed = [r for r in records if r.budget == budget and r.status in ("failed", "timeout")]
         for record in failed:
             lines.append(f"{record.status}: {record.system} on {record.dataset} (seed {record.seed}): {record.error}")
-        lines.extend(_render_seed_means(records, budget))
+        if budget in means:
+            lines += _render_seed_means(means[budget], systems, budget)
     return "\n".join(lines)
 
 
@@ -705,19 +709,23 @@ def load(path: Path) -> tuple[dict[str, Any], list[Record]]:
     return payload.get("meta", {}), [Record(**r) for r in payload["records"]]
 
 
-def merged(paths: Sequence[Path]) -> list[Record]:
-    """The records of several result files; one system's cell measured in two files is an error."""
+def merged(paths: Sequence[Path]) -> tuple[list[dict[str, Any]], list[Record]]:
+    """Each result file's meta (with its ``file``) and all their records; one system's cell measured in two
+    files is an error."""
+    metas: list[dict[str, Any]] = []
     records: list[Record] = []
     seen: dict[tuple[str, str, int, str], Path] = {}
     for path in paths:
-        for record in load(path)[1]:
+        meta, loaded = load(path)
+        metas.append({"file": str(path), **meta})
+        for record in loaded:
             key = (record.dataset, record.budget, record.seed, record.system)
             if key in seen:
                 raise ValueError(f"{record.system} on {record.dataset} at {record.budget}, seed {record.seed}, "
                                  f"is in both {seen[key]} and {path}; pass one of them")
             seen[key] = path
             records.append(record)
-    return records
+    return metas, records
 
 
 def default_cpu() -> int | None:
@@ -800,12 +808,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--merged needs --report FILE ...")
     if args.report:
         try:
-            records = merged(args.report)
+            metas, records = merged(args.report)
             if args.merged:
                 if args.merged.exists():
                     parser.error(f"--merged: {args.merged} exists; pick another name or remove it first")
-                save(args.merged, {"merged_from": [{"file": str(path), **load(path)[0]} for path in args.report]},
-                     records)
+                save(args.merged, {"merged_from": metas}, records)
             print(render(records))
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.error(f"--report: {error}")
