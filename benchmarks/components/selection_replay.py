@@ -49,8 +49,7 @@ SUCCESS = 1
 def replay(cell: Path, margins: list[float]) -> dict[str, Any]:
     """The headline test score of the configuration each margin keeps in the metaconf run of ``cell``."""
     run = cell / "metaconf" / "runs" / "metaconf"
-    config_text = (run / "config.yaml").read_text(encoding="utf-8")
-    config = Config.model_validate(yaml.safe_load(config_text))
+    config = Config.model_validate(yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")))
     dataset = load_dataset(config, cell / "metaconf")
     evaluator = Evaluator(config, dataset, seed=int(config.execution.seed or 0))
     history = json.loads(next((run / "smac").glob("**/runhistory.json")).read_text(encoding="utf-8"))
@@ -67,7 +66,7 @@ def replay(cell: Path, margins: list[float]) -> dict[str, Any]:
     X_test, y_test = test.drop(columns=[target]), test[target]
     scored: dict[int, float] = {}
     # the margin the run itself used: its resolved config.yaml names it (runs made before the setting: 0)
-    written = "selection_margin" in config_text
+    written = "selection_margin" in config.resampling.model_fields_set
     ran_with = float(config.resampling.selection_margin) if written else 0.0
     out: dict[str, Any] = {
         "cell": cell.name, "metric": evaluator.metric.name, "configs": len(candidates), "ran_with": ran_with,
