@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -192,6 +193,16 @@ def test_the_replay_benchmark_scores_margin_zero_as_the_saved_model(tmp_path: Pa
     assert row["0"]["score"] == pytest.approx(expected)
     assert row["10"]["position"] == 0 and row["0"]["position"] > 0
     assert row["ran_with"] == 0  # the run set selection_margin: 0
+    # the margin comes from the keys the run's config.yaml set: another value is read as such, and a config
+    # from before the setting existed (no key, so the default 0.5 if parsed) counts as margin 0
+    saved_config = cell / "metaconf" / "runs" / "metaconf" / "config.yaml"
+    text = saved_config.read_text(encoding="utf-8")
+    line = re.compile(r"^  selection_margin: [0-9.]+\n", re.MULTILINE)
+    assert len(line.findall(text)) == 1
+    saved_config.write_text(line.sub("  selection_margin: 10\n", text), encoding="utf-8")
+    assert replay.replay(cell, [0.0])["ran_with"] == 10
+    saved_config.write_text(line.sub("", text), encoding="utf-8")
+    assert replay.replay(cell, [0.0])["ran_with"] == 0
 
 
 def test_a_failing_selection_leaves_smac_s_incumbent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
