@@ -657,6 +657,87 @@ def render(records: Sequence[Record]) -> str:
     return "\n".join(lines)
 
 
+def change(records: Sequence[Record], baseline: Sequence[Record]) -> dict[str, dict[str, Any]]:
+    """Per budget: metaconf in ``records`` against metaconf in ``baseline`` (another commit's run) on the cells
+    both measured: W/T/L per run, and each dataset's mean difference over the seeds both have."""
+    before = {(r.dataset, r.budget, r.seed): r for r in baseline if r.system == "metaconf"}
+    after = {(r.dataset, r.budget, r.seed): r for r in records if r.system == "metaconf"}
+    out: dict[str, dict[str, Any]] = {}
+    for budget in sorted({key[1] for key in after}, key=parse_budget):
+        shared = sorted((key for key in after if key[1] == budget and key in before),
+                        key=lambda key: (dataset_order(key[0]), key[2]))
+        per_run = {"win": 0, "tie": 0, "loss": 0}
+        validation = {"win": 0, "tie": 0, "loss": 0}
+        by_dataset: dict[str, list[tuple[float | None, float | None]]] = {}
+        for key in shared:
+            per_run[compare(after[key].score, before[key].score)] += 1
+            by_dataset.setdefault(key[0], []).append((after[key].score, before[key].score))
+            verdict = compare_validation(after[key], before[key])
+            if verdict is not None:
+                validation[verdict] += 1
+        means: dict[str, dict[str, Any]] = {}
+        on_means = {"win": 0, "tie": 0, "loss": 0}
+        for dataset, pairs in by_dataset.items():
+            new, old = _mean_or_none([a for a, _ in pairs]), _mean_or_none([b for _, b in pairs])
+            means[dataset] = {"seeds": len(pairs), "after": new, "before": old}
+            on_means[compare(new, old)] += 1
+        out[budget] = {"per_run": per_run, "on_means": on_means, "validation": validation, "datasets": means}
+    return out
+
+
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss", "expected_cost"})
+
+
+def compare_validation(after: Record, before: Record, tie: float = 0.001) -> str | None:
+    """``win``, ``tie`` or ``loss`` on the score the search itself optimised (its CV or holdout score, on the
+    same split and seed in both runs), a tie within ``tie`` relative; None when the runs used different metrics
+    or one has no validation score. This is what a change to the search moves first; the test score adds the
+    noise of which near-equal configuration won."""
+    new, old = after.details.get("validation_score"), before.details.get("validation_score")
+    if new is None or old is None or after.metaconf_metric != before.metaconf_metric:
+        return None
+    gain = (old - new) if after.metaconf_metric in LOWER_IS_BETTER else (new - old)
+    if abs(gain) <= tie * max(abs(old), 1e-12):
+        return "tie"
+    return "win" if gain > 0 else "loss"
+
+
+def _mean_or_none(scores: Sequence[float | None]) -> float | None:
+    """The mean, or None when a run failed (a failed seed makes the dataset's mean a failure, as in seed_means)."""
+    return None if any(score is None for score in scores) else statistics.fmean(float(s) for s in scores if s is not None)
+
+
+def measured_at(meta: dict[str, Any]) -> str:
+    """The commit(s) a result file was measured at; a file written by --merged has one meta per source."""
+    metas = meta.get("merged_from") or [meta]
+    commits = sorted({str(m.get("commit")) for m in metas if isinstance(m, dict) and m.get("commit")})
+    return ", ".join(commits) if commits else "an unknown commit"
+
+
+def borrowed_peers(records: Sequence[Record], baseline: Sequence[Record]) -> list[Record]:
+    """The peers' records of ``baseline`` on the cells of ``records`` that ``records`` has no record of."""
+    cells = {(r.dataset, r.budget, r.seed) for r in records}
+    have = {(r.dataset, r.budget, r.seed, r.system) for r in records}
+    return [r for r in baseline if r.system != "metaconf" and (r.dataset, r.budget, r.seed) in cells
+            and (r.dataset, r.budget, r.seed, r.system) not in have]
+
+
+def render_change(result: dict[str, dict[str, Any]], label: str) -> str:
+    lines = [f"\n## metaconf against metaconf of {label} (same cells; tie = within {TIE})\n"]
+    for budget, entry in result.items():
+        rows = []
+        for dataset, mean in entry["datasets"].items():
+            after, before = mean["after"], mean["before"]
+            delta = "-" if after is None or before is None else f"{after - before:+.4f}"
+            rows.append([dataset, str(mean["seeds"]), "FAIL" if after is None else f"{after:.4f}",
+                         "FAIL" if before is None else f"{before:.4f}", delta])
+        lines += [f"### budget {budget}", *_markdown_table(["dataset", "seeds", "this run", "baseline", "change"], rows)]
+        for name, counts in (("per run", entry["per_run"]), ("on the means", entry["on_means"]),
+                             ("validation score per run (relative tie 0.001)", entry["validation"])):
+            lines.append(f"{name}: better {counts['win']}, level {counts['tie']}, worse {counts['loss']}")
+    return "\n".join(lines)
+
+
 # ------------------------------------------------------------------------------------------------ the run
 def environment_info() -> dict[str, Any]:
     import importlib.metadata
@@ -796,6 +877,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--merged", type=Path, default=None, metavar="JSON",
                         help="with --report: also write the records of all its files, and each file's meta, to "
                              "this new file (an existing file is not overwritten)")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="JSON",
+                        help="with --report: compare metaconf with the metaconf of this result file (another "
+                             "commit, same seeds), and take the peers the report files lack from it, said so")
     parser.add_argument("--resume", action="store_true", help="keep the records in --out and run only the missing ones")
     args = parser.parse_args(argv)
 
@@ -806,6 +890,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f"--budgets: {budget!r} is not a duration like 60s or 5m ({error})")
     if args.merged and not args.report:
         parser.error("--merged needs --report FILE ...")
+    if args.baseline and not args.report:
+        parser.error("--baseline needs --report FILE ...")
     if args.report:
         try:
             metas, records = merged(args.report)
@@ -813,6 +899,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.merged.exists():
                     parser.error(f"--merged: {args.merged} exists; pick another name or remove it first")
                 save(args.merged, {"merged_from": metas}, records)
+            if args.baseline:
+                base_meta, base_records = load(args.baseline)
+                label = f"{args.baseline} (measured at {measured_at(base_meta)})"
+                print(render_change(change(records, base_records), label))
+                records = records + borrowed_peers(records, base_records)
+                print(f"\n(peers in the tables below that this run did not measure are those of {label})")
             print(render(records))
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.error(f"--report: {error}")

@@ -155,6 +155,58 @@ def test_seed_means_judge_each_dataset_on_its_mean_over_seeds(tmp_path: Path) ->
     assert saved["seed_means"]["60s"]["wins_ties_losses"]["flaml"] == {"win": 1, "tie": 0, "loss": 2}
 
 
+def test_baseline_compares_metaconf_with_another_commits_metaconf(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def record(dataset: str, seed: int, system: str, score: float | None, **details: Any) -> Any:
+        return peers.Record(dataset, "binary", "60s", seed, system, "ok" if score is not None else "failed",
+                            score=score, metaconf_metric=details.pop("metric", None), wall_s=50.0, details=details)
+
+    baseline = [
+        record("a", 0, "metaconf", 0.80, metric="accuracy", validation_score=0.81),
+        record("a", 1, "metaconf", 0.80, metric="accuracy", validation_score=0.81),
+        record("a", 0, "flaml", 0.79), record("a", 1, "flaml", 0.78), record("a", 0, "random_forest", 0.70),
+        record("b", 0, "metaconf", 0.60, metric="rmse", validation_score=10.0),
+        record("b", 0, "flaml", 0.65),
+        record("c", 0, "metaconf", 0.90, metric="accuracy", validation_score=0.9),  # not in this run
+    ]
+    this_run = [
+        # a: seed 0 better by 0.008 (validation level), seed 1 level (validation worse): the mean +0.004 is level
+        record("a", 0, "metaconf", 0.808, metric="accuracy", validation_score=0.8105),
+        record("a", 1, "metaconf", 0.80, metric="accuracy", validation_score=0.80),
+        record("a", 1, "flaml", 0.70),  # measured again: this run's FLAML is kept, the baseline's not borrowed
+        # b: worse on test, better on validation (a lower RMSE)
+        record("b", 0, "metaconf", 0.59, metric="rmse", validation_score=9.0),
+        # d: the baseline has no such cell
+        record("d", 0, "metaconf", 0.5, metric="accuracy", validation_score=0.5),
+    ]
+    result = peers.change(this_run, baseline)["60s"]
+    assert result["per_run"] == {"win": 1, "tie": 1, "loss": 1}
+    assert result["on_means"] == {"win": 0, "tie": 1, "loss": 1}
+    assert result["validation"] == {"win": 1, "tie": 1, "loss": 1}
+    assert set(result["datasets"]) == {"a", "b"} and result["datasets"]["a"]["after"] == pytest.approx(0.804)
+    # another metric, or no validation score: not compared
+    other = record("a", 0, "metaconf", 0.82, metric="balanced_accuracy", validation_score=0.9)
+    assert peers.compare_validation(other, baseline[0]) is None
+    assert peers.compare_validation(record("a", 0, "metaconf", None), baseline[0]) is None
+
+    borrowed = peers.borrowed_peers(this_run, baseline)
+    assert {(r.dataset, r.seed, r.system) for r in borrowed} == {
+        ("a", 0, "flaml"), ("a", 0, "random_forest"), ("b", 0, "flaml")}
+
+    new, old = tmp_path / "new.json", tmp_path / "old.json"
+    peers.save(new, {"commit": "new1"}, this_run)
+    peers.save(old, {"merged_from": [{"file": "x", "commit": "old1"}, {"file": "y", "commit": "old2"}]}, baseline)
+    assert peers.main(["--report", str(new), "--baseline", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert "measured at old1, old2" in out
+    assert "per run: better 1, level 1, worse 1" in out and "on the means: better 0, level 1, worse 1" in out
+    assert "| a       | 2     | 0.8040   | 0.8000   | +0.0040 |" in out
+    with pytest.raises(SystemExit) as stop:  # --baseline only with --report
+        peers.main(["--baseline", str(old)])
+    assert stop.value.code == 2
+
+
 def test_metaconf_metric_scores_decisions_under_the_cost_matrix() -> None:
     import metaconf
 
