@@ -709,9 +709,14 @@ def _mean_or_none(scores: Sequence[float | None]) -> float | None:
 
 def measured_at(meta: dict[str, Any]) -> str:
     """The commit(s) a result file was measured at; a file written by --merged has one meta per source."""
-    metas = meta.get("merged_from") or [meta]
-    commits = sorted({str(m.get("commit")) for m in metas if isinstance(m, dict) and m.get("commit")})
-    return ", ".join(commits) if commits else "an unknown commit"
+    def commits(meta: dict[str, Any]) -> set[str]:
+        inner = meta.get("merged_from")
+        if isinstance(inner, list):  # a merge of merges too
+            return set().union(*(commits(m) for m in inner if isinstance(m, dict)))
+        return {str(meta["commit"])} if meta.get("commit") else set()
+
+    found = sorted(commits(meta))
+    return ", ".join(found) if found else "an unknown commit"
 
 
 def borrowed_peers(records: Sequence[Record], baseline: Sequence[Record]) -> list[Record]:

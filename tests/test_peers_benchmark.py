@@ -196,7 +196,9 @@ def test_baseline_compares_metaconf_with_another_commits_metaconf(
 
     new, old = tmp_path / "new.json", tmp_path / "old.json"
     peers.save(new, {"commit": "new1"}, this_run)
-    peers.save(old, {"merged_from": [{"file": "x", "commit": "old1"}, {"file": "y", "commit": "old2"}]}, baseline)
+    # a merge of a merge: the commits of every file it came from
+    merged_from = [{"file": "x", "commit": "old1"}, {"file": "y", "merged_from": [{"file": "z", "commit": "old2"}]}]
+    peers.save(old, {"merged_from": merged_from}, baseline)
     assert peers.main(["--report", str(new), "--baseline", str(old)]) == 0
     out = capsys.readouterr().out
     assert "measured at old1, old2" in out
