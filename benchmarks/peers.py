@@ -34,6 +34,7 @@ Run (slow: every cell runs every system for its budget)::
     python benchmarks/peers.py --resume --out peers-60s.json          # run only the cells not in the file
     python benchmarks/peers.py --report a.json b.json a-seeds.json    # several files' tables together
     python benchmarks/peers.py --report a.json b.json --merged all.json  # ... and their records in one file
+    python benchmarks/peers.py --report new.json --baseline old.json  # a change's metaconf against old.json's
 
 With several seeds per dataset (each seed is another split), the tables end with each dataset's mean over its
 seeds and the wins / ties / losses of those means: one seed's verdict flips on tables where two systems are
@@ -659,7 +660,8 @@ def render(records: Sequence[Record]) -> str:
 
 def change(records: Sequence[Record], baseline: Sequence[Record]) -> dict[str, dict[str, Any]]:
     """Per budget: metaconf in ``records`` against metaconf in ``baseline`` (another commit's run) on the cells
-    both measured: W/T/L per run, and each dataset's mean difference over the seeds both have."""
+    both measured: W/T/L per run, on each dataset's mean over the seeds both have, and on the search's own
+    validation score (:func:`compare_validation`)."""
     before = {(r.dataset, r.budget, r.seed): r for r in baseline if r.system == "metaconf"}
     after = {(r.dataset, r.budget, r.seed): r for r in records if r.system == "metaconf"}
     out: dict[str, dict[str, Any]] = {}
@@ -709,11 +711,11 @@ def _mean_or_none(scores: Sequence[float | None]) -> float | None:
 
 def measured_at(meta: dict[str, Any]) -> str:
     """The commit(s) a result file was measured at; a file written by --merged has one meta per source."""
-    def commits(meta: dict[str, Any]) -> set[str]:
-        inner = meta.get("merged_from")
+    def commits(part: dict[str, Any]) -> set[str]:
+        inner = part.get("merged_from")
         if isinstance(inner, list):  # a merge of merges too
             return set().union(*(commits(m) for m in inner if isinstance(m, dict)))
-        return {str(meta["commit"])} if meta.get("commit") else set()
+        return {str(part["commit"])} if part.get("commit") else set()
 
     found = sorted(commits(meta))
     return ", ".join(found) if found else "an unknown commit"
