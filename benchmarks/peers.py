@@ -545,12 +545,9 @@ def seed_means(records: Sequence[Record]) -> dict[str, dict[str, dict[str, Any]]
             entry: dict[str, Any] = {"seeds": sorted(seeds), "mean": {}, "sd": {}}
             for system in [s for s in SYSTEMS if s in systems]:
                 scores = [seeds[seed][system].score for seed in sorted(seeds)]
-                if any(score is None for score in scores):
-                    entry["mean"][system], entry["sd"][system] = None, None
-                    continue
+                mean = entry["mean"][system] = _mean_or_none(scores)
                 present = [float(score) for score in scores if score is not None]
-                entry["mean"][system] = statistics.fmean(present)
-                entry["sd"][system] = statistics.stdev(present) if len(present) > 1 else 0.0
+                entry["sd"][system] = None if mean is None else statistics.stdev(present) if len(present) > 1 else 0.0
             out[budget][dataset] = entry
     return out
 
@@ -688,9 +685,11 @@ def change(records: Sequence[Record], baseline: Sequence[Record]) -> dict[str, d
 
 
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "log_loss", "expected_cost"})
+VALIDATION_TIE = 0.001
+"""Validation scores within this fraction of the baseline's are level."""
 
 
-def compare_validation(after: Record, before: Record, tie: float = 0.001) -> str | None:
+def compare_validation(after: Record, before: Record, tie: float = VALIDATION_TIE) -> str | None:
     """``win``, ``tie`` or ``loss`` on the score the search itself optimised (its CV or holdout score, on the
     same split and seed in both runs), a tie within ``tie`` relative; None when the runs used different metrics
     or one has no validation score. This is what a change to the search moves first; the test score adds the
@@ -705,7 +704,7 @@ def compare_validation(after: Record, before: Record, tie: float = 0.001) -> str
 
 
 def _mean_or_none(scores: Sequence[float | None]) -> float | None:
-    """The mean, or None when a run failed (a failed seed makes the dataset's mean a failure, as in seed_means)."""
+    """The mean, or None when a run failed: a failed seed makes the dataset's mean a failure."""
     return None if any(score is None for score in scores) else statistics.fmean(float(s) for s in scores if s is not None)
 
 
@@ -740,7 +739,7 @@ def render_change(result: dict[str, dict[str, Any]], label: str) -> str:
                          "FAIL" if before is None else f"{before:.4f}", delta])
         lines += [f"### budget {budget}", *_markdown_table(["dataset", "seeds", "this run", "baseline", "change"], rows)]
         for name, counts in (("per run", entry["per_run"]), ("on the means", entry["on_means"]),
-                             ("validation score per run (relative tie 0.001)", entry["validation"])):
+                             (f"validation score per run (relative tie {VALIDATION_TIE})", entry["validation"])):
             lines.append(f"{name}: better {counts['win']}, level {counts['tie']}, worse {counts['loss']}")
     return "\n".join(lines)
 
