@@ -578,6 +578,16 @@ def test_only_the_metaconf_command_reexecutes_itself_with_a_fixed_hash_seed(
     assert calls.pop()[1][1:4] == ["-P", "-m", "metaconf"]  # python -m metaconf
     source_tree = str(Path(runner.__file__).parents[3])
     assert runner._safe_path_flag([source_tree, "/site-packages"]) == []  # metaconf found only there
+    if sys.version_info >= (3, 11):
+        # a process started with -P and the source on PYTHONPATH keeps -P: without it the re-executed process
+        # would put its working directory first, and a metaconf there (a checkout) would replace this one
+        flag = "from metaconf.targets.smac.runner import _safe_path_flag as f; print(f())"
+        env = dict(os.environ, PYTHONPATH=source_tree)
+        for options, expected in (["-P"], "['-P']"), ([], "[]"):
+            done = subprocess.run(
+                [sys.executable, *options, "-c", flag], cwd=source_tree, env=env, capture_output=True, text=True
+            )
+            assert done.stdout.strip() == expected, (options, done.stdout, done.stderr)
     monkeypatch.setenv("PYTHONHASHSEED", "0")
     runner.ensure_hash_seed(["/venv/bin/metaconf", "run", "c.yaml"])
     monkeypatch.setenv("PYTHONHASHSEED", "123")

@@ -101,9 +101,13 @@ def is_command_process(argv: list[str] | None = None) -> bool:
 def _safe_path_flag(path: list[str] | None = None) -> list[str]:
     """``-P`` (Python 3.11+): the re-executed ``python -m metaconf`` does not put the working directory first
     on ``sys.path``, so a stray ``yaml.py`` or ``my_model.py`` there is never imported by accident. Left out
-    when metaconf itself was found only through that directory (it runs from its source tree)."""
+    when metaconf itself was found only through that directory (it runs from its source tree). Kept when this
+    process already runs with it: its first ``sys.path`` entry is then ``PYTHONPATH``'s, not the working
+    directory, and dropping ``-P`` would let the working directory's metaconf (a checkout) replace this one."""
     if sys.version_info < (3, 11):
         return []
+    if path is None and sys.flags.safe_path:
+        return ["-P"]
     entries = sys.path if path is None else path
     first = entries[0] if entries else None
     if first is not None and Path(first or ".").resolve() == Path(__file__).resolve().parents[3]:
