@@ -35,9 +35,11 @@ from peers import (
     default_cpu,
     headline_score,
     log_tail,
+    metaconf_command,
+    metaconf_cwd,
+    metaconf_env,
     parse_budget,
     run_pinned,
-    single_core_env,
     write_split,
 )
 
@@ -71,8 +73,9 @@ def run_arm(folder: Path, config: dict[str, Any], test: Path, target: str, task:
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     log = folder / "metaconf.log"
     log.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "metaconf", "run", str(path), "--save-model", "--quiet", "--overwrite"]
-    code, seconds = run_pinned(command, cpu=cpu, timeout=budget_s * 3 + 60, env=single_core_env(), log=log)
+    command = [*metaconf_command(), "run", str(path), "--save-model", "--quiet", "--overwrite"]
+    code, seconds = run_pinned(command, cpu=cpu, timeout=budget_s * 3 + 60, env=metaconf_env(), log=log,
+                               cwd=metaconf_cwd())
     row: dict[str, Any] = {"run_s": round(seconds, 1), "score": None}
     results = sorted(folder.glob("**/results.json"))
     if results:
@@ -114,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             cell.mkdir(parents=True, exist_ok=True)
             suggested = cell / "suggested.yaml"
             log = cell / "suggest.log"
-            command = [sys.executable, "-m", "metaconf", "suggest", "--data", str(train), "--target", spec.target,
+            command = [*metaconf_command(), "suggest", "--data", str(train), "--target", spec.target,
                        "--budget", args.budget, "--describe", spec.description, "--seed", str(seed),
                        "--output", str(suggested), "--force"]
-            code, suggest_s = run_pinned(command, cpu=args.cpu, timeout=budget_s * 2 + 60, env=single_core_env(),
-                                         log=log)
+            code, suggest_s = run_pinned(command, cpu=args.cpu, timeout=budget_s * 2 + 60, env=metaconf_env(),
+                                         log=log, cwd=metaconf_cwd())
             if code != 0:
                 print(f"{name} seed {seed}: suggest exited {code}: {log_tail(log)}", flush=True)
                 continue

@@ -266,8 +266,38 @@ def _timeout(cell: Cell, options: Options) -> float:
     return cell.budget_s * options.timeout_factor + options.timeout_extra_s
 
 
-def _metaconf_command() -> list[str]:
-    return [sys.executable, "-m", "metaconf"]
+def _metaconf_source() -> Path:
+    """The directory holding the ``metaconf`` package this driver imported (a ``git archive`` export on
+    ``PYTHONPATH``, or the checkout of an editable install)."""
+    import metaconf
+
+    return Path(metaconf.__file__).resolve().parent.parent
+
+
+def metaconf_command() -> list[str]:
+    """``python -m metaconf`` that runs the metaconf this driver imported, whatever the working directory.
+
+    ``-m`` puts the working directory first on ``sys.path``: started from a checkout, the commands ran that
+    checkout's metaconf instead of the export on ``PYTHONPATH`` this driver measures, and an A/B run measured
+    the checkout twice. With ``-P`` (Python 3.11+) the working directory is left out and :func:`metaconf_env`
+    puts the source first; before 3.11 the commands run from the source directory (``metaconf_cwd``).
+    """
+    return [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []), "-m", "metaconf"]
+
+
+def metaconf_env() -> dict[str, str]:
+    """:func:`single_core_env` with the driver's metaconf first on ``PYTHONPATH``."""
+    env = single_core_env()
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(_metaconf_source()), *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]]
+    )
+    return env
+
+
+def metaconf_cwd() -> Path | None:
+    """Where the metaconf commands run: anywhere with ``-P``, else the source directory (see
+    :func:`metaconf_command`). The commands take absolute paths and write next to the config."""
+    return None if sys.version_info >= (3, 11) else _metaconf_source()
 
 
 def run_metaconf(cell: Cell, options: Options) -> tuple[Record, MetaconfMetric | None]:
@@ -282,20 +312,21 @@ def run_metaconf(cell: Cell, options: Options) -> tuple[Record, MetaconfMetric |
     log.unlink(missing_ok=True)
     record = Record(cell.dataset, cell.spec.task, cell.budget, cell.seed, "metaconf", "failed",
                     headline=_headline(cell.spec.task), load_before=os.getloadavg()[0])
-    suggest = [*_metaconf_command(), "suggest", "--data", str(cell.train), "--target", cell.spec.target,
+    suggest = [*metaconf_command(), "suggest", "--data", str(cell.train), "--target", cell.spec.target,
                "--budget", cell.budget, "--describe", cell.spec.description, "--seed", str(cell.seed),
                "--output", str(config_path), "--force"]
-    env = single_core_env()
+    env = metaconf_env()
     timeout = _timeout(cell, options)
-    code, suggest_s = run_pinned(suggest, cpu=options.cpu, timeout=timeout, env=env, log=log)
+    code, suggest_s = run_pinned(suggest, cpu=options.cpu, timeout=timeout, env=env, log=log, cwd=metaconf_cwd())
     record.details["suggest_s"] = round(suggest_s, 2)
     if code != 0:
         record.status = "timeout" if code is None else "failed"
         record.wall_s = round(suggest_s, 2)
         record.error = f"metaconf suggest exited {code}: {log_tail(log)}"
         return record, None
-    run = [*_metaconf_command(), "run", str(config_path), "--save-model", "--quiet", "--overwrite"]
-    code, run_s = run_pinned(run, cpu=options.cpu, timeout=max(timeout - suggest_s, 1.0), env=env, log=log)
+    run = [*metaconf_command(), "run", str(config_path), "--save-model", "--quiet", "--overwrite"]
+    code, run_s = run_pinned(run, cpu=options.cpu, timeout=max(timeout - suggest_s, 1.0), env=env, log=log,
+                             cwd=metaconf_cwd())
     record.details["run_s"] = round(run_s, 2)
     record.wall_s = round(suggest_s + run_s, 2)
     metric: MetaconfMetric | None = None

@@ -260,3 +260,24 @@ def test_one_dataset_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[st
     if "flaml" not in systems:
         pytest.skip(f"metaconf and the random forest passed; FLAML is not installed: {BENCH_INSTALL}")
 
+
+
+def test_the_metaconf_commands_run_the_driver_s_metaconf_not_the_working_directory_s(tmp_path: Path) -> None:
+    """An A/B run exports a commit and puts it on PYTHONPATH; started from a checkout, `python -m metaconf` ran
+    the checkout's metaconf instead. A decoy package in the working directory must not be the one that runs."""
+    import subprocess
+
+    import metaconf
+
+    decoy = tmp_path / "metaconf"
+    decoy.mkdir()
+    (decoy / "__init__.py").write_text("")
+    (decoy / "__main__.py").write_text("import sys; print('the decoy'); sys.exit(3)\n")
+    cwd = peers.metaconf_cwd() or tmp_path
+    done = subprocess.run(
+        [*peers.metaconf_command(), "--version"], cwd=cwd, env=peers.metaconf_env(), capture_output=True,
+        text=True, timeout=120,
+    )
+    assert done.returncode == 0 and "the decoy" not in done.stdout, done.stdout + done.stderr
+    assert metaconf.__version__ in done.stdout
+    assert peers.metaconf_env()["PYTHONPATH"].split(":")[0] == str(Path(metaconf.__file__).resolve().parents[1])
