@@ -152,6 +152,24 @@ def test_diabetes_regression_and_test_report():
     assert 0.2 < r2["test_score"] < 0.7
 
 
+def test_the_search_s_own_cost_is_the_validation_cost_unless_a_threshold_must_be_chosen():
+    # RMSE decides nothing: the cost the search measured is reported, the folds are not fitted again
+    ev = evaluator("diabetes", task={"metric": "rmse"})
+    report = ev.test_report({"model": "linear"}, seed=0, searched_cost=57.25)
+    assert report["validation_cost"] == 57.25 and report["validation_score"] == 57.25
+    assert report["threshold"] is None and 40 < report["test_cost"] < 80  # the refit is still fitted and scored
+    assert ev.test_report({"model": "linear"}, seed=0, searched_cost=float("nan"))["validation_cost"] == (
+        ev.cost({"model": "linear"}, seed=0)
+    )
+    # ROC AUC on a binary task: the saved model's threshold comes from the validation predictions, so the
+    # evaluation runs again whatever the search measured
+    binary = evaluator("breast_cancer", task={"metric": "roc_auc"})
+    assert binary.decides({"model": "linear"}) and not ev.decides({"model": "linear"})
+    tuned = binary.test_report({"model": "linear"}, seed=0, searched_cost=0.5)
+    assert tuned["threshold"] is not None
+    assert tuned["validation_cost"] == binary.cost({"model": "linear"}, seed=0) != 0.5
+
+
 def test_subsample_fidelity_fits_fewer_rows_and_validates_on_the_same_rows():
     ev = evaluator("breast_cancer", fidelity={"type": "subsample", "min": 0.1, "max": 1.0})
     full = ev.evaluate({"model": "k_nearest_neighbors"}, keep_models=True)

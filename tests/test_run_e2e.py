@@ -630,6 +630,17 @@ def test_incumbent_scores_use_the_estimator_seed_the_search_used(tmp_path: Path)
     assert incumbent is not None and incumbent.cost is not None
     assert incumbent.estimator_seed is not None and incumbent.estimator_seed != 2
     assert incumbent.validation_score == pytest.approx(1.0 - incumbent.cost, abs=1e-12)
+    # the run reports the cost its trial measured (in the trial process) instead of evaluating again: an
+    # evaluation in this process with that seed gives the very same number
+    from metaconf.config.model import Config
+    from metaconf.data.load import load_dataset
+    from metaconf.targets.evaluate import Evaluator
+
+    written = Config.model_validate(yaml.safe_load((run_dir_of(config) / "config.yaml").read_text()))
+    again = Evaluator(written, load_dataset(written), seed=2).cost(
+        incumbent.config, seed=incumbent.estimator_seed
+    )
+    assert again == incumbent.cost
 
 
 @pytest.mark.slow

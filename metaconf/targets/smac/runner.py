@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from metaconf.config.model import Config
+from metaconf.config.model import Config, FidelityType
 from metaconf.errors import MetaconfError, OutputExistsError, RunError, UsageError
 from metaconf.io import describe_os_error, is_disk_error
 from metaconf.report import results as rr
@@ -689,6 +689,7 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
     incumbent_values: dict[str, Any] | None = None
     incumbent_cost: float | None = None
     incumbent_seed: int | None = None
+    searched_cost: float | None = None
     selection: dict[str, Any] | None = None
     selection_failed: str | None = None
     try:
@@ -703,7 +704,11 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             incumbent_values = plain_config(incumbent)
             cost = facade.runhistory.get_cost(incumbent)
             incumbent_cost = float(cost) if math.isfinite(float(cost)) else None
-            incumbent_seed = trial_seed(facade.runhistory.get_trials(incumbent))
+            incumbent_trials = facade.runhistory.get_trials(incumbent)
+            incumbent_seed = trial_seed(incumbent_trials)
+            # one trial at full fidelity: its cost is what evaluating the incumbent again would give
+            if config.fidelity.type == FidelityType.none and len(incumbent_trials) == 1:
+                searched_cost = incumbent_cost
     except Exception:  # no incumbent (no trial finished)
         incumbent_values = None
     notes = list(plan.notes) + resume_notes
@@ -719,7 +724,10 @@ def _run_smac(config: Config, base_dir: Path, run_dir: Path, request: RunRequest
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # sklearn's ConvergenceWarning and friends
                 report = evaluator.test_report(
-                    incumbent_values, seed=incumbent_seed, keep_model=request.save_model
+                    incumbent_values,
+                    seed=incumbent_seed,
+                    keep_model=request.save_model,
+                    searched_cost=searched_cost,
                 )
             if report.get("refit_note"):
                 notes.append(report["refit_note"])
