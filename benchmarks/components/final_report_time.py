@@ -14,7 +14,7 @@ change what is reported).
 
 Usage::
 
-    python benchmarks/final_report_time.py /tmp/bench/b60-runs/runs/60s --cpu 1
+    python benchmarks/components/final_report_time.py /tmp/bench/b60-runs/runs/60s --cpu 1
 """
 
 from __future__ import annotations
