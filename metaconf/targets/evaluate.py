@@ -301,7 +301,7 @@ class Evaluator:
         evaluation = Evaluation(math.nan, [], [], [], 0.0, fidelity, budget)
         # a model without probabilities (an SVM) keeps its own decision: margins of different fits do not compare
         tuned = tuned_during_search(self._metric) and self._has_proba(params)
-        thresholded = tuned or (decide and tuned_for_the_saved_model(self._metric) and self._has_proba(params))
+        thresholded = self.decides(params) if decide else tuned
         fold_scores: list[tuple[np.ndarray, np.ndarray]] = []
         started = time.perf_counter()
         for index, (fit_rows, valid_rows) in folds:
@@ -337,7 +337,8 @@ class Evaluator:
         return evaluation
 
     def decides(self, values: Mapping[str, Any]) -> bool:
-        """Does :meth:`evaluate` with ``decide=True`` choose a decision threshold for this configuration?"""
+        """Does :meth:`evaluate` with ``decide=True`` choose a decision threshold for this configuration? (Without
+        ``decide`` it chooses one only when the search tunes it.)"""
         if not (tuned_during_search(self._metric) or tuned_for_the_saved_model(self._metric)):
             return False
         return self._has_proba(_plain_values(values))
