@@ -37,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(name, "1")
 
-    import yaml
-
-    from metaconf.config.model import Config
+    from metaconf import load_config
     from metaconf.data.load import load_dataset
     from metaconf.report.results import read_results
     from metaconf.targets.evaluate import Evaluator
@@ -52,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         config_path = run_dir / "config.yaml"
         if incumbent is None or incumbent.cost is None or not config_path.exists():
             continue
-        config = Config.model_validate(yaml.safe_load(config_path.read_text(encoding="utf-8")))
+        config = load_config(config_path)  # the loader's limits, and its file:line:col on a bad file
         # `data.path` is relative to the config the run was started from; results.json has it joined to it
         source, relative = str((results.dataset or {}).get("source", "")), str(config.data.path or "")
         base_dir = Path(source[: -len(relative)]) if relative and source.endswith(relative) else run_dir
